@@ -1,0 +1,77 @@
+import type { LogprobSummary } from './runlog.js';
+
+/** A chat message, OpenAI-style. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+}
+
+/** Sampling settings of one call; a tier's own defaults fill what is left out. */
+export interface SamplingOptions {
+  /** Defaults to the tier's setting (0 for greedy where the tier has none). */
+  temperature?: number;
+  topP?: number;
+  /** Defaults to the tier's setting. */
+  maxTokens?: number;
+  seed?: number;
+  stop?: string[];
+}
+
+export interface GenerateRequest extends SamplingOptions {
+  /** Either chat messages or a raw completion prompt. */
+  messages?: ChatMessage[];
+  prompt?: string;
+  /** Ask for token log-probabilities (for the QE), where the tier can give them. Defaults to `false`. */
+  logprobs?: boolean;
+}
+
+export type StopReason = 'stop' | 'length' | 'abort' | 'error';
+
+/** One streamed piece of output with the time it arrived, in ms since the call began. */
+export interface TokenEvent {
+  text: string;
+  atMs: number;
+}
+
+/** What every call returns: the text, its measured timings and token counts. */
+export interface GenerationResult {
+  tier: string;
+  text: string;
+  stopReason: StopReason;
+  inputTokens: number;
+  outputTokens: number;
+  /** Time to first token, ms. */
+  ttftMs: number;
+  /** Time per output token after the first, ms (0 for one token or none). */
+  tpotMs: number;
+  /** End-to-end, ms. */
+  latencyMs: number;
+  costUsd: number;
+  logprobs?: LogprobSummary;
+}
+
+/**
+ * The part of the web-standard AbortSignal the core relies on; the core compiles without
+ * DOM or Node types, and both runtimes' AbortSignal satisfy this shape.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+export interface GenerateOptions {
+  signal?: AbortSignalLike;
+  onToken?: (event: TokenEvent) => void;
+}
+
+/** One model of the pool, local or remote. Implementations live in native-models/. */
+export interface Tier {
+  readonly name: string;
+  readonly kind: 'local' | 'cloud';
+  generate(request: GenerateRequest, options?: GenerateOptions): Promise<GenerationResult>;
+  /** Safe to call twice; waits for running calls to settle. */
+  dispose(): Promise<void>;
+  readonly disposed: boolean;
+}
