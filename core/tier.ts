@@ -31,6 +31,8 @@ export type StopReason = 'stop' | 'length' | 'abort' | 'error';
 export interface TokenEvent {
   text: string;
   atMs: number;
+  /** Natural-log probability of this token, where the tier can give it and it was asked for. */
+  logprob?: number;
 }
 
 /** What every call returns: the text, its measured timings and token counts. */
