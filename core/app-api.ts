@@ -1,0 +1,575 @@
+/**
+ * The one contract between the renderer and the rest of Cascade Lab. The renderer imports
+ * these types and nothing else; the Electron IPC bridge and the HTTP + WebSocket bridge
+ * both carry exactly these methods, and validate every message with the schemas below.
+ *
+ * Numbers that the engine may not know (an unanswered cell, a tier without a price) cross
+ * the bridge as `null`, never NaN, because JSON has no NaN.
+ */
+import { z } from 'zod';
+import { CascadeLabError } from './errors.js';
+
+/** Bumped when a method or message changes incompatibly. */
+export const APP_API_VERSION = 1;
+
+const num = z.number().finite();
+const maybeNum = num.nullable();
+const nonNeg = num.nonnegative();
+const name = z.string().min(1).max(200);
+const id = z.string().min(1).max(200);
+
+// ---------------------------------------------------------------------------------------
+// Workspace: data sets, pool, settings
+
+/** How a CSV or JSONL run log names its columns; one row is one (query, model) answer. */
+export const ColumnMapSchema = z.object({
+  qid: name,
+  model: name,
+  correct: name,
+  prompt: name.optional(),
+  task: name.optional(),
+  reference: name.optional(),
+  response: name.optional(),
+  answer: name.optional(),
+  promptTokens: name.optional(),
+  outputTokens: name.optional(),
+  costUsd: name.optional(),
+  ttftMs: name.optional(),
+  tpotMs: name.optional(),
+  latencyMs: name.optional(),
+});
+export type ColumnMap = z.infer<typeof ColumnMapSchema>;
+
+/** Where a workspace's run log comes from. */
+export const WorkspaceSourceSchema = z.discriminatedUnion('kind', [
+  /** One of `listDataSets()`'s entries (the built-in simulated pool among them). */
+  z.object({ kind: z.literal('dataset'), id }),
+  /** A folder in the shared run-log format, or a CSV/JSONL file, on the machine running the engine. */
+  z.object({ kind: z.literal('path'), path: z.string().min(1).max(4096), columnMap: ColumnMapSchema.optional() }),
+  /** File contents picked in the browser (browser mode cannot hand over a path). */
+  z.object({
+    kind: z.literal('upload'),
+    fileName: name,
+    format: z.enum(['csv', 'jsonl']),
+    text: z.string().max(200 * 1024 * 1024),
+    columnMap: ColumnMapSchema.optional(),
+  }),
+]);
+export type WorkspaceSource = z.infer<typeof WorkspaceSourceSchema>;
+
+export const DataSetInfoSchema = z.object({
+  id,
+  label: z.string(),
+  /** Shared-format folder, or the seeded simulated pool made by the project. */
+  kind: z.enum(['shared-folder', 'simulated']),
+  path: z.string(),
+  /** True for made-up data: the UI must say so wherever it shows results. */
+  simulated: z.boolean(),
+  description: z.string(),
+});
+export type DataSetInfo = z.infer<typeof DataSetInfoSchema>;
+
+const PriceFields = { usdPerMtokIn: nonNeg, usdPerMtokOut: nonNeg };
+
+/** A GGUF model run in-process by node-llama-cpp. */
+export const LocalTierSpecSchema = z.object({
+  kind: z.literal('local'),
+  name,
+  modelPath: z.string().min(1).max(4096),
+  /** Layers offloaded to the GPU; 0 runs on the CPU only. */
+  gpuLayers: z.number().int().nonnegative(),
+  /** CPU threads; keep at or under the machine's cores (see models/README). */
+  threads: z.number().int().positive().max(1024),
+  contextSize: z.number().int().positive().optional(),
+  ...PriceFields,
+});
+
+/** An OpenAI-compatible HTTP endpoint. Only the NAME of the environment variable holding the key crosses the bridge. */
+export const CloudTierSpecSchema = z.object({
+  kind: z.literal('cloud'),
+  name,
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  /** The model id the endpoint expects. */
+  model: name,
+  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as OPENAI_API_KEY'),
+  ...PriceFields,
+});
+
+/** A tier that replays a run log's recorded answers with seeded timings (offline demos). */
+export const SimulatedTierSpecSchema = z.object({ kind: z.literal('simulated'), name, ...PriceFields });
+
+export const TierSpecSchema = z.discriminatedUnion('kind', [LocalTierSpecSchema, CloudTierSpecSchema, SimulatedTierSpecSchema]);
+export type TierSpec = z.infer<typeof TierSpecSchema>;
+
+/** The pool, cheapest first: the order is the escalation ladder. */
+export const PoolSpecSchema = z.object({ tiers: z.array(TierSpecSchema).max(64) }).superRefine((pool, ctx) => {
+  const seen = new Set<string>();
+  pool.tiers.forEach((t, i) => {
+    if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: ['tiers', i, 'name'], message: `duplicate tier name "${t.name}"` });
+    seen.add(t.name);
+  });
+});
+export type PoolSpec = z.infer<typeof PoolSpecSchema>;
+
+/** What the engine minimises next to error; `usd` uses recorded cost or list prices × tokens. */
+export const CostMetricSchema = z.enum(['usd', 'tokens', 'latency']);
+export type CostMetric = z.infer<typeof CostMetricSchema>;
+
+export const SplitSchema = z.object({
+  /** Share of queries used to tune; the rest evaluate. */
+  trainFraction: z.number().gt(0).lt(1),
+  seed: z.number().int().nonnegative(),
+});
+export type Split = z.infer<typeof SplitSchema>;
+
+export const SettingsSchema = z.object({ costMetric: CostMetricSchema, split: SplitSchema });
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export const ModelSummarySchema = z.object({
+  model: name,
+  /** Share correct among answered queries. */
+  accuracy: maybeNum,
+  answered: z.number().int().nonnegative(),
+  /** Mean cost per answered query in the workspace's cost metric. */
+  meanCost: maybeNum,
+});
+
+/** What a tier of the pool looks like to the UI; for cloud tiers, whether its key variable is set, never the key. */
+export const TierStatusSchema = z.object({ name, kind: z.enum(['local', 'cloud', 'simulated']), ready: z.boolean(), problem: z.string().nullable() });
+export type TierStatus = z.infer<typeof TierStatusSchema>;
+
+export const WorkspaceInfoSchema = z.object({
+  label: z.string(),
+  source: z.string(),
+  simulated: z.boolean(),
+  queries: z.number().int().nonnegative(),
+  tasks: z.array(z.object({ task: z.string(), queries: z.number().int().nonnegative() })),
+  models: z.array(ModelSummarySchema),
+  pool: PoolSpecSchema,
+  tierStatus: z.array(TierStatusSchema),
+  settings: SettingsSchema,
+  /** Unit of every cost figure, e.g. "USD" or "tokens". */
+  costUnit: z.string(),
+  tokensApproximate: z.boolean(),
+});
+export type WorkspaceInfo = z.infer<typeof WorkspaceInfoSchema>;
+
+// ---------------------------------------------------------------------------------------
+// Tune, budget and routing
+
+export const TuneRequestSchema = z.object({
+  /** Number of clusters, or `auto` to choose it on held-out routing quality. */
+  k: z.union([z.literal('auto'), z.number().int().min(1).max(256)]),
+});
+export type TuneRequest = z.infer<typeof TuneRequestSchema>;
+
+/** One policy evaluated on the test split. `retention` = accuracy ÷ strongest model's accuracy. */
+export const EvaluationRowSchema = z.object({
+  policy: z.string(),
+  accuracy: num,
+  costPerQuery: num,
+  retention: maybeNum,
+  costReduction: maybeNum,
+  escalationRate: maybeNum,
+});
+export type EvaluationRow = z.infer<typeof EvaluationRowSchema>;
+
+/** The budget's current position and everything that follows from it. */
+export const OperatingPointSchema = z.object({
+  lambda: nonNeg,
+  /** The cost-per-query cap the user asked for, when they set a budget rather than λ. */
+  budget: maybeNum,
+  /** Test-split figures of the cascade at this point. */
+  accuracy: num,
+  costPerQuery: num,
+  retention: maybeNum,
+  costReduction: maybeNum,
+  escalationRate: maybeNum,
+  /** The model each cluster routes to, by cluster index. */
+  routing: z.array(name),
+  /** Index into `BudgetView.regions`. */
+  region: z.number().int().nonnegative(),
+});
+export type OperatingPoint = z.infer<typeof OperatingPointSchema>;
+
+export const KCurvePointSchema = z.object({ k: z.number().int().positive(), silhouette: maybeNum, heldOutError: maybeNum });
+
+export const TuneReportSchema = z.object({
+  k: z.number().int().positive(),
+  kMode: z.enum(['auto', 'fixed']),
+  trainQueries: z.number().int().nonnegative(),
+  testQueries: z.number().int().nonnegative(),
+  kCurve: z.array(KCurvePointSchema),
+  evaluation: z.array(EvaluationRowSchema),
+  operatingPoint: OperatingPointSchema,
+  costUnit: z.string(),
+  simulated: z.boolean(),
+  durationMs: nonNeg,
+  warnings: z.array(z.string()),
+});
+export type TuneReport = z.infer<typeof TuneReportSchema>;
+
+export const ProjectionSchema = z.enum(['pca', 'umap']);
+export const ClusterMapRequestSchema = z.object({ projection: ProjectionSchema });
+export type ClusterMapRequest = z.infer<typeof ClusterMapRequestSchema>;
+
+export const ClusterMapSchema = z.object({
+  projection: ProjectionSchema,
+  points: z.array(z.object({
+    qid: id,
+    x: num,
+    y: num,
+    cluster: z.number().int().nonnegative(),
+    split: z.enum(['train', 'test']),
+    routedModel: name,
+    task: z.string(),
+    /** The query's text, cut to a few hundred characters for hover cards. */
+    text: z.string(),
+  })),
+  kCurve: z.array(KCurvePointSchema),
+  k: z.number().int().positive(),
+});
+export type ClusterMap = z.infer<typeof ClusterMapSchema>;
+
+export const RoutingTableSchema = z.object({
+  models: z.array(name),
+  costUnit: z.string(),
+  clusters: z.array(z.object({
+    cluster: z.number().int().nonnegative(),
+    size: z.number().int().nonnegative(),
+    tasks: z.array(z.object({ task: z.string(), queries: z.number().int().nonnegative() })),
+    /** One cell per entry of `models`, same order; train-split statistics. */
+    cells: z.array(z.object({ error: maybeNum, cost: maybeNum, dominated: z.boolean() })),
+    chosen: name,
+  })),
+  lambda: nonNeg,
+});
+export type RoutingTable = z.infer<typeof RoutingTableSchema>;
+
+export const BudgetViewSchema = z.object({
+  costUnit: z.string(),
+  /** Consecutive λ intervals over which the routing stays the same; `lambdaTo` null is +∞. */
+  regions: z.array(z.object({
+    lambdaFrom: nonNeg,
+    lambdaTo: maybeNum,
+    accuracy: num,
+    costPerQuery: num,
+    routing: z.array(name),
+  })),
+  /** Accuracy against cost per query of every region, cheapest first. */
+  frontier: z.array(z.object({ costPerQuery: num, accuracy: num, lambda: nonNeg })),
+  strongest: z.object({ model: name, accuracy: num, costPerQuery: num }),
+  current: OperatingPointSchema,
+});
+export type BudgetView = z.infer<typeof BudgetViewSchema>;
+
+/** Move the operating point by λ, or by a cost-per-query budget (the engine picks the best region within it). */
+export const OperatingPointRequestSchema = z.union([z.object({ lambda: nonNeg }).strict(), z.object({ budget: nonNeg }).strict()]);
+export type OperatingPointRequest = z.infer<typeof OperatingPointRequestSchema>;
+
+// ---------------------------------------------------------------------------------------
+// Query traces and QE
+
+export const TraceFilterSchema = z.object({
+  cluster: z.number().int().nonnegative().optional(),
+  /** Matches the stage-1 or the final model. */
+  model: name.optional(),
+  escalated: z.boolean().optional(),
+  correct: z.boolean().optional(),
+  task: z.string().optional(),
+  /** Case-insensitive substring of the query text or qid. */
+  search: z.string().max(500).optional(),
+  /** Defaults to `0`. */
+  offset: z.number().int().nonnegative().optional(),
+  /** Defaults to `100`. */
+  limit: z.number().int().positive().max(5000).optional(),
+});
+export type TraceFilter = z.infer<typeof TraceFilterSchema>;
+
+export const TraceRowSchema = z.object({
+  qid: id,
+  task: z.string(),
+  cluster: z.number().int().nonnegative(),
+  stage1Model: name,
+  qeScore: maybeNum,
+  threshold: maybeNum,
+  escalated: z.boolean(),
+  finalModel: name,
+  /** null where the final model did not answer this query in the run log. */
+  correct: z.boolean().nullable(),
+  cost: maybeNum,
+});
+export type TraceRow = z.infer<typeof TraceRowSchema>;
+
+export const TracePageSchema = z.object({ total: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), rows: z.array(TraceRowSchema) });
+export type TracePage = z.infer<typeof TracePageSchema>;
+
+export const TraceRequestSchema = z.object({ qid: id });
+export const TraceDetailSchema = z.object({
+  row: TraceRowSchema,
+  prompt: z.string(),
+  reference: z.string().nullable(),
+  answers: z.array(z.object({
+    model: name,
+    response: z.string().nullable(),
+    answer: z.string().nullable(),
+    correct: z.boolean().nullable(),
+    cost: maybeNum,
+    outputTokens: maybeNum,
+    qeScore: maybeNum,
+  })),
+});
+export type TraceDetail = z.infer<typeof TraceDetailSchema>;
+
+export const QeModelViewSchema = z.object({
+  model: name,
+  threshold: maybeNum,
+  auroc: maybeNum,
+  ece: maybeNum,
+  /** Score histogram on the test split: `edges` has one more entry than each count array. */
+  histogram: z.object({ edges: z.array(num), correct: z.array(z.number().int().nonnegative()), incorrect: z.array(z.number().int().nonnegative()) }),
+  reliability: z.array(z.object({ predicted: num, observed: num, count: z.number().int().nonnegative() })),
+});
+export const QeViewSchema = z.object({ method: z.string(), auroc: maybeNum, ece: maybeNum, models: z.array(QeModelViewSchema) });
+export type QeView = z.infer<typeof QeViewSchema>;
+
+/** Sets the escalation threshold on QE scores: for one stage-1 model, or for all when `model` is left out. */
+export const QeThresholdRequestSchema = z.object({ threshold: z.number().min(0).max(1), model: name.optional() });
+export type QeThresholdRequest = z.infer<typeof QeThresholdRequestSchema>;
+export const QeThresholdResultSchema = z.object({ qe: QeViewSchema, operatingPoint: OperatingPointSchema });
+export type QeThresholdResult = z.infer<typeof QeThresholdResultSchema>;
+
+// ---------------------------------------------------------------------------------------
+// Live cascade, compare, benchmark runs (results stream as events)
+
+export const GenerationLimitsSchema = z.object({
+  /** Defaults to `256`. */
+  maxTokens: z.number().int().positive().max(32768).optional(),
+  /** Defaults to `0` (greedy). */
+  temperature: z.number().min(0).max(2).optional(),
+});
+
+export const LiveRequestSchema = GenerationLimitsSchema.extend({ prompt: z.string().min(1).max(100_000) });
+export type LiveRequest = z.infer<typeof LiveRequestSchema>;
+
+export const CompareRequestSchema = GenerationLimitsSchema.extend({
+  prompt: z.string().min(1).max(100_000),
+  tiers: z.array(name).min(1).max(16),
+});
+export type CompareRequest = z.infer<typeof CompareRequestSchema>;
+
+export const StreamHandleSchema = z.object({ streamId: id });
+export type StreamHandle = z.infer<typeof StreamHandleSchema>;
+
+export const PassStatsSchema = z.object({
+  ttftMs: maybeNum,
+  tpotMs: maybeNum,
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  latencyMs: nonNeg,
+  costUsd: nonNeg,
+  stopReason: z.enum(['stop', 'length', 'abort', 'error']),
+});
+export type PassStats = z.infer<typeof PassStatsSchema>;
+
+export const RunRequestSchema = z.object({
+  /** A data set id from `listDataSets()` whose queries are run. */
+  dataSet: id,
+  /** Tiers of the pool to run; defaults to every tier. */
+  tiers: z.array(name).min(1).optional(),
+  /** Run only the first n queries. Defaults to all. */
+  limit: z.number().int().positive().optional(),
+  /** Calls in flight per tier. Defaults to `1`. */
+  concurrency: z.number().int().positive().max(64).optional(),
+});
+export type RunRequest = z.infer<typeof RunRequestSchema>;
+
+export const RunStateSchema = z.enum(['running', 'paused', 'done', 'failed']);
+export const RunInfoSchema = z.object({
+  runId: id,
+  dataSet: id,
+  state: RunStateSchema,
+  total: z.number().int().nonnegative(),
+  tiers: z.array(z.object({ tier: name, done: z.number().int().nonnegative(), errors: z.number().int().nonnegative(), lastError: z.string().nullable() })),
+  startedAt: z.string(),
+  /** The run log it writes, loadable as a workspace `path` once done. */
+  outDir: z.string(),
+});
+export type RunInfo = z.infer<typeof RunInfoSchema>;
+export const RunIdSchema = z.object({ runId: id });
+
+// ---------------------------------------------------------------------------------------
+// Export, import, serving
+
+export const ExportFileSchema = z.object({ fileName: name, mediaType: z.string(), text: z.string() });
+export type ExportFile = z.infer<typeof ExportFileSchema>;
+export const ReportRequestSchema = z.object({ format: z.enum(['json', 'csv']) });
+export const ImportConfigRequestSchema = z.object({ text: z.string().max(50 * 1024 * 1024), fileName: name.optional() });
+
+export const ServeRequestSchema = z.object({
+  /** Defaults to `8080`; 0 picks a free port. */
+  port: z.number().int().min(0).max(65535).optional(),
+  /** Defaults to `127.0.0.1`. */
+  host: z.string().min(1).max(255).optional(),
+});
+export const ServeStatusSchema = z.object({ running: z.boolean(), url: z.string().nullable(), models: z.array(name) });
+export type ServeStatus = z.infer<typeof ServeStatusSchema>;
+
+export const AppStateSchema = z.object({
+  apiVersion: z.number().int(),
+  workspace: WorkspaceInfoSchema.nullable(),
+  tune: TuneReportSchema.nullable(),
+  serve: ServeStatusSchema,
+  runs: z.array(RunInfoSchema),
+});
+export type AppState = z.infer<typeof AppStateSchema>;
+
+// ---------------------------------------------------------------------------------------
+// Events
+
+const streamId = { streamId: id };
+export const AppEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('live.passStart'), ...streamId, pass: z.number().int().nonnegative(), tier: name, cluster: z.number().int().nonnegative().nullable() }),
+  z.object({ type: z.literal('live.token'), ...streamId, pass: z.number().int().nonnegative(), tier: name, text: z.string(), atMs: nonNeg }),
+  z.object({
+    type: z.literal('live.passEnd'), ...streamId, pass: z.number().int().nonnegative(), tier: name, stats: PassStatsSchema,
+    qeScore: maybeNum, threshold: maybeNum, escalate: z.boolean(),
+  }),
+  z.object({ type: z.literal('live.done'), ...streamId, finalTier: name.nullable(), text: z.string(), aborted: z.boolean() }),
+  z.object({ type: z.literal('compare.token'), ...streamId, tier: name, text: z.string(), atMs: nonNeg }),
+  z.object({ type: z.literal('compare.tierEnd'), ...streamId, tier: name, stats: PassStatsSchema }),
+  z.object({ type: z.literal('compare.done'), ...streamId, aborted: z.boolean() }),
+  /** A stream failed (the whole stream, or one tier of a compare when `tier` is set). */
+  z.object({ type: z.literal('stream.error'), ...streamId, tier: name.nullable(), message: z.string() }),
+  z.object({ type: z.literal('run.progress'), run: RunInfoSchema }),
+  z.object({ type: z.literal('run.tierError'), runId: id, tier: name, qid: z.string(), message: z.string() }),
+  z.object({ type: z.literal('serve.status'), status: ServeStatusSchema }),
+]);
+export type AppEvent = z.infer<typeof AppEventSchema>;
+export type AppEventListener = (event: AppEvent) => void;
+
+// ---------------------------------------------------------------------------------------
+// The interface
+
+/** Everything the renderer can ask for. Each method is one IPC channel and one HTTP route. */
+export interface AppApi {
+  /** The whole state, for a fresh window or tab. */
+  getState(): Promise<AppState>;
+  /** Data sets found in the configured data folders, plus the built-in simulated pool. */
+  listDataSets(): Promise<DataSetInfo[]>;
+  /** Replaces the workspace; the tuned state is cleared. */
+  loadWorkspace(source: WorkspaceSource): Promise<WorkspaceInfo>;
+  setPool(pool: PoolSpec): Promise<WorkspaceInfo>;
+  setSettings(settings: Settings): Promise<WorkspaceInfo>;
+  tune(request: TuneRequest): Promise<TuneReport>;
+  getClusterMap(request: ClusterMapRequest): Promise<ClusterMap>;
+  getRoutingTable(): Promise<RoutingTable>;
+  getBudget(): Promise<BudgetView>;
+  /** Re-reads the precomputed λ regions: fast enough for every slider move. */
+  setOperatingPoint(request: OperatingPointRequest): Promise<OperatingPoint>;
+  listTraces(filter: TraceFilter): Promise<TracePage>;
+  getTrace(request: { qid: string }): Promise<TraceDetail>;
+  getQe(): Promise<QeView>;
+  setQeThreshold(request: QeThresholdRequest): Promise<QeThresholdResult>;
+  /** Runs one prompt through the cascade; `live.*` events follow. */
+  startLive(request: LiveRequest): Promise<StreamHandle>;
+  /** Sends one prompt to several tiers at once; `compare.*` events follow. */
+  startCompare(request: CompareRequest): Promise<StreamHandle>;
+  /** Stops a live or compare stream; a stream already finished is left alone. */
+  abortStream(request: StreamHandle): Promise<void>;
+  listRuns(): Promise<RunInfo[]>;
+  startRun(request: RunRequest): Promise<RunInfo>;
+  pauseRun(request: { runId: string }): Promise<RunInfo>;
+  resumeRun(request: { runId: string }): Promise<RunInfo>;
+  exportConfig(): Promise<ExportFile>;
+  /** Validates the tuned config against its schema and makes it current. */
+  importConfig(request: { text: string; fileName?: string }): Promise<AppState>;
+  exportReport(request: { format: 'json' | 'csv' }): Promise<ExportFile>;
+  /** Starts the OpenAI-compatible endpoint in-process, on the current tuned config. */
+  startServe(request: { port?: number; host?: string }): Promise<ServeStatus>;
+  stopServe(): Promise<ServeStatus>;
+}
+
+export type AppMethod = keyof AppApi;
+
+/** The renderer's handle: the methods plus the one event stream. */
+export interface AppClient extends AppApi {
+  /** Calls `listener` for every event until the returned function is called. */
+  subscribe(listener: AppEventListener): () => void;
+}
+
+type Contract = {
+  [M in AppMethod]: {
+    request: z.ZodType<Parameters<AppApi[M]>[0]>;
+    response: z.ZodType<Awaited<ReturnType<AppApi[M]>>>;
+  };
+};
+
+const none = z.undefined();
+
+/** Request and response schema of every method: the bridges' allow-list and validators. */
+export const APP_API_CONTRACT: Contract = {
+  getState: { request: none, response: AppStateSchema },
+  listDataSets: { request: none, response: z.array(DataSetInfoSchema) },
+  loadWorkspace: { request: WorkspaceSourceSchema, response: WorkspaceInfoSchema },
+  setPool: { request: PoolSpecSchema, response: WorkspaceInfoSchema },
+  setSettings: { request: SettingsSchema, response: WorkspaceInfoSchema },
+  tune: { request: TuneRequestSchema, response: TuneReportSchema },
+  getClusterMap: { request: ClusterMapRequestSchema, response: ClusterMapSchema },
+  getRoutingTable: { request: none, response: RoutingTableSchema },
+  getBudget: { request: none, response: BudgetViewSchema },
+  setOperatingPoint: { request: OperatingPointRequestSchema, response: OperatingPointSchema },
+  listTraces: { request: TraceFilterSchema, response: TracePageSchema },
+  getTrace: { request: TraceRequestSchema, response: TraceDetailSchema },
+  getQe: { request: none, response: QeViewSchema },
+  setQeThreshold: { request: QeThresholdRequestSchema, response: QeThresholdResultSchema },
+  startLive: { request: LiveRequestSchema, response: StreamHandleSchema },
+  startCompare: { request: CompareRequestSchema, response: StreamHandleSchema },
+  abortStream: { request: StreamHandleSchema, response: z.void() },
+  listRuns: { request: none, response: z.array(RunInfoSchema) },
+  startRun: { request: RunRequestSchema, response: RunInfoSchema },
+  pauseRun: { request: RunIdSchema, response: RunInfoSchema },
+  resumeRun: { request: RunIdSchema, response: RunInfoSchema },
+  exportConfig: { request: none, response: ExportFileSchema },
+  importConfig: { request: ImportConfigRequestSchema, response: AppStateSchema },
+  exportReport: { request: ReportRequestSchema, response: ExportFileSchema },
+  startServe: { request: ServeRequestSchema, response: ServeStatusSchema },
+  stopServe: { request: none, response: ServeStatusSchema },
+};
+
+/** Every method name, in a fixed order: the allow-list of both bridges. */
+export const APP_API_METHODS = Object.keys(APP_API_CONTRACT) as AppMethod[];
+
+export function isAppMethod(value: unknown): value is AppMethod {
+  return typeof value === 'string' && Object.hasOwn(APP_API_CONTRACT, value);
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors across the bridge
+
+/** How a failed call crosses a bridge: the error's class name, message and place. */
+export const AppErrorPayloadSchema = z.object({ name: z.string(), message: z.string(), where: z.string().nullable() });
+export type AppErrorPayload = z.infer<typeof AppErrorPayloadSchema>;
+
+/** Every bridge reply: a value, or the error the call raised. */
+export const ReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({ ok: z.literal(false), error: AppErrorPayloadSchema }),
+]);
+export type Reply = z.infer<typeof ReplySchema>;
+
+/** A call that failed on the other side of a bridge; `kind` is the original error's class name (e.g. InvalidInputError). */
+export class AppApiError extends CascadeLabError {
+  readonly kind: string;
+  constructor(payload: AppErrorPayload) {
+    super(payload.message);
+    this.kind = payload.name;
+  }
+}
+
+/** Serialises a thrown value for a reply; the message of a CascadeLabError already names where. */
+export function toErrorPayload(err: unknown): AppErrorPayload {
+  if (err instanceof CascadeLabError) return { name: err.name, message: err.message, where: err.where ?? null };
+  if (err instanceof Error) return { name: err.name, message: err.message, where: null };
+  return { name: 'Error', message: String(err), where: null };
+}
