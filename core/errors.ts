@@ -16,3 +16,33 @@ export class ConflictError extends CascadeLabError {}
 
 /** A request that cannot be met: an infeasible budget, an unknown model, an out-of-range setting. */
 export class UnsatisfiableError extends CascadeLabError {}
+
+/** A line or row of an input file that cannot be parsed at all (bad JSON, a broken CSV row). */
+export class MalformedLineError extends InvalidInputError {}
+
+/** A table input lacks a column its column map names. */
+export class MissingColumnError extends InvalidInputError {}
+
+/** A response names a query the run log does not contain. */
+export class UnknownQueryError extends InvalidInputError {}
+
+/** The same (query, model) pair appears twice in one run log. */
+export class DuplicatePairError extends ConflictError {}
+
+/** An HTTP endpoint (an embedder, a tier) could not be reached; `where` names its URL. */
+export class EndpointUnreachableError extends CascadeLabError {}
+
+/** An HTTP endpoint answered with an error status; `where` names its URL. */
+export class EndpointStatusError extends CascadeLabError {
+  readonly status: number;
+  constructor(status: number, message: string, where?: string) {
+    super(`HTTP ${status}: ${message}`, where);
+    this.status = status;
+  }
+}
+
+/** An HTTP endpoint answered, but not in the shape its protocol promises; `where` names its URL. */
+export class EndpointResponseError extends CascadeLabError {}
+
+/** A resource (a model, an embedder, a cache) was used after dispose(). */
+export class DisposedError extends CascadeLabError {}
