@@ -46,3 +46,9 @@ export class EndpointResponseError extends CascadeLabError {}
 
 /** A resource (a model, an embedder, a cache) was used after dispose(). */
 export class DisposedError extends CascadeLabError {}
+
+/** A tuned config (or other versioned file) from a format version this build does not read. */
+export class UnsupportedVersionError extends CascadeLabError {}
+
+/** A setting outside its allowed range; the message names the setting and the range. */
+export class OutOfRangeError extends CascadeLabError {}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { InvalidInputError, UnsatisfiableError } from './errors.js';
+import type { ModelPrice } from './runlog.js';
+import type { Workload } from './workload.js';
+
+/** What a query costs: dollars, output tokens, time per output token, or end-to-end latency. */
+export const CostMetricSchema = z.enum(['usd', 'tokens', 'tpot', 'latency']);
+export type CostMetric = z.infer<typeof CostMetricSchema>;
+
+/** Units of each metric, for tables and error messages. */
+export const COST_UNITS: Record<CostMetric, string> = { usd: 'USD', tokens: 'output tokens', tpot: 'ms/token', latency: 'ms' };
+
+/** Per-model figures from a pool file, used where the run log has no per-query figure. */
+export const ModelCostFiguresSchema = z.object({
+  tpotMs: z.number().nonnegative().optional(),
+  latencyMs: z.number().nonnegative().optional(),
+  usdPerMtokIn: z.number().nonnegative().optional(),
+  usdPerMtokOut: z.number().nonnegative().optional(),
+});
+export type ModelCostFigures = z.infer<typeof ModelCostFiguresSchema>;
+
+export interface Pricing {
+  /** List prices from the run log's prices.json. Defaults to `{}`. */
+  prices?: Record<string, ModelPrice>;
+  /** Per-model figures from a pool file; they take precedence over `prices`. Defaults to `{}`. */
+  perModel?: Record<string, ModelCostFigures>;
+}
+
+function usdPrice(model: string, pricing: Pricing): { in: number; out: number } | undefined {
+  const fig = pricing.perModel?.[model];
+  if (fig?.usdPerMtokIn !== undefined && fig.usdPerMtokOut !== undefined) return { in: fig.usdPerMtokIn, out: fig.usdPerMtokOut };
+  const p = pricing.prices?.[model];
+  return p && { in: p.usdPerMtokIn, out: p.usdPerMtokOut };
+}
+
+/**
+ * The cost of every (query, model) cell under `metric`, laid out like `w.correct`.
+ * Per-query figures recorded in the log win; otherwise the pool's per-model figure is used.
+ * Unanswered cells get NaN (they are excluded everywhere, like their correctness).
+ * A needed figure that neither the log nor the pricing has is an UnsatisfiableError naming model and metric.
+ */
+export function costMatrix(w: Workload, metric: CostMetric, pricing: Pricing = {}): Float64Array {
+  const Q = w.qids.length;
+  const M = w.models.length;
+  const out = new Float64Array(Q * M).fill(Number.NaN);
+  for (let m = 0; m < M; m++) {
+    const model = w.models[m];
+    const price = metric === 'usd' ? usdPrice(model, pricing) : undefined;
+    const fallback = metric === 'tpot' ? pricing.perModel?.[model]?.tpotMs : metric === 'latency' ? pricing.perModel?.[model]?.latencyMs : undefined;
+    for (let q = 0; q < Q; q++) {
+      const i = q * M + m;
+      if (w.correct[i] === -1) continue;
+      let c: number;
+      switch (metric) {
+        case 'usd':
+          c = w.costUsd[i];
+          if (Number.isNaN(c)) {
+            if (!price) throw new UnsatisfiableError(`no USD price for model "${model}" (metric usd): add it to prices.json or the pool file`, `model "${model}"`);
+            const pt = w.promptTokens[q];
+            const ot = w.outputTokens[i];
+            if (Number.isNaN(pt) || Number.isNaN(ot)) {
+              throw new InvalidInputError(`query "${w.qids[q]}" has no ${Number.isNaN(pt) ? 'prompt' : 'output'} token count, needed for the usd metric`, `model "${model}"`);
+            }
+            c = (pt * price.in + ot * price.out) / 1e6;
+          }
+          break;
+        case 'tokens':
+          c = w.outputTokens[i];
+          if (Number.isNaN(c)) throw new InvalidInputError(`query "${w.qids[q]}" has no output token count (metric tokens)`, `model "${model}"`);
+          break;
+        case 'tpot':
+        case 'latency':
+          c = metric === 'tpot' ? w.tpotMs[i] : w.latencyMs[i];
+          if (Number.isNaN(c)) {
+            if (fallback === undefined) {
+              throw new UnsatisfiableError(`no ${metric === 'tpot' ? 'TPOT' : 'latency'} figure for model "${model}" (metric ${metric}): the run log has none for query "${w.qids[q]}" and the pool gives no ${metric === 'tpot' ? 'tpotMs' : 'latencyMs'}`, `model "${model}"`);
+            }
+            c = fallback;
+          }
+          break;
+      }
+      out[i] = c;
+    }
+  }
+  return out;
+}
+
+/** Refuses pricing entries for models the pool does not have (a typo would silently price nothing). */
+export function checkPricingModels(pricing: Pricing, models: readonly string[], where: string): void {
+  const known = new Set(models);
+  for (const model of Object.keys(pricing.perModel ?? {})) {
+    if (!known.has(model)) throw new InvalidInputError(`unknown model "${model}" in pricing (pool: ${models.join(', ')})`, where);
+  }
+}

@@ -1,0 +1,37 @@
+// Small non-cryptographic hashes. Hand-written because the core has no Node crypto and
+// the hot path hashes n-grams from char codes without allocating substrings.
+
+/** FNV-1a 32-bit prime step: h = (h ^ x) * 16777619 mod 2^32. */
+export function fnvStep(h: number, x: number): number {
+  return Math.imul(h ^ x, 16777619) >>> 0;
+}
+
+export const FNV_OFFSET = 2166136261;
+
+/** FNV-1a over a string's UTF-16 code units. */
+export function fnvString(s: string, seed = FNV_OFFSET): number {
+  let h = seed;
+  for (let i = 0; i < s.length; i++) h = fnvStep(h, s.charCodeAt(i));
+  return h;
+}
+
+/** A 32-bit integer finaliser (murmur3 fmix32), to spread FNV's low bits before masking. */
+export function mix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A 64-bit-ish hex digest of bytes (two independent FNV-1a lanes), for stable ids of fitted state. */
+export function hexDigest(bytes: Uint8Array): string {
+  let a = FNV_OFFSET;
+  let b = 0x811c9dc5 ^ 0x5bd1e995;
+  for (let i = 0; i < bytes.length; i++) {
+    a = fnvStep(a, bytes[i]);
+    b = fnvStep(b, bytes[i] ^ 0xa5);
+  }
+  return mix32(a).toString(16).padStart(8, '0') + mix32(b).toString(16).padStart(8, '0');
+}

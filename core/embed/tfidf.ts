@@ -1,0 +1,209 @@
+import { z } from 'zod';
+import type { Embedder } from '../embedder.js';
+import { InvalidInputError } from '../errors.js';
+import { decodeBase64, encodeBase64 } from './base64.js';
+import { FNV_OFFSET, fnvStep, hexDigest, mix32 } from './hash.js';
+
+/**
+ * The built-in embedder: TF-IDF over word 1–2-grams and character 3–5-grams, hashed into
+ * 2^17 buckets (the hashing trick, so no vocabulary is stored), IDF fitted on the training
+ * queries, then a seeded sparse random projection to `dimensions` (each bucket adds ±1/√4 to
+ * four output dimensions). The projection is regenerated from the seed, so the fitted state is
+ * only the IDF table, quantised to one byte per bucket (1/16 steps): 128 KiB, about 175 kB of
+ * base64 in the config. The word and character blocks are L2-normalised separately and averaged,
+ * as scikit-learn's FeatureUnion of two TfidfVectorizers would weigh them.
+ */
+export const BuiltinEmbedderStateSchema = z.object({
+  kind: z.literal('tfidf-hash-srp'),
+  dimensions: z.number().int().min(8).max(4096),
+  seed: z.number().int(),
+  bucketBits: z.number().int().min(8).max(24),
+  /** Quantised IDF per bucket: byte × 1/16, base64. */
+  idf: z.string(),
+  /** Training queries the IDF was fitted on. */
+  documents: z.number().int().nonnegative(),
+});
+export type BuiltinEmbedderState = z.infer<typeof BuiltinEmbedderStateSchema>;
+
+export interface BuiltinEmbedderOptions {
+  /** Output dimensions. Defaults to `256`. */
+  dimensions?: number;
+  /** Seed of the random projection. Defaults to `0`. */
+  seed?: number;
+  /** log2 of the number of hash buckets. Defaults to `17`. */
+  bucketBits?: number;
+}
+
+const DEFAULTS = { dimensions: 256, seed: 0, bucketBits: 17 } as const;
+const IDF_SCALE = 16;
+const PROJECTIONS = 4;
+const CHAR_SALT = 0x9e3779b9;
+
+/** Calls `emit(hash)` for every word 1- and 2-gram of the lower-cased text. */
+function wordGrams(text: string, emit: (h: number) => void): void {
+  let prev = -1;
+  let h = FNV_OFFSET;
+  let inWord = false;
+  const flush = () => {
+    const w = mix32(h);
+    emit(w);
+    if (prev >= 0) emit(mix32(Math.imul(prev, 31) ^ w ^ 0x27d4eb2d));
+    prev = w;
+    h = FNV_OFFSET;
+    inWord = false;
+  };
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    const wordChar = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c > 127;
+    if (wordChar) {
+      h = fnvStep(h, c);
+      inWord = true;
+    } else if (inWord) flush();
+  }
+  if (inWord) flush();
+}
+
+/** Calls `emit(hash)` for every character 3-, 4- and 5-gram of the lower-cased, space-collapsed text. */
+function charGrams(text: string, emit: (h: number) => void, codes: Uint16Array): void {
+  let n = 0;
+  let space = true;
+  for (let i = 0; i < text.length && n < codes.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) {
+      if (space) continue;
+      c = 32;
+      space = true;
+    } else {
+      space = false;
+      if (c >= 65 && c <= 90) c += 32;
+    }
+    codes[n++] = c;
+  }
+  for (let i = 0; i + 3 <= n; i++) {
+    let h = CHAR_SALT;
+    for (let j = 0; j < 5 && i + j < n; j++) {
+      h = fnvStep(h, codes[i + j]);
+      if (j >= 2) emit(mix32(h ^ j));
+    }
+  }
+}
+
+export class BuiltinEmbedder implements Embedder {
+  readonly id: string;
+  readonly dimensions: number;
+  readonly state: BuiltinEmbedderState;
+  private readonly idf: Float32Array;
+  private readonly mask: number;
+  /** Per bucket, PROJECTIONS entries of (dimension << 1 | negative). */
+  private readonly projection: Int32Array;
+  private readonly tf: Float32Array;
+  private readonly touched: Int32Array;
+  private readonly codes = new Uint16Array(1 << 16);
+
+  private constructor(state: BuiltinEmbedderState, idfBytes: Uint8Array) {
+    this.state = state;
+    this.dimensions = state.dimensions;
+    const buckets = 1 << state.bucketBits;
+    this.mask = buckets - 1;
+    this.idf = Float32Array.from(idfBytes, (b) => b / IDF_SCALE);
+    this.projection = new Int32Array(buckets * PROJECTIONS);
+    for (let b = 0; b < buckets; b++) {
+      for (let p = 0; p < PROJECTIONS; p++) {
+        const r = mix32(Math.imul(b, PROJECTIONS) + p + Math.imul(state.seed + 1, 0x632be5ab));
+        this.projection[b * PROJECTIONS + p] = ((r >>> 1) % state.dimensions << 1) | (r & 1);
+      }
+    }
+    this.tf = new Float32Array(buckets);
+    this.touched = new Int32Array(buckets);
+    this.id = `builtin:tfidf-hash-srp:d${state.dimensions}:b${state.bucketBits}:s${state.seed}:${hexDigest(idfBytes)}`;
+  }
+
+  /** Fits the IDF table on the training queries. */
+  static fit(texts: readonly string[], options: BuiltinEmbedderOptions = {}): BuiltinEmbedder {
+    const o = { ...DEFAULTS, ...options };
+    if (texts.length === 0) throw new InvalidInputError('cannot fit the built-in embedder on zero queries');
+    const buckets = 1 << o.bucketBits;
+    const mask = buckets - 1;
+    const df = new Uint32Array(buckets);
+    const lastDoc = new Int32Array(buckets).fill(-1);
+    const codes = new Uint16Array(1 << 16);
+    texts.forEach((text, d) => {
+      const count = (h: number) => {
+        const b = h & mask;
+        if (lastDoc[b] !== d) {
+          lastDoc[b] = d;
+          df[b]++;
+        }
+      };
+      wordGrams(text, count);
+      charGrams(text, count, codes);
+    });
+    const n = texts.length;
+    const bytes = Uint8Array.from(df, (x) => Math.min(255, Math.round((Math.log((1 + n) / (1 + x)) + 1) * IDF_SCALE)));
+    const state: BuiltinEmbedderState = { kind: 'tfidf-hash-srp', dimensions: o.dimensions, seed: o.seed, bucketBits: o.bucketBits, idf: encodeBase64(bytes), documents: n };
+    return new BuiltinEmbedder(state, bytes);
+  }
+
+  /** Rebuilds a fitted embedder from its serialised state. */
+  static fromState(raw: unknown, where = 'embedder.state'): BuiltinEmbedder {
+    const parsed = BuiltinEmbedderStateSchema.safeParse(raw);
+    if (!parsed.success) throw new InvalidInputError(`invalid built-in embedder state: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`, where);
+    const bytes = decodeBase64(parsed.data.idf);
+    if (!bytes || bytes.length !== 1 << parsed.data.bucketBits) {
+      throw new InvalidInputError(`field "idf": expected base64 of ${1 << parsed.data.bucketBits} bytes`, where);
+    }
+    return new BuiltinEmbedder(parsed.data, bytes);
+  }
+
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    return texts.map((t) => this.embedOne(t));
+  }
+
+  /** Synchronous embedding of one query: the serving hot path. */
+  embedOne(text: string): Float32Array {
+    const out = new Float32Array(this.dimensions);
+    const block = new Float32Array(this.dimensions);
+    this.addBlock(block, (emit) => wordGrams(text, emit));
+    addNormalised(out, block);
+    block.fill(0);
+    this.addBlock(block, (emit) => charGrams(text, emit, this.codes));
+    addNormalised(out, block);
+    normalise(out);
+    return out;
+  }
+
+  /** Sublinear TF × IDF over the hashed buckets, projected into `out`. */
+  private addBlock(out: Float32Array, grams: (emit: (h: number) => void) => void): void {
+    let touched = 0;
+    const { tf, mask } = this;
+    grams((h) => {
+      const b = h & mask;
+      if (tf[b] === 0) this.touched[touched++] = b;
+      tf[b]++;
+    });
+    const scale = 1 / Math.sqrt(PROJECTIONS);
+    for (let t = 0; t < touched; t++) {
+      const b = this.touched[t];
+      const w = (1 + Math.log(tf[b])) * this.idf[b] * scale;
+      tf[b] = 0;
+      for (let p = 0; p < PROJECTIONS; p++) {
+        const e = this.projection[b * PROJECTIONS + p];
+        out[e >> 1] += e & 1 ? -w : w;
+      }
+    }
+  }
+}
+
+function normalise(v: Float32Array): void {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  if (s === 0) return;
+  const inv = 1 / Math.sqrt(s);
+  for (let i = 0; i < v.length; i++) v[i] *= inv;
+}
+
+function addNormalised(out: Float32Array, block: Float32Array): void {
+  normalise(block);
+  for (let i = 0; i < out.length; i++) out[i] += block[i];
+}
