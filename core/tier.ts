@@ -64,6 +64,7 @@ export interface AbortSignalLike {
 }
 
 export interface GenerateOptions {
+  /** Aborting ends the call early with stopReason `abort` and the text so far. */
   signal?: AbortSignalLike;
   onToken?: (event: TokenEvent) => void;
 }
@@ -73,7 +74,50 @@ export interface Tier {
   readonly name: string;
   readonly kind: 'local' | 'cloud';
   generate(request: GenerateRequest, options?: GenerateOptions): Promise<GenerationResult>;
-  /** Safe to call twice; waits for running calls to settle. */
+  /** Safe to call twice; waits for running calls to settle. Calls after it throw. */
   dispose(): Promise<void>;
   readonly disposed: boolean;
+}
+
+/**
+ * Builds an answer's LogprobSummary one token at a time. `entropy` is the token's entropy in nats
+ * over the distribution the tier exposes: the whole vocabulary for a local tier; for a cloud tier,
+ * its top alternatives plus one bucket for the remaining mass (a lower bound).
+ */
+export class LogprobAccumulator {
+  #sum = 0;
+  #min = 0;
+  #entropy = 0;
+  #n = 0;
+
+  add(logprob: number, entropy: number): void {
+    this.#sum += logprob;
+    this.#min = this.#n === 0 ? logprob : Math.min(this.#min, logprob);
+    this.#entropy += entropy;
+    this.#n++;
+  }
+
+  /** Undefined when no token was added. */
+  summary(): LogprobSummary | undefined {
+    if (this.#n === 0) return undefined;
+    return { mean: this.#sum / this.#n, min: this.#min, entropy: Math.max(0, this.#entropy / this.#n) };
+  }
+}
+
+/** Entropy in nats of a token distribution given as probabilities; mass missing from `probs` counts as one more outcome. */
+export function entropyOf(probs: Iterable<number>): number {
+  let h = 0;
+  let total = 0;
+  for (const p of probs) {
+    if (p > 0) h -= p * Math.log(p);
+    total += p;
+  }
+  const rest = 1 - total;
+  if (rest > 1e-9) h -= rest * Math.log(rest);
+  return h;
+}
+
+/** TPOT from the first and last token times: 0 for one token or none. */
+export function tpotOf(firstTokenAtMs: number, lastTokenAtMs: number, outputTokens: number): number {
+  return outputTokens > 1 ? (lastTokenAtMs - firstTokenAtMs) / (outputTokens - 1) : 0;
 }

@@ -1,0 +1,268 @@
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { InvalidInputError } from '../../core/errors.js';
+import { callCostUsd, type CloudTierSpec } from '../../core/pool.js';
+import {
+  LogprobAccumulator,
+  entropyOf,
+  tpotOf,
+  type GenerateOptions,
+  type GenerateRequest,
+  type GenerationResult,
+  type StopReason,
+  type Tier,
+} from '../../core/tier.js';
+import { Semaphore, WorkGuard, delay } from './concurrency.js';
+import { MissingApiKeyError, TierHttpError, TierTimeoutError, TierUnreachableError } from './errors.js';
+
+export interface CloudTierOptions {
+  /** Where the API key variable is looked up. Defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+/** How many alternatives per token are asked for when log-probabilities are wanted (for the entropy). */
+const TOP_LOGPROBS = 5;
+
+interface Attempt {
+  text: string;
+  stopReason: StopReason;
+  inputTokens: number | undefined;
+  outputTokens: number | undefined;
+  pieces: number;
+  firstAt: number;
+  lastAt: number;
+  logprobs: LogprobAccumulator | undefined;
+}
+
+/** Thrown inside an attempt when the idle timer fires; mapped to TierTimeoutError. */
+class IdleTimeout extends Error {}
+
+/**
+ * An OpenAI-compatible endpoint reached through the `openai` SDK, always streamed so TTFT and
+ * TPOT come from the stream itself and token counts from its final `usage` chunk.
+ */
+export class CloudTier implements Tier {
+  readonly kind = 'cloud' as const;
+  readonly name: string;
+  readonly spec: CloudTierSpec;
+  readonly #client: OpenAI;
+  readonly #slots: Semaphore;
+  readonly #guard: WorkGuard;
+  readonly #where: string;
+
+  private constructor(spec: CloudTierSpec, client: OpenAI) {
+    this.name = spec.name;
+    this.spec = spec;
+    this.#client = client;
+    this.#slots = new Semaphore(spec.concurrency);
+    this.#where = `tier "${spec.name}" (${spec.baseUrl})`;
+    this.#guard = new WorkGuard(`tier "${spec.name}"`);
+  }
+
+  /** Reads the API key from the named environment variable (a MissingApiKeyError when unset); sends nothing yet. */
+  static async create(spec: CloudTierSpec, options: CloudTierOptions = {}): Promise<CloudTier> {
+    const env = options.env ?? process.env;
+    let apiKey = 'none';
+    if (spec.apiKeyEnv !== undefined) {
+      const value = env[spec.apiKeyEnv];
+      if (!value) throw new MissingApiKeyError(`environment variable ${spec.apiKeyEnv} (the API key) is not set`, `tier "${spec.name}"`);
+      apiKey = value;
+    }
+    // Retries are ours (the pool file's policy, never after output began); the SDK's are off.
+    const client = new OpenAI({ baseURL: spec.baseUrl, apiKey, maxRetries: 0, timeout: spec.timeoutMs });
+    return new CloudTier(spec, client);
+  }
+
+  get disposed(): boolean {
+    return this.#guard.disposed;
+  }
+
+  generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerationResult> {
+    return this.#guard.run(() => this.#generate(request, options));
+  }
+
+  async #generate(request: GenerateRequest, options: GenerateOptions): Promise<GenerationResult> {
+    const started = performance.now();
+    if ((request.prompt === undefined) === (request.messages === undefined || request.messages.length === 0)) {
+      throw new InvalidInputError('give either a prompt or at least one message', `tier "${this.name}"`);
+    }
+    let release: () => void;
+    try {
+      release = await this.#slots.acquire(options.signal);
+    } catch {
+      return this.#result(emptyAttempt('abort'), started);
+    }
+    try {
+      const { maxRetries, initialDelayMs, maxDelayMs } = this.spec.retry;
+      for (let attempt = 0; ; attempt++) {
+        const state = emptyAttempt('length');
+        try {
+          await this.#attempt(request, options, state, started);
+          return this.#result(state, started);
+        } catch (err) {
+          if (options.signal?.aborted) return this.#result({ ...state, stopReason: 'abort' }, started);
+          const mapped = this.#mapError(err, attempt + 1);
+          const retryable = mapped instanceof TierUnreachableError || (mapped instanceof TierHttpError && (mapped.status === 429 || mapped.status >= 500));
+          // Output already streamed to the caller cannot be taken back, so never retry after it.
+          if (!retryable || state.pieces > 0 || attempt >= maxRetries) throw mapped;
+          const retryAfterMs = err instanceof APIError ? Number(err.headers?.get('retry-after')) * 1000 : Number.NaN;
+          const backoff = Math.min(maxDelayMs, initialDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+          try {
+            await delay(Number.isFinite(retryAfterMs) ? Math.min(maxDelayMs, retryAfterMs) : backoff, options.signal);
+          } catch {
+            return this.#result({ ...state, stopReason: 'abort' }, started);
+          }
+        }
+      }
+    } finally {
+      release();
+    }
+  }
+
+  async #attempt(request: GenerateRequest, options: GenerateOptions, state: Attempt, started: number): Promise<void> {
+    const { signal, onToken } = options;
+    const sampling = this.spec.sampling;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort(new IdleTimeout());
+      }, this.spec.timeoutMs);
+    };
+    const wantLogprobs = request.logprobs ?? false;
+    state.logprobs = wantLogprobs ? new LogprobAccumulator() : undefined;
+    const common = {
+      model: this.spec.model,
+      stream: true as const,
+      stream_options: { include_usage: true },
+      max_tokens: request.maxTokens ?? sampling.maxTokens,
+      temperature: request.temperature ?? sampling.temperature,
+      ...((request.topP ?? sampling.topP) !== undefined && { top_p: request.topP ?? sampling.topP }),
+      ...((request.seed ?? sampling.seed) !== undefined && { seed: request.seed ?? sampling.seed }),
+      ...((request.stop ?? sampling.stop).length > 0 && { stop: request.stop ?? sampling.stop }),
+    };
+    const emit = (text: string, logprob: number | undefined) => {
+      if (!text) return;
+      const now = performance.now() - started;
+      if (state.pieces === 0) state.firstAt = now;
+      state.lastAt = now;
+      state.pieces++;
+      state.text += text;
+      onToken?.({ text, atMs: now, ...(logprob !== undefined && { logprob }) });
+    };
+    const finish = (reason: string | null | undefined) => {
+      if (reason) state.stopReason = reason === 'length' ? 'length' : 'stop';
+    };
+    try {
+      arm();
+      if (request.messages !== undefined) {
+        const stream = await this.#client.chat.completions.create(
+          { ...common, messages: request.messages.map((m) => ({ role: m.role === 'tool' ? 'user' : m.role, content: m.content })), ...(wantLogprobs && { logprobs: true, top_logprobs: TOP_LOGPROBS }) },
+          { signal: controller.signal },
+        );
+        for await (const chunk of stream) {
+          arm();
+          if (chunk.usage) {
+            state.inputTokens = chunk.usage.prompt_tokens;
+            state.outputTokens = chunk.usage.completion_tokens;
+          }
+          const choice = chunk.choices[0];
+          if (!choice) continue;
+          let last: number | undefined;
+          for (const t of choice.logprobs?.content ?? []) {
+            last = t.logprob;
+            state.logprobs?.add(t.logprob, entropyOf([Math.exp(t.logprob), ...t.top_logprobs.filter((a) => a.token !== t.token).map((a) => Math.exp(a.logprob))]));
+          }
+          emit(choice.delta?.content ?? '', last);
+          finish(choice.finish_reason);
+        }
+      } else {
+        const stream = await this.#client.completions.create(
+          { ...common, prompt: request.prompt ?? '', ...(wantLogprobs && { logprobs: TOP_LOGPROBS }) },
+          { signal: controller.signal },
+        );
+        for await (const chunk of stream) {
+          arm();
+          if (chunk.usage) {
+            state.inputTokens = chunk.usage.prompt_tokens;
+            state.outputTokens = chunk.usage.completion_tokens;
+          }
+          const choice = chunk.choices[0];
+          if (!choice) continue;
+          const lp = choice.logprobs;
+          let last: number | undefined;
+          (lp?.token_logprobs ?? []).forEach((logprob, i) => {
+            const token = lp?.tokens?.[i];
+            const alts = Object.entries(lp?.top_logprobs?.[i] ?? {}).filter(([t]) => t !== token).map(([, v]) => Math.exp(v));
+            last = logprob;
+            state.logprobs?.add(logprob, entropyOf([Math.exp(logprob), ...alts]));
+          });
+          emit(choice.text, last);
+          finish(choice.finish_reason);
+        }
+      }
+    } catch (err) {
+      throw timedOut ? new IdleTimeout() : err;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #mapError(err: unknown, tries: number): Error {
+    const after = tries > 1 ? ` after ${tries} tries` : '';
+    if (err instanceof IdleTimeout || err instanceof APIConnectionTimeoutError) {
+      return new TierTimeoutError(`no answer within ${this.spec.timeoutMs} ms${after}`, this.#where);
+    }
+    if (err instanceof APIUserAbortError) return new TierTimeoutError(`request aborted${after}`, this.#where);
+    if (err instanceof APIConnectionError) {
+      const cause = (err.cause as Error | undefined)?.message ?? err.message;
+      return new TierUnreachableError(`cannot reach the endpoint${after}: ${cause}`, this.#where);
+    }
+    if (err instanceof APIError && err.status !== undefined) {
+      return new TierHttpError(`HTTP ${err.status}${after}: ${err.message}`, this.#where, err.status);
+    }
+    return err instanceof Error ? err : new Error(String(err));
+  }
+
+  #result(state: Attempt, started: number): GenerationResult {
+    const latencyMs = performance.now() - started;
+    // Endpoints that send no usage chunk: count streamed pieces (one token each on OpenAI's API).
+    const outputTokens = state.outputTokens ?? state.pieces;
+    const inputTokens = state.inputTokens ?? 0;
+    const summary = state.logprobs?.summary();
+    return {
+      tier: this.name,
+      text: state.text,
+      stopReason: state.stopReason,
+      inputTokens,
+      outputTokens,
+      ttftMs: state.pieces > 0 ? state.firstAt : latencyMs,
+      tpotMs: tpotOf(state.firstAt, state.lastAt, outputTokens),
+      latencyMs,
+      costUsd: callCostUsd(this.spec, inputTokens, outputTokens),
+      ...(summary && { logprobs: summary }),
+    };
+  }
+
+  onDispose(listener: () => void): void {
+    this.#guard.onDispose(listener);
+  }
+
+  /** Waits for running calls; safe to call twice. */
+  dispose(): Promise<void> {
+    return this.#guard.dispose(() => undefined);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}
+
+function emptyAttempt(stopReason: StopReason): Attempt {
+  return { text: '', stopReason, inputTokens: undefined, outputTokens: undefined, pieces: 0, firstAt: 0, lastAt: 0, logprobs: undefined };
+}

@@ -1,0 +1,293 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import {
+  resolveChatWrapper,
+  resolveModelFile,
+  type ChatHistoryItem,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaModel,
+  type Token,
+} from 'node-llama-cpp';
+import { InvalidInputError } from '../../core/errors.js';
+import { callCostUsd, type LocalTierSpec } from '../../core/pool.js';
+import {
+  LogprobAccumulator,
+  entropyOf,
+  tpotOf,
+  type GenerateOptions,
+  type GenerateRequest,
+  type GenerationResult,
+  type StopReason,
+  type Tier,
+} from '../../core/tier.js';
+import { Semaphore, WorkGuard } from './concurrency.js';
+import { ModelFileNotFoundError, ModelLoadError } from './errors.js';
+import { sharedLlama } from './llama-instance.js';
+
+/** What a tier is doing while it loads, for progress bars. `progress` runs from 0 to 1 within a phase. */
+export interface TierLoadProgress {
+  tier: string;
+  phase: 'resolve' | 'load' | 'context';
+  progress: number;
+}
+
+export interface LocalTierOptions {
+  /** The native backend. Defaults to `sharedLlama()`, one instance for every tier of the process. */
+  llama?: Llama;
+  /** Directory a relative model path is resolved against (the pool file's folder). Defaults to `process.cwd()`. */
+  baseDir?: string;
+  /** Cancels loading. Defaults to none. */
+  signal?: AbortSignal;
+  /** Defaults to none. */
+  onProgress?: (progress: TierLoadProgress) => void;
+}
+
+// A model URI that node-llama-cpp's resolver understands (hf:, https:, …), as opposed to a file path.
+const MODEL_URI = /^[a-z][a-z0-9+.-]+:(?!\\)/i;
+
+/**
+ * A GGUF model served in-process through node-llama-cpp. It holds one model and one context
+ * with `concurrency` sequences; each call borrows a sequence and gives it back cleared.
+ */
+export class LocalTier implements Tier {
+  readonly kind = 'local' as const;
+  readonly name: string;
+  readonly spec: LocalTierSpec;
+  /** The resolved GGUF file. */
+  readonly modelPath: string;
+  readonly #model: LlamaModel;
+  readonly #context: LlamaContext;
+  readonly #free: LlamaContextSequence[];
+  readonly #slots: Semaphore;
+  readonly #guard: WorkGuard;
+
+  private constructor(spec: LocalTierSpec, modelPath: string, model: LlamaModel, context: LlamaContext, sequences: LlamaContextSequence[]) {
+    this.name = spec.name;
+    this.spec = spec;
+    this.modelPath = modelPath;
+    this.#model = model;
+    this.#context = context;
+    this.#free = sequences;
+    this.#slots = new Semaphore(sequences.length);
+    this.#guard = new WorkGuard(`tier "${spec.name}"`);
+  }
+
+  /**
+   * Resolves the model (a path, or a URI through node-llama-cpp's resolveModelFile), loads it
+   * and creates its context. A missing file is a ModelFileNotFoundError, an unloadable one a
+   * ModelLoadError, both naming the tier and the file.
+   */
+  static async create(spec: LocalTierSpec, options: LocalTierOptions = {}): Promise<LocalTier> {
+    const where = `tier "${spec.name}"`;
+    const report = (phase: TierLoadProgress['phase'], progress: number) => options.onProgress?.({ tier: spec.name, phase, progress });
+    report('resolve', 0);
+    let modelPath: string;
+    if (MODEL_URI.test(spec.model) && !isAbsolute(spec.model)) {
+      try {
+        modelPath = await resolveModelFile(spec.model, { cli: false, signal: options.signal });
+      } catch (err) {
+        if (options.signal?.aborted) throw err;
+        throw new ModelFileNotFoundError(`cannot resolve model "${spec.model}": ${(err as Error).message}`, where);
+      }
+    } else {
+      const absolute = resolve(options.baseDir ?? process.cwd(), spec.model);
+      if (!existsSync(absolute)) throw new ModelFileNotFoundError(`GGUF file not found: ${absolute}`, where);
+      modelPath = await resolveModelFile(absolute, { cli: false, download: false });
+    }
+    report('resolve', 1);
+    const llama = options.llama ?? (await sharedLlama());
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({
+        modelPath,
+        gpuLayers: spec.gpuLayers,
+        loadSignal: options.signal,
+        onLoadProgress: (p) => report('load', p),
+      });
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      throw new ModelLoadError(`cannot load GGUF file ${modelPath}: ${(err as Error).message}`, where);
+    }
+    try {
+      report('context', 0);
+      const context = await model.createContext({
+        contextSize: Math.min(spec.contextSize, model.trainContextSize),
+        sequences: spec.concurrency,
+        // llama.maxThreads oversubscribes small machines by ~1000x slower decoding; cpuMathCores does not.
+        threads: spec.threads ?? llama.cpuMathCores,
+        ...(spec.batchSize !== undefined && { batchSize: spec.batchSize }),
+        createSignal: options.signal,
+      });
+      const sequences = Array.from({ length: spec.concurrency }, () => context.getSequence());
+      report('context', 1);
+      return new LocalTier(spec, modelPath, model, context, sequences);
+    } catch (err) {
+      await model.dispose();
+      if (options.signal?.aborted) throw err;
+      throw new ModelLoadError(`cannot create a context for ${modelPath}: ${(err as Error).message}`, where);
+    }
+  }
+
+  get disposed(): boolean {
+    return this.#guard.disposed;
+  }
+
+  /** Context size in tokens of each sequence. */
+  get contextSize(): number {
+    return this.#context.contextSize;
+  }
+
+  /** Token count of a text under this model's tokenizer. */
+  countTokens(text: string): number {
+    this.#guard.check();
+    return this.#model.tokenize(text).length;
+  }
+
+  generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerationResult> {
+    return this.#guard.run(() => this.#generate(request, options));
+  }
+
+  async #generate(request: GenerateRequest, options: GenerateOptions): Promise<GenerationResult> {
+    const started = performance.now();
+    const { signal, onToken } = options;
+    const sampling = this.spec.sampling;
+    const stops = request.stop ?? sampling.stop;
+    const wantLogprobs = request.logprobs ?? false;
+    const promptTokens = this.#promptTokens(request);
+    if (promptTokens.length >= this.contextSize) {
+      throw new InvalidInputError(`prompt of ${promptTokens.length} tokens does not fit the context size ${this.contextSize}`, `tier "${this.name}"`);
+    }
+    const maxTokens = Math.min(request.maxTokens ?? sampling.maxTokens, this.contextSize - promptTokens.length);
+
+    let release: () => void;
+    try {
+      release = await this.#slots.acquire(signal);
+    } catch {
+      return this.#result('', 'abort', promptTokens.length, 0, started, 0, 0, undefined);
+    }
+    const sequence = this.#free.pop()!;
+    const logprobs = wantLogprobs ? new LogprobAccumulator() : undefined;
+    const generated: Token[] = [];
+    let pending: Token[] = [];
+    let text = '';
+    let stopReason: StopReason = 'length';
+    let firstAt = 0;
+    let lastAt = 0;
+    try {
+      const temperature = request.temperature ?? sampling.temperature;
+      const topP = request.topP ?? sampling.topP;
+      const seed = request.seed ?? sampling.seed;
+      const evaluation = sequence.evaluateWithMetadata(
+        promptTokens,
+        { confidence: wantLogprobs, probabilities: wantLogprobs },
+        { temperature, ...(topP !== undefined && { topP }), ...(seed !== undefined && { seed }) },
+      );
+      for await (const out of evaluation) {
+        if (signal?.aborted) {
+          stopReason = 'abort';
+          break;
+        }
+        if (this.#model.isEogToken(out.token)) {
+          stopReason = 'stop';
+          break;
+        }
+        const now = performance.now() - started;
+        if (generated.length === 0) firstAt = now;
+        lastAt = now;
+        let logprob: number | undefined;
+        if (logprobs) {
+          // Asked for above only when wantLogprobs; the output type cannot follow a runtime flag.
+          const meta = out as unknown as { confidence: number; probabilities: Map<Token, number> };
+          logprob = Math.log(meta.confidence);
+          logprobs.add(logprob, entropyOf(meta.probabilities.values()));
+        }
+        // A multi-byte character can span tokens: hold tokens back until they decode cleanly.
+        pending.push(out.token);
+        const piece = this.#model.detokenize(pending, false, generated.slice(-8));
+        generated.push(out.token);
+        if (!piece.endsWith('\uFFFD') || pending.length >= 4) {
+          pending = [];
+          text += piece;
+          onToken?.({ text: piece, atMs: now, ...(logprob !== undefined && { logprob }) });
+          const cut = firstStop(text, stops);
+          if (cut >= 0) {
+            text = text.slice(0, cut);
+            stopReason = 'stop';
+            break;
+          }
+        }
+        if (generated.length >= maxTokens) break;
+      }
+      if (signal?.aborted && stopReason !== 'stop') stopReason = 'abort';
+    } finally {
+      await sequence.clearHistory();
+      this.#free.push(sequence);
+      release();
+    }
+    return this.#result(text, stopReason, promptTokens.length, generated.length, started, firstAt, lastAt, logprobs);
+  }
+
+  #promptTokens(request: GenerateRequest): Token[] {
+    const where = `tier "${this.name}"`;
+    if (request.prompt !== undefined && request.messages !== undefined) throw new InvalidInputError('give either prompt or messages, not both', where);
+    if (request.prompt !== undefined) {
+      const tokens = this.#model.tokenize(request.prompt);
+      const bos = this.#model.tokens.bos;
+      return this.#model.tokens.shouldPrependBosToken && bos !== null ? [bos, ...tokens] : tokens;
+    }
+    if (!request.messages?.length) throw new InvalidInputError('a request needs a prompt or at least one message', where);
+    // The model's own chat template (node-llama-cpp's resolver falls back to a generic one).
+    const wrapper = resolveChatWrapper(this.#model);
+    const history: ChatHistoryItem[] = request.messages.map((m) =>
+      m.role === 'assistant' ? { type: 'model', response: [m.content] } : m.role === 'system' ? { type: 'system', text: m.content } : { type: 'user', text: m.content },
+    );
+    history.push({ type: 'model', response: [] });
+    return wrapper.generateContextState({ chatHistory: history }).contextText.tokenize(this.#model.tokenizer);
+  }
+
+  #result(text: string, stopReason: StopReason, inputTokens: number, outputTokens: number, started: number, firstAt: number, lastAt: number, logprobs: LogprobAccumulator | undefined): GenerationResult {
+    const latencyMs = performance.now() - started;
+    const summary = logprobs?.summary();
+    return {
+      tier: this.name,
+      text,
+      stopReason,
+      inputTokens,
+      outputTokens,
+      ttftMs: outputTokens > 0 ? firstAt : latencyMs,
+      tpotMs: tpotOf(firstAt, lastAt, outputTokens),
+      latencyMs,
+      costUsd: callCostUsd(this.spec, inputTokens, outputTokens),
+      ...(summary && { logprobs: summary }),
+    };
+  }
+
+  /** Registers a listener called once the tier has released its model. */
+  onDispose(listener: () => void): void {
+    this.#guard.onDispose(listener);
+  }
+
+  /** Waits for running calls, then frees the context and the model (the shared Llama stays). Safe to call twice. */
+  dispose(): Promise<void> {
+    return this.#guard.dispose(async () => {
+      await this.#context.dispose();
+      await this.#model.dispose();
+    });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}
+
+/** Index where the first stop sequence begins in `text`, or -1. */
+function firstStop(text: string, stops: readonly string[]): number {
+  let cut = -1;
+  for (const s of stops) {
+    const i = text.indexOf(s);
+    if (i >= 0 && (cut < 0 || i < cut)) cut = i;
+  }
+  return cut;
+}
