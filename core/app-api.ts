@@ -7,7 +7,9 @@
  * the bridge as `null`, never NaN, because JSON has no NaN.
  */
 import { z } from 'zod';
+import { CostMetricSchema } from './cost.js';
 import { CascadeLabError } from './errors.js';
+import { PoolFileSchema, type PoolFile } from './pool.js';
 
 /** Bumped when a method or message changes incompatibly. */
 export const APP_API_VERSION = 1;
@@ -69,51 +71,8 @@ export const DataSetInfoSchema = z.object({
 });
 export type DataSetInfo = z.infer<typeof DataSetInfoSchema>;
 
-const PriceFields = { usdPerMtokIn: nonNeg, usdPerMtokOut: nonNeg };
-
-/** A GGUF model run in-process by node-llama-cpp. */
-export const LocalTierSpecSchema = z.object({
-  kind: z.literal('local'),
-  name,
-  modelPath: z.string().min(1).max(4096),
-  /** Layers offloaded to the GPU; 0 runs on the CPU only. */
-  gpuLayers: z.number().int().nonnegative(),
-  /** CPU threads; keep at or under the machine's cores (see models/README). */
-  threads: z.number().int().positive().max(1024),
-  contextSize: z.number().int().positive().optional(),
-  ...PriceFields,
-});
-
-/** An OpenAI-compatible HTTP endpoint. Only the NAME of the environment variable holding the key crosses the bridge. */
-export const CloudTierSpecSchema = z.object({
-  kind: z.literal('cloud'),
-  name,
-  baseUrl: z.url({ protocol: /^https?$/ }),
-  /** The model id the endpoint expects. */
-  model: name,
-  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as OPENAI_API_KEY'),
-  ...PriceFields,
-});
-
-/** A tier that replays a run log's recorded answers with seeded timings (offline demos). */
-export const SimulatedTierSpecSchema = z.object({ kind: z.literal('simulated'), name, ...PriceFields });
-
-export const TierSpecSchema = z.discriminatedUnion('kind', [LocalTierSpecSchema, CloudTierSpecSchema, SimulatedTierSpecSchema]);
-export type TierSpec = z.infer<typeof TierSpecSchema>;
-
-/** The pool, cheapest first: the order is the escalation ladder. */
-export const PoolSpecSchema = z.object({ tiers: z.array(TierSpecSchema).max(64) }).superRefine((pool, ctx) => {
-  const seen = new Set<string>();
-  pool.tiers.forEach((t, i) => {
-    if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: ['tiers', i, 'name'], message: `duplicate tier name "${t.name}"` });
-    seen.add(t.name);
-  });
-});
-export type PoolSpec = z.infer<typeof PoolSpecSchema>;
-
-/** What the engine minimises next to error; `usd` uses recorded cost or list prices × tokens. */
-export const CostMetricSchema = z.enum(['usd', 'tokens', 'latency']);
-export type CostMetric = z.infer<typeof CostMetricSchema>;
+export { CostMetricSchema, type CostMetric } from './cost.js';
+export { PoolFileSchema, type PoolFile, type TierSpec } from './pool.js';
 
 export const SplitSchema = z.object({
   /** Share of queries used to tune; the rest evaluate. */
@@ -135,7 +94,7 @@ export const ModelSummarySchema = z.object({
 });
 
 /** What a tier of the pool looks like to the UI; for cloud tiers, whether its key variable is set, never the key. */
-export const TierStatusSchema = z.object({ name, kind: z.enum(['local', 'cloud', 'simulated']), ready: z.boolean(), problem: z.string().nullable() });
+export const TierStatusSchema = z.object({ name, kind: z.enum(['local', 'cloud']), ready: z.boolean(), problem: z.string().nullable() });
 export type TierStatus = z.infer<typeof TierStatusSchema>;
 
 export const WorkspaceInfoSchema = z.object({
@@ -145,7 +104,8 @@ export const WorkspaceInfoSchema = z.object({
   queries: z.number().int().nonnegative(),
   tasks: z.array(z.object({ task: z.string(), queries: z.number().int().nonnegative() })),
   models: z.array(ModelSummarySchema),
-  pool: PoolSpecSchema,
+  /** The tiers live runs, the live cascade and compare use (GGUF files and endpoints); null until one is set. */
+  pool: PoolFileSchema.nullable(),
   tierStatus: z.array(TierStatusSchema),
   settings: SettingsSchema,
   /** Unit of every cost figure, e.g. "USD" or "tokens". */
@@ -252,8 +212,12 @@ export const BudgetViewSchema = z.object({
   regions: z.array(z.object({
     lambdaFrom: nonNeg,
     lambdaTo: maybeNum,
+    /** Test-split figures of the cascade in this region, the same as `OperatingPoint`'s at any λ inside it. */
     accuracy: num,
     costPerQuery: num,
+    retention: maybeNum,
+    costReduction: maybeNum,
+    escalationRate: maybeNum,
     routing: z.array(name),
   })),
   /** Accuracy against cost per query of every region, cheapest first. */
@@ -459,7 +423,8 @@ export interface AppApi {
   listDataSets(): Promise<DataSetInfo[]>;
   /** Replaces the workspace; the tuned state is cleared. */
   loadWorkspace(source: WorkspaceSource): Promise<WorkspaceInfo>;
-  setPool(pool: PoolSpec): Promise<WorkspaceInfo>;
+  /** Sets the live pool (cheapest tier first); key variables are checked, keys never read back. */
+  setPool(pool: PoolFile): Promise<WorkspaceInfo>;
   setSettings(settings: Settings): Promise<WorkspaceInfo>;
   tune(request: TuneRequest): Promise<TuneReport>;
   getClusterMap(request: ClusterMapRequest): Promise<ClusterMap>;
@@ -512,7 +477,7 @@ export const APP_API_CONTRACT: Contract = {
   getState: { request: none, response: AppStateSchema },
   listDataSets: { request: none, response: z.array(DataSetInfoSchema) },
   loadWorkspace: { request: WorkspaceSourceSchema, response: WorkspaceInfoSchema },
-  setPool: { request: PoolSpecSchema, response: WorkspaceInfoSchema },
+  setPool: { request: PoolFileSchema, response: WorkspaceInfoSchema },
   setSettings: { request: SettingsSchema, response: WorkspaceInfoSchema },
   tune: { request: TuneRequestSchema, response: TuneReportSchema },
   getClusterMap: { request: ClusterMapRequestSchema, response: ClusterMapSchema },
@@ -543,6 +508,31 @@ export const APP_API_METHODS = Object.keys(APP_API_CONTRACT) as AppMethod[];
 export function isAppMethod(value: unknown): value is AppMethod {
   return typeof value === 'string' && Object.hasOwn(APP_API_CONTRACT, value);
 }
+
+// ---------------------------------------------------------------------------------------
+// The HTTP bridge's routes
+
+/** `POST {HTTP_API_PREFIX}<method>` with the request as JSON calls a method. */
+export const HTTP_API_PREFIX = '/api/';
+/** The WebSocket that carries every event. */
+export const HTTP_EVENTS_PATH = '/api/events';
+
+// ---------------------------------------------------------------------------------------
+// The Electron bridge's names (the preload runs as a plain script and repeats them; a test keeps them equal)
+
+/** The global the preload exposes in the renderer's main world. */
+export const ELECTRON_BRIDGE_KEY = 'cascadeLab';
+/** The one channel main sends events on. */
+export const EVENT_CHANNEL = 'app:event';
+/** The IPC channel of a method: one channel per method, nothing generic. */
+export function ipcChannel(method: AppMethod): string {
+  return `app:${method}`;
+}
+
+/** What the preload exposes: one function per method (each returns a `Reply`), and an event hook. */
+export type ElectronBridge = { readonly [M in AppMethod]: (payload?: unknown) => Promise<unknown> } & {
+  readonly onEvent: (listener: (event: unknown) => void) => () => void;
+};
 
 // ---------------------------------------------------------------------------------------
 // Errors across the bridge

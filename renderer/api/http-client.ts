@@ -1,0 +1,76 @@
+import { HTTP_API_PREFIX, HTTP_EVENTS_PATH, type AppClient } from '../../core/app-api.js';
+import { createProxyClient } from './proxy-client.js';
+
+/** The part of a WebSocket the client uses: the browser's, or `ws` in Node. */
+export interface SocketLike {
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: unknown) => void) | null;
+  close(): void;
+}
+export type SocketConstructor = new (url: string) => SocketLike;
+
+export interface HttpClientOptions {
+  /** Where the bridge listens, e.g. `http://127.0.0.1:5170`. Defaults to the page's own origin. */
+  baseUrl?: string;
+  /**
+   * Sent as a bearer header, and in the event socket's URL. A page opened from the printed URL
+   * leaves it out: its HttpOnly cookie carries the token. Defaults to none.
+   */
+  token?: string;
+  /** The WebSocket class (Node 20 has none built in; pass `ws`'s). Defaults to `globalThis.WebSocket`. */
+  WebSocket?: SocketConstructor;
+  /** Wait before reopening a dropped event socket, ms. Defaults to `1000`. */
+  reconnectMs?: number;
+}
+
+/** The AppApi over the HTTP + WebSocket bridge (browser mode). */
+export function createHttpClient(options: HttpClientOptions = {}): AppClient {
+  const baseUrl = (options.baseUrl ?? globalThis.location.origin).replace(/\/$/, '');
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const Socket = options.WebSocket ?? (globalThis.WebSocket as unknown as SocketConstructor);
+  const reconnectMs = options.reconnectMs ?? 1000;
+  const eventsUrl = `${baseUrl.replace(/^http/, 'ws')}${HTTP_EVENTS_PATH}${options.token ? `?token=${encodeURIComponent(options.token)}` : ''}`;
+
+  return createProxyClient({
+    async call(method, payload) {
+      const res = await fetch(`${baseUrl}${HTTP_API_PREFIX}${method}`, {
+        method: 'POST',
+        headers,
+        credentials: 'same-origin',
+        body: payload === undefined ? '' : JSON.stringify(payload),
+      });
+      const text = await res.text();
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return { ok: false, error: { name: 'BridgeError', message: `${method}: HTTP ${res.status} with a body that is not JSON`, where: null } };
+      }
+    },
+    listen(onEvent) {
+      let socket: SocketLike | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let stopped = false;
+      const open = () => {
+        socket = new Socket(eventsUrl);
+        socket.onmessage = (event) => {
+          if (typeof event.data !== 'string') return;
+          try {
+            onEvent(JSON.parse(event.data));
+          } catch {
+            // A frame that is not JSON cannot be an event; the proxy reports wrong-shaped ones.
+          }
+        };
+        socket.onclose = () => {
+          if (!stopped) timer = setTimeout(open, reconnectMs);
+        };
+      };
+      open();
+      return () => {
+        stopped = true;
+        clearTimeout(timer);
+        socket?.close();
+      };
+    },
+  });
+}
