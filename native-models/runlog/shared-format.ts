@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { InvalidInputError, ConflictError } from '../../core/errors.js';
+import { ConflictError, DuplicatePairError, InvalidInputError, UnknownQueryError } from '../../core/errors.js';
 import { ModelPriceSchema, parseOrThrow, type ModelPrice, type ModelResponse, type Query, type RunLog } from '../../core/runlog.js';
+import { parseJsonFile, parseJsonLines, readTextFile, type TextFile } from './text-file.js';
 
 // The on-disk names of ../shared/data (snake_case); mapped to the core's names below.
 const QuestionLine = z.object({
@@ -30,55 +30,47 @@ const PricesFile = z.object({
   models: z.array(z.object({ model: z.string().min(1), usd_per_mtok_in: z.number().nonnegative(), usd_per_mtok_out: z.number().nonnegative() }).loose()),
 }).loose();
 
-/** Reads a JSONL file (gzip when the name ends in .gz) and yields each parsed line with its 1-based number. */
-export function* readJsonLines(path: string): Generator<{ line: number; value: unknown }> {
-  const bytes = readFileSync(path);
-  const text = (path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
-  let line = 0;
-  for (const raw of text.split('\n')) {
-    line++;
-    if (raw.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      throw new InvalidInputError(`malformed JSON (${(err as Error).message})`, `${path}:${line}`);
-    }
-    yield { line, value };
-  }
+/** The file names of a folder in the shared format, `.gz` preferred. */
+export function sharedFormatFiles(dir: string): { questions: string; responses: string } | null {
+  const pick = (stem: string) => [`${stem}.jsonl.gz`, `${stem}.jsonl`].map((n) => join(dir, n)).find((p) => existsSync(p));
+  const questions = pick('questions');
+  const responses = pick('responses');
+  return questions && responses ? { questions, responses } : null;
 }
 
-function firstExisting(dir: string, names: string[]): string | undefined {
-  return names.map((n) => join(dir, n)).find((p) => existsSync(p));
-}
-
-/** Loads a folder in the ../shared/data format (questions, responses, optional prices.json). */
-export function loadSharedFormat(dir: string): RunLog {
-  const qPath = firstExisting(dir, ['questions.jsonl.gz', 'questions.jsonl']);
-  const rPath = firstExisting(dir, ['responses.jsonl.gz', 'responses.jsonl']);
-  if (!qPath || !rPath) throw new InvalidInputError('not a run-log folder: expected questions.jsonl[.gz] and responses.jsonl[.gz]', dir);
-  const hash = createHash('sha256');
+function readQueries(file: TextFile): Query[] {
   const queries: Query[] = [];
-  const known = new Set<string>();
-  for (const { line, value } of readJsonLines(qPath)) {
-    const q = parseOrThrow(QuestionLine, value, `${qPath}:${line}`);
-    if (known.has(q.qid)) throw new ConflictError(`duplicate query "${q.qid}"`, `${qPath}:${line}`);
-    known.add(q.qid);
+  const seen = new Map<string, number>();
+  for (const { line, value } of parseJsonLines(file)) {
+    const where = `${file.path}:${line}`;
+    const q = parseOrThrow(QuestionLine, value, where);
+    const prior = seen.get(q.qid);
+    if (prior !== undefined) throw new ConflictError(`field "qid": duplicate query "${q.qid}" (first on line ${prior})`, where);
+    seen.set(q.qid, line);
     queries.push({ qid: q.qid, task: q.task, prompt: q.prompt, reference: q.reference ?? null, ...(q.prompt_tokens !== undefined && { promptTokens: q.prompt_tokens }) });
   }
+  return queries;
+}
+
+function readResponses(file: TextFile, known: ReadonlySet<string>): { responses: ModelResponse[]; models: string[] } {
   const responses: ModelResponse[] = [];
-  const models: string[] = [];
-  const pairs = new Set<string>();
-  for (const { line, value } of readJsonLines(rPath)) {
-    const where = `${rPath}:${line}`;
+  const models = new Set<string>();
+  const pairs = new Map<string, number>();
+  for (const { line, value } of parseJsonLines(file)) {
+    const where = `${file.path}:${line}`;
     const r = parseOrThrow(ResponseLine, value, where);
-    if (!known.has(r.qid)) throw new InvalidInputError(`field "qid": response for unknown query "${r.qid}"`, where);
+    if (!known.has(r.qid)) throw new UnknownQueryError(`field "qid": response for unknown query "${r.qid}" (not in the questions file)`, where);
     const key = `${r.qid}\u0000${r.model}`;
-    if (pairs.has(key)) throw new ConflictError(`field "model": duplicate (query, model) pair ("${r.qid}", "${r.model}")`, where);
-    pairs.add(key);
-    if (!models.includes(r.model)) models.push(r.model);
+    const prior = pairs.get(key);
+    if (prior !== undefined) throw new DuplicatePairError(`field "model": duplicate (query, model) pair ("${r.qid}", "${r.model}"), first on line ${prior}`, where);
+    pairs.set(key, line);
+    models.add(r.model);
     responses.push({
-      qid: r.qid, model: r.model, response: r.response, answer: r.answer, correct: r.correct,
+      qid: r.qid,
+      model: r.model,
+      response: r.response,
+      answer: r.answer,
+      correct: r.correct,
       ...(r.output_tokens !== undefined && { outputTokens: r.output_tokens }),
       ...(r.cost_usd !== undefined && { costUsd: r.cost_usd }),
       ...(r.ttft_ms !== undefined && { ttftMs: r.ttft_ms }),
@@ -86,20 +78,36 @@ export function loadSharedFormat(dir: string): RunLog {
       ...(r.latency_ms !== undefined && { latencyMs: r.latency_ms }),
     });
   }
+  return { responses, models: [...models] };
+}
+
+/** Reads `prices.json` of the shared format into the core's price table. */
+export function readPrices(file: TextFile): Record<string, ModelPrice> {
   const prices: Record<string, ModelPrice> = {};
-  const pPath = join(dir, 'prices.json');
-  if (existsSync(pPath)) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(pPath, 'utf8'));
-    } catch (err) {
-      throw new InvalidInputError(`malformed JSON (${(err as Error).message})`, pPath);
-    }
-    for (const p of parseOrThrow(PricesFile, raw, pPath).models) {
-      prices[p.model] = ModelPriceSchema.parse({ usdPerMtokIn: p.usd_per_mtok_in, usdPerMtokOut: p.usd_per_mtok_out });
-    }
-    hash.update(readFileSync(pPath));
-  }
-  hash.update(readFileSync(qPath)).update(readFileSync(rPath));
+  const parsed = parseOrThrow(PricesFile, parseJsonFile(file), file.path);
+  parsed.models.forEach((p, i) => {
+    prices[p.model] = parseOrThrow(ModelPriceSchema, { usdPerMtokIn: p.usd_per_mtok_in, usdPerMtokOut: p.usd_per_mtok_out }, `${file.path}: models[${i}]`);
+  });
+  return prices;
+}
+
+/**
+ * Loads a folder in the ../shared/data format: questions.jsonl[.gz], responses.jsonl[.gz] and an
+ * optional prices.json. A (query, model) pair with no response line means the model did not answer.
+ */
+export async function loadSharedFormat(dir: string): Promise<RunLog> {
+  const files = sharedFormatFiles(dir);
+  if (!files) throw new InvalidInputError('not a run-log folder: expected questions.jsonl[.gz] and responses.jsonl[.gz]', dir);
+  const pricesPath = join(dir, 'prices.json');
+  const [qFile, rFile, pFile] = await Promise.all([
+    readTextFile(files.questions),
+    readTextFile(files.responses),
+    existsSync(pricesPath) ? readTextFile(pricesPath) : Promise.resolve(null),
+  ]);
+  const queries = readQueries(qFile);
+  const { responses, models } = readResponses(rFile, new Set(queries.map((q) => q.qid)));
+  const prices = pFile ? readPrices(pFile) : {};
+  const hash = createHash('sha256');
+  for (const f of [qFile, rFile, pFile]) if (f) hash.update(f.sha256);
   return { queries, models, responses, prices, sources: [{ path: dir, sha256: hash.digest('hex') }], tokensApproximate: false };
 }

@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractFinalAnswer, answerKindOf } from '../../../core/extract.js';
 import { answersAgree, gradeExactMatch, gradeMultipleChoice, gradeNumeric, graderNameFor, parseNumericAnswer } from '../../../core/graders.js';
-import { loadSharedFormat } from '../../../native-models/runlog/shared-format.js';
+import type { Query, RunLog } from '../../../core/runlog.js';
+import { loadRunLog } from '../../../native-models/runlog/load.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const sharedDir = join(repoRoot, '..', 'shared', 'data', 'zeroeval-gsm8k-crux');
@@ -63,8 +64,12 @@ describe('multiple choice and exact match', () => {
 });
 
 describe('agreement with the recorded labels', () => {
-  const log = loadSharedFormat(sharedDir);
-  const refs = new Map(log.queries.map((q) => [q.qid, q]));
+  let log: RunLog;
+  let refs: Map<string, Query>;
+  beforeAll(async () => {
+    log = await loadRunLog(sharedDir, { countTokens: false });
+    refs = new Map(log.queries.map((q) => [q.qid, q]));
+  });
 
   it('numeric grader on the raw GSM8K responses agrees with the shared labels on >= 99% of rows', () => {
     let n = 0;
