@@ -1,0 +1,83 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startServer } from '../serve/server.js';
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a whole number ≥ 0`);
+  return n;
+}
+
+function milliseconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a whole number of milliseconds > 0`);
+  return n;
+}
+
+/** Collects repeated `KEY=VALUE` options into a record. */
+function keyValue<T>(parse: (value: string) => T) {
+  return (whole: string, previous: Record<string, T> = {}): Record<string, T> => {
+    const eq = whole.indexOf('=');
+    if (eq <= 0 || eq === whole.length - 1) throw new InvalidArgumentError(`"${whole}" is not KEY=VALUE`);
+    return { ...previous, [whole.slice(0, eq)]: parse(whole.slice(eq + 1)) };
+  };
+}
+
+/** `cascade-lab serve`: the tuned config as an OpenAI-compatible endpoint over the pool's tiers. */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Serve a tuned config as an OpenAI-compatible endpoint that routes every request through the cascade')
+    .requiredOption('--config <file>', 'tuned config (the output of `cascade-lab tune`)')
+    .requiredOption('--pool <file>', 'pool file whose tiers answer')
+    .option('--host <address>', 'address to bind', '127.0.0.1')
+    .addOption(new Option('--port <n>', 'port to bind (0: any free port)').default(8080).argParser(wholeNumber))
+    .option('--auth-token-env <VAR>', 'require `Authorization: Bearer <token>`, the token read from this environment variable')
+    .option('--log-dir <dir>', 'write the JSONL decision log here')
+    .option('--map <MODEL=TIER>', "serve the config's run-log MODEL with pool TIER (repeatable)", keyValue((v) => v))
+    .option('--router-model <name>', 'model name that selects the router', 'cascade')
+    .addOption(new Option('--tier-timeout <ms>', 'deadline of one attempt on a tier').default(120_000).argParser(milliseconds))
+    .option('--tier-timeout-for <TIER=MS>', 'deadline of one attempt on this tier (repeatable)', keyValue(milliseconds))
+    .option('--stream-ungated', 'stream stage 1 at once for clusters the plan never gates', false)
+    .option('--no-watch', 'do not reload when the config or pool file changes (SIGHUP still reloads)')
+    .addOption(new Option('--max-body-bytes <n>', 'largest request body').default(1024 * 1024).argParser(wholeNumber))
+    .addOption(new Option('--max-input-chars <n>', 'largest prompt, all messages together').default(200_000).argParser(wholeNumber))
+    .addOption(new Option('--drain-timeout <ms>', 'how long shutdown waits for in-flight requests').default(30_000).argParser(wholeNumber))
+    .addOption(new Option('--log-max-bytes <n>', 'rotate the decision log past this size').default(64 * 1024 * 1024).argParser(wholeNumber))
+    .action(async (o: {
+      config: string; pool: string; host: string; port: number; authTokenEnv?: string; logDir?: string; map?: Record<string, string>;
+      routerModel: string; tierTimeout: number; tierTimeoutFor?: Record<string, number>; streamUngated: boolean; watch: boolean;
+      maxBodyBytes: number; maxInputChars: number; drainTimeout: number; logMaxBytes: number;
+    }) => {
+      let authToken: string | undefined;
+      if (o.authTokenEnv !== undefined) {
+        authToken = process.env[o.authTokenEnv];
+        if (!authToken) throw new InvalidArgumentError(`--auth-token-env: the environment variable ${o.authTokenEnv} is not set or empty`);
+      }
+      const server = await startServer({
+        configPath: o.config,
+        poolPath: o.pool,
+        host: o.host,
+        port: o.port,
+        authToken,
+        logDir: o.logDir,
+        tierMap: o.map,
+        routerModel: o.routerModel,
+        tierTimeoutMs: o.tierTimeout,
+        tierTimeouts: o.tierTimeoutFor,
+        streamUngated: o.streamUngated,
+        watch: o.watch,
+        maxBodyBytes: o.maxBodyBytes,
+        maxInputChars: o.maxInputChars,
+        drainTimeoutMs: o.drainTimeout,
+        logMaxBytes: o.logMaxBytes,
+        onEvent: (message) => console.error(message),
+      });
+      console.log(`cascade-lab serve: listening on ${server.url} (model "${o.routerModel}"; OpenAI base URL ${server.url}/v1)`);
+      process.on('SIGHUP', () => void server.reload().catch(() => undefined));
+      const stop = (signal: string) => {
+        console.error(`serve: ${signal}: draining in-flight requests`);
+        void server.close().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,67 @@
+/** Options of `startServer` and `cascade-lab serve`; `resolveServeOptions` fills the defaults in one place. */
+export interface ServeOptions {
+  /** Path of the tuned config (the output of `cascade-lab tune`). */
+  configPath: string;
+  /** Path of the pool file whose tiers serve the config's models. */
+  poolPath: string;
+  /** Address to bind. Defaults to `127.0.0.1` (set `0.0.0.0` only behind a firewall or with `authToken`). */
+  host?: string;
+  /** Port to bind; 0 picks a free one. Defaults to `0`. */
+  port?: number;
+  /** Bearer token every request except /health and /ready must carry. Defaults to none (no auth). */
+  authToken?: string;
+  /** Folder of the JSONL decision log. Defaults to none (no log). */
+  logDir?: string;
+  /**
+   * Which pool tier stands for each run-log model of the config (`{"gpt-4o-mini": "small"}`).
+   * A config model with no entry must be a tier name itself. Defaults to `{}`.
+   */
+  tierMap?: Record<string, string>;
+  /** The virtual model name clients send to be routed. Defaults to `cascade`. */
+  routerModel?: string;
+  /** Deadline of one attempt on one tier, ms. Defaults to `120000`. */
+  tierTimeoutMs?: number;
+  /** Per-tier deadlines that override `tierTimeoutMs`. Defaults to `{}`. */
+  tierTimeouts?: Record<string, number>;
+  /** Stream stage 1 at once for clusters the plan never gates (a request's `cascade.stream_stage1` wins). Defaults to `false`. */
+  streamUngated?: boolean;
+  /** Reload when the config or pool file changes on disk. Defaults to `true`. */
+  watch?: boolean;
+  /** Largest request body, bytes. Defaults to `1048576` (1 MiB). */
+  maxBodyBytes?: number;
+  /** Largest prompt (all messages together), characters. Defaults to `200000`. */
+  maxInputChars?: number;
+  /** How long `close()` waits for in-flight requests before aborting them, ms. Defaults to `30000`. */
+  drainTimeoutMs?: number;
+  /** Rotate the decision log past this size, bytes. Defaults to `67108864` (64 MiB). */
+  logMaxBytes?: number;
+  /** Decision-log records held in memory at most while the disk catches up. Defaults to `10000`. */
+  logMaxQueued?: number;
+  /** Receives one line per reload, rejected config and similar event. Defaults to none. */
+  onEvent?: (message: string) => void;
+}
+
+export type ResolvedServeOptions = Required<Omit<ServeOptions, 'authToken' | 'logDir'>> & Pick<ServeOptions, 'authToken' | 'logDir'>;
+
+export function resolveServeOptions(o: ServeOptions): ResolvedServeOptions {
+  return {
+    configPath: o.configPath,
+    poolPath: o.poolPath,
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 0,
+    authToken: o.authToken,
+    logDir: o.logDir,
+    tierMap: o.tierMap ?? {},
+    routerModel: o.routerModel ?? 'cascade',
+    tierTimeoutMs: o.tierTimeoutMs ?? 120_000,
+    tierTimeouts: o.tierTimeouts ?? {},
+    streamUngated: o.streamUngated ?? false,
+    watch: o.watch ?? true,
+    maxBodyBytes: o.maxBodyBytes ?? 1024 * 1024,
+    maxInputChars: o.maxInputChars ?? 200_000,
+    drainTimeoutMs: o.drainTimeoutMs ?? 30_000,
+    logMaxBytes: o.logMaxBytes ?? 64 * 1024 * 1024,
+    logMaxQueued: o.logMaxQueued ?? 10_000,
+    onEvent: o.onEvent ?? (() => undefined),
+  };
+}

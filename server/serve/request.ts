@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { issuePath } from '../../core/runlog.js';
+import type { ChatMessage, SamplingOptions } from '../../core/tier.js';
+import { InputTooLongError, InvalidRequestError } from './errors.js';
+
+export type Endpoint = 'chat' | 'completions';
+
+/** A validated request, in the pool's own terms. */
+export interface ServeRequest {
+  endpoint: Endpoint;
+  model: string;
+  /** Chat requests: the whole conversation. */
+  messages?: ChatMessage[];
+  /** Completion requests: the raw prompt. */
+  prompt?: string;
+  stream: boolean;
+  /** `stream_options.include_usage`: send a last chunk with token counts. */
+  includeUsage: boolean;
+  sampling: SamplingOptions;
+  /** The `cascade.stream_stage1` extension field; undefined when the client did not say. */
+  streamStage1: boolean | undefined;
+}
+
+const TextPart = z.object({ type: z.literal('text'), text: z.string() });
+const Content = z.union([z.string(), z.array(TextPart), z.null()]);
+const Message = z.object({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+  content: Content,
+});
+const Stop = z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional();
+// Fields OpenAI clients send that change nothing here (user, penalties, …) pass through untouched.
+const Common = {
+  model: z.string().min(1),
+  stream: z.boolean().nullable().optional(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
+  max_tokens: z.number().int().positive().nullable().optional(),
+  temperature: z.number().min(0).max(2).nullable().optional(),
+  top_p: z.number().min(0).max(1).nullable().optional(),
+  seed: z.number().int().nullable().optional(),
+  stop: Stop,
+  n: z.literal(1, { message: 'only n = 1 is supported' }).nullable().optional(),
+  cascade: z.object({ stream_stage1: z.boolean().optional() }).strict().nullable().optional(),
+};
+const ChatBody = z.object({
+  ...Common,
+  messages: z.array(Message).min(1, { message: 'must hold at least one message' }),
+  max_completion_tokens: z.number().int().positive().nullable().optional(),
+});
+const CompletionBody = z.object({
+  ...Common,
+  prompt: z.union([z.string(), z.array(z.string()).length(1, { message: 'only one prompt per request is supported' })]),
+});
+
+export interface ParseLimits {
+  /** Most characters of prompt text (all messages together). */
+  maxInputChars: number;
+}
+
+function contentText(content: z.infer<typeof Content>): string {
+  if (content === null) return '';
+  if (typeof content === 'string') return content;
+  return content.map((p) => p.text).join('');
+}
+
+function firstIssue(error: z.ZodError): InvalidRequestError {
+  const issue = error.issues[0];
+  const param = issuePath(issue.path);
+  return new InvalidRequestError(`Invalid request field "${param}": ${issue.message}`, param, 'invalid_value');
+}
+
+/**
+ * Parses the raw body of POST /v1/chat/completions or /v1/completions. Throws an
+ * InvalidRequestError (naming the field) for malformed JSON or a wrong shape, and an
+ * InputTooLongError past `limits.maxInputChars`.
+ */
+export function parseRequest(endpoint: Endpoint, raw: string, limits: ParseLimits): ServeRequest {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new InvalidRequestError(`The request body is not valid JSON (${(err as Error).message})`, null, 'invalid_json');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new InvalidRequestError('The request body must be a JSON object', null, 'invalid_json');
+  }
+  const parsed = (endpoint === 'chat' ? ChatBody : CompletionBody).safeParse(json);
+  if (!parsed.success) throw firstIssue(parsed.error);
+  const body = parsed.data;
+  const stop = body.stop == null ? undefined : typeof body.stop === 'string' ? [body.stop] : body.stop;
+  const maxTokens = ('max_completion_tokens' in body ? body.max_completion_tokens : undefined) ?? body.max_tokens ?? undefined;
+  const sampling: SamplingOptions = {
+    temperature: body.temperature ?? undefined,
+    topP: body.top_p ?? undefined,
+    maxTokens,
+    seed: body.seed ?? undefined,
+    stop,
+  };
+  const request: ServeRequest = {
+    endpoint,
+    model: body.model,
+    stream: body.stream === true,
+    includeUsage: body.stream_options?.include_usage === true,
+    sampling,
+    streamStage1: body.cascade?.stream_stage1,
+  };
+  let chars: number;
+  if ('messages' in body) {
+    request.messages = body.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: contentText(m.content) }));
+    chars = request.messages.reduce((n, m) => n + m.content.length, 0);
+  } else {
+    request.prompt = typeof body.prompt === 'string' ? body.prompt : body.prompt[0];
+    chars = request.prompt.length;
+  }
+  if (chars > limits.maxInputChars) {
+    throw new InputTooLongError(`The input is ${chars} characters long; this endpoint accepts at most ${limits.maxInputChars}`, 400, endpoint === 'chat' ? 'messages' : 'prompt');
+  }
+  return request;
+}

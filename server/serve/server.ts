@@ -1,0 +1,281 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { GenerateRequest } from '../../core/tier.js';
+import { readBody } from './body.js';
+import { cascadeHeaders, runCascade, type CascadeOutcome } from './cascade-run.js';
+import { DecisionLog } from './decision-log.js';
+import {
+  AllTiersFailedError,
+  AuthenticationError,
+  NotReadyError,
+  RouteNotFoundError,
+  ServeRequestError,
+  UnknownModelError,
+} from './errors.js';
+import { ServeMetrics } from './metrics.js';
+import { completionBody, SseWriter } from './openai-format.js';
+import { resolveServeOptions, type ServeOptions } from './options.js';
+import { readiness } from './readiness.js';
+import { parseRequest, type Endpoint, type ServeRequest } from './request.js';
+import { routingText, type CascadeDecision } from './router.js';
+import { ClientAbortedError, type TierCallPolicy } from './tier-call.js';
+import { ServingStateHolder, type ServingState } from './serving-state.js';
+
+/** A running endpoint. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8080` (clients add `/v1`). */
+  readonly url: string;
+  /** Re-reads the config and pool files; rejects (and keeps serving the old ones) when they are bad. */
+  reload(): Promise<void>;
+  /** Stops accepting requests, drains in-flight ones (up to `drainTimeoutMs`), then frees the tiers. Safe to call twice. */
+  close(): Promise<void>;
+  readonly metrics: ServeMetrics;
+}
+
+const NO_RETRY = { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 };
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...JSON_HEADERS, ...headers, 'content-length': String(Buffer.byteLength(text)) }).end(text);
+}
+
+function tokenDigest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/**
+ * Starts the OpenAI-compatible endpoint for a tuned config over a pool: loads both (throwing
+ * on a bad one), binds, and serves until `close()`.
+ */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const opts = resolveServeOptions(options);
+  const metrics = new ServeMetrics();
+  const holder = await ServingStateHolder.open(opts, metrics);
+  let log: DecisionLog | undefined;
+  try {
+    if (opts.logDir) {
+      log = await DecisionLog.open({
+        dir: opts.logDir,
+        maxBytes: opts.logMaxBytes,
+        maxQueued: opts.logMaxQueued,
+        onDrop: (n) => metrics.logDropped.inc(n),
+        onWrite: (n) => metrics.logWritten.inc(n),
+      });
+    }
+  } catch (err) {
+    await holder.close();
+    throw err;
+  }
+  const expectedToken = opts.authToken === undefined ? undefined : tokenDigest(opts.authToken);
+  const inflight = new Set<AbortController>();
+  let draining = false;
+  let drained: (() => void) | undefined;
+
+  const authorised = (req: IncomingMessage): boolean => {
+    if (!expectedToken) return true;
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    return match !== null && timingSafeEqual(tokenDigest(match[1].trim()), expectedToken);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => writeError(res, err, {}));
+  });
+  server.keepAliveTimeout = 65_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (method === 'GET' && path === '/ready') {
+      const report = await readiness(holder.current, draining);
+      return sendJson(res, report.ready ? 200 : 503, report);
+    }
+    if (!authorised(req)) throw new AuthenticationError();
+    if (method === 'GET' && path === '/metrics') {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+      return;
+    }
+    if (method === 'GET' && (path === '/v1/models' || path === '/models')) return sendJson(res, 200, modelList(holder.current));
+    if (method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return complete(req, res, 'chat');
+    if (method === 'POST' && (path === '/v1/completions' || path === '/completions')) return complete(req, res, 'completions');
+    throw new RouteNotFoundError(method, path);
+  }
+
+  function modelList(state: ServingState) {
+    const created = Math.floor(state.loadedAt / 1000);
+    return {
+      object: 'list',
+      data: [
+        { id: state.router.name, object: 'model', created, owned_by: 'cascade-lab', cascade: { kind: 'router', tiers: state.router.tiers } },
+        ...[...state.tiers.values()].map((t) => ({ id: t.name, object: 'model', created, owned_by: 'cascade-lab', cascade: { kind: t.kind } })),
+      ],
+    };
+  }
+
+  function policyOf(state: ServingState): TierCallPolicy {
+    return {
+      timeoutMs: (tier) => opts.tierTimeouts[tier] ?? opts.tierTimeoutMs,
+      retry: (tier) => state.retries.get(tier) ?? NO_RETRY,
+    };
+  }
+
+  async function complete(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint): Promise<void> {
+    if (draining) throw new NotReadyError('The server is shutting down', null, 'shutting_down');
+    const t0 = performance.now();
+    const controller = new AbortController();
+    inflight.add(controller);
+    metrics.inflight.inc();
+    // The request's own state, so a reload mid-request never mixes two configs in one answer.
+    const state = holder.current;
+    let request: ServeRequest | undefined;
+    let decision: CascadeDecision | undefined;
+    let outcome: CascadeOutcome | undefined;
+    let status = 200;
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort(new ClientAbortedError());
+    };
+    res.on('close', onClose);
+    try {
+      request = parseRequest(endpoint, await readBody(req, opts.maxBodyBytes), { maxInputChars: opts.maxInputChars });
+      const text = routingText(request);
+      const direct = request.model !== state.router.name;
+      if (direct && !state.tiers.has(request.model)) throw new UnknownModelError(request.model, [state.router.name, ...state.tiers.keys()]);
+      decision = direct ? { cluster: -1, ladder: [request.model], models: [request.model], gate: false, threshold: null } : await state.router.route(text);
+      const id = `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
+      const created = Math.floor(Date.now() / 1000);
+      const generate: GenerateRequest = request.messages ? { messages: request.messages, ...request.sampling } : { prompt: request.prompt, ...request.sampling };
+      outcome = await runCascade({
+        tiers: state.tiers,
+        router: direct ? null : state.router,
+        decision,
+        text,
+        request: generate,
+        policy: policyOf(state),
+        signal: controller.signal,
+        stream: request.stream ? new SseWriter(res, endpoint, id, request.model, created) : null,
+        includeUsage: request.includeUsage,
+        liveUngated: request.streamStage1 ?? opts.streamUngated,
+      });
+      if (!request.stream) sendJson(res, 200, completionBody(endpoint, id, request.model, created, outcome.result, outcome.trace), cascadeHeaders(outcome.trace));
+    } catch (err) {
+      status = err instanceof ServeRequestError ? err.status : err instanceof ClientAbortedError ? 499 : 500;
+      if (err instanceof ClientAbortedError) metrics.clientAborts.inc();
+      const headers: Record<string, string> = {};
+      if (decision && err instanceof AllTiersFailedError) {
+        headers['x-cascade-cluster'] = decision.cluster < 0 ? 'none' : String(decision.cluster);
+        headers['x-cascade-stage1'] = decision.ladder[0];
+        headers['x-cascade-fallback'] = err.attempts.map((a) => `${a.tier}:${a.reason}`).join(', ');
+      }
+      writeError(res, err, headers);
+    } finally {
+      res.off('close', onClose);
+      inflight.delete(controller);
+      metrics.inflight.dec();
+      if (draining && inflight.size === 0) drained?.();
+      record(endpoint, request, decision, outcome, status, performance.now() - t0);
+    }
+  }
+
+  function record(endpoint: Endpoint, request: ServeRequest | undefined, decision: CascadeDecision | undefined, outcome: CascadeOutcome | undefined, status: number, totalMs: number) {
+    const cluster = decision && decision.cluster >= 0 ? String(decision.cluster) : 'none';
+    metrics.requests.inc({ endpoint, model: request ? (decision ? request.model : 'unknown') : 'invalid', cluster, tier: outcome?.trace.final ?? 'none', status: String(status) });
+    if (!outcome) return;
+    const { trace } = outcome;
+    metrics.overhead.observe(Math.max(0, totalMs - outcome.tierMs) / 1000);
+    for (const f of trace.fallbacks) metrics.fallbacks.inc({ cluster, from: f.from, to: f.to ?? 'none', reason: f.reason });
+    if (trace.qe !== null) metrics.qeScore.observe({ cluster }, trace.qe);
+    if (trace.escalated) metrics.escalations.inc({ cluster, from: trace.stage1, to: trace.final });
+    let cost = 0;
+    for (const r of outcome.calls) {
+      metrics.tierCalls.inc({ tier: r.tier, cluster });
+      metrics.tokens.inc({ tier: r.tier, direction: 'input' }, r.inputTokens);
+      metrics.tokens.inc({ tier: r.tier, direction: 'output' }, r.outputTokens);
+      metrics.cost.inc({ tier: r.tier }, r.costUsd);
+      metrics.ttft.observe({ tier: r.tier }, r.ttftMs / 1000);
+      if (r.outputTokens > 1) metrics.tpot.observe({ tier: r.tier }, r.tpotMs / 1000);
+      metrics.latency.observe({ tier: r.tier }, r.latencyMs / 1000);
+      cost += r.costUsd;
+    }
+    log?.append({
+      ts: new Date().toISOString(),
+      endpoint,
+      model: request?.model,
+      stream: request?.stream,
+      cluster: trace.cluster,
+      ladder: decision?.ladder,
+      gate: decision?.gate,
+      threshold: trace.threshold,
+      stage1: trace.stage1,
+      final: trace.final,
+      escalated: trace.escalated,
+      qe: trace.qe,
+      fallbacks: trace.fallbacks,
+      delivery: trace.delivery,
+      status,
+      inputTokens: outcome.result.inputTokens,
+      outputTokens: outcome.calls.reduce((n, r) => n + r.outputTokens, 0),
+      costUsd: cost,
+      latencyMs: Math.round(totalMs * 1000) / 1000,
+      overheadMs: Math.round((totalMs - outcome.tierMs) * 1000) / 1000,
+    });
+  }
+
+  function writeError(res: ServerResponse, err: unknown, headers: Record<string, string>): void {
+    if (err instanceof ClientAbortedError || res.destroyed) return;
+    const known = err instanceof ServeRequestError;
+    const body = known ? err.toBody() : { error: { message: `Internal error: ${err instanceof Error ? err.message : String(err)}`, type: 'server_error', param: null, code: null } };
+    if (!known) opts.onEvent(`serve: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    if (res.headersSent) {
+      // A stream already under way can only end with an error event.
+      res.end(`data: ${JSON.stringify(body)}\n\ndata: [DONE]\n\n`);
+      return;
+    }
+    sendJson(res, known ? err.status : 500, body, headers);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch(async (err: unknown) => {
+    await holder.close();
+    await log?.close();
+    throw err;
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  if (opts.watch) holder.watch();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    metrics,
+    reload: () => holder.reload(),
+    close: () => (closing ??= (async () => {
+      draining = true;
+      holder.stopWatching();
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inflight.size > 0) {
+        const allDone = new Promise<void>((resolve) => (drained = resolve));
+        const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), opts.drainTimeoutMs).unref());
+        if ((await Promise.race([allDone, deadline])) === 'timeout') {
+          for (const c of inflight) c.abort(new ClientAbortedError());
+        }
+      }
+      server.closeAllConnections();
+      await stopped;
+      await log?.close();
+      await holder.close();
+    })()),
+  };
+}

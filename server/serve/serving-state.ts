@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { parseTunedConfig } from '../../core/config.js';
+import { parsePoolFile, type RetryPolicy, type TierSpec } from '../../core/pool.js';
+import type { Tier } from '../../core/tier.js';
+import { ConfigRejectedError } from './errors.js';
+import type { ServeMetrics } from './metrics.js';
+import type { ResolvedServeOptions } from './options.js';
+import type { Probe } from './readiness.js';
+import type { CascadeRouter } from './router.js';
+import { TunedRouter } from './tuned-router.js';
+import { createTier } from '../../native-models/tiers/pool.js';
+
+/** Everything one request needs, swapped as a whole on reload so no request ever sees half of two configs. */
+export interface ServingState {
+  router: CascadeRouter;
+  tiers: ReadonlyMap<string, Tier>;
+  /** Each cloud tier's retry policy; serve applies it, so the tiers themselves are built with no retries. */
+  retries: ReadonlyMap<string, RetryPolicy>;
+  /** Each cloud tier's base URL, for /ready probes. */
+  cloudUrls: ReadonlyMap<string, string>;
+  probes: Map<string, Probe>;
+  configPath: string;
+  loadedAt: number;
+  /** Hash of the pool file's bytes: an unchanged pool keeps its loaded tiers across reloads. */
+  poolDigest: string;
+}
+
+async function readJson(path: string, what: string): Promise<{ value: unknown; digest: string }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new ConfigRejectedError(`cannot read the ${what} (${(err as Error).message})`, path);
+  }
+  try {
+    return { value: JSON.parse(bytes.toString('utf8')), digest: createHash('sha256').update(bytes).digest('hex') };
+  } catch (err) {
+    throw new ConfigRejectedError(`the ${what} is not valid JSON (${(err as Error).message})`, path);
+  }
+}
+
+// Serve owns retries (so it can count them and fail over between them); the tier itself retries nothing.
+const withoutRetries = (spec: TierSpec): TierSpec => (spec.kind === 'cloud' ? { ...spec, retry: { ...spec.retry, maxRetries: 0 } } : spec);
+
+async function buildTiers(specs: readonly TierSpec[], baseDir: string): Promise<Map<string, Tier>> {
+  const tiers = new Map<string, Tier>();
+  try {
+    for (const spec of specs) tiers.set(spec.name, await createTier(withoutRetries(spec), { baseDir }));
+  } catch (err) {
+    await Promise.all([...tiers.values()].map((t) => t.dispose()));
+    throw err;
+  }
+  return tiers;
+}
+
+/**
+ * Loads a config and a pool into a serving state. With `previous` and an unchanged pool file
+ * the loaded tiers are reused, so a config-only reload never reloads models.
+ */
+async function loadState(opts: ResolvedServeOptions, previous: ServingState | undefined): Promise<ServingState> {
+  const configPath = resolve(opts.configPath);
+  const poolPath = resolve(opts.poolPath);
+  const [configFile, poolFile] = await Promise.all([readJson(configPath, 'tuned config'), readJson(poolPath, 'pool file')]);
+  let config, pool;
+  try {
+    config = parseTunedConfig(configFile.value, configPath);
+    pool = parsePoolFile(poolFile.value, poolPath);
+  } catch (err) {
+    throw new ConfigRejectedError((err as Error).message);
+  }
+  const router = TunedRouter.create(opts.routerModel, config, pool.tiers.map((t) => t.name), opts.tierMap, configPath);
+  if (pool.tiers.some((t) => t.name === opts.routerModel)) {
+    throw new ConfigRejectedError(`a tier is named "${opts.routerModel}", the router's own model name; rename it or pick another --router-model`, poolPath);
+  }
+  const reuse = previous !== undefined && previous.poolDigest === poolFile.digest;
+  const tiers = reuse ? previous.tiers : await buildTiers(pool.tiers, dirname(poolPath));
+  return {
+    router,
+    tiers,
+    retries: new Map(pool.tiers.flatMap((t) => (t.kind === 'cloud' ? [[t.name, t.retry] as const] : []))),
+    cloudUrls: new Map(pool.tiers.flatMap((t) => (t.kind === 'cloud' ? [[t.name, t.baseUrl] as const] : []))),
+    probes: reuse ? previous.probes : new Map(),
+    configPath,
+    loadedAt: Date.now(),
+    poolDigest: poolFile.digest,
+  };
+}
+
+/**
+ * Holds the serving state and swaps it atomically: a reload builds the whole new state aside
+ * and only then replaces the old one; a bad config or pool is rejected and the old state keeps
+ * serving. Replaced tiers are disposed once their running calls end.
+ */
+export class ServingStateHolder {
+  #current: ServingState;
+  #reloading: Promise<void> = Promise.resolve();
+  #watchers: FSWatcher[] = [];
+  #debounce: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly opts: ResolvedServeOptions, private readonly metrics: ServeMetrics, state: ServingState) {
+    this.#current = state;
+  }
+
+  static async open(opts: ResolvedServeOptions, metrics: ServeMetrics): Promise<ServingStateHolder> {
+    const state = await loadState(opts, undefined);
+    metrics.reloads.inc({ result: 'ok' });
+    return new ServingStateHolder(opts, metrics, state);
+  }
+
+  get current(): ServingState {
+    return this.#current;
+  }
+
+  /** Reloads both files; reloads run one at a time, in order. Rejects with the reason when the new files are refused. */
+  reload(): Promise<void> {
+    const run = this.#reloading.then(async () => {
+      const previous = this.#current;
+      let next: ServingState;
+      try {
+        next = await loadState(this.opts, previous);
+      } catch (err) {
+        this.metrics.reloads.inc({ result: 'rejected' });
+        this.opts.onEvent(`serve: reload rejected, still serving the previous config: ${(err as Error).message}`);
+        throw err;
+      }
+      this.#current = next;
+      this.metrics.reloads.inc({ result: 'ok' });
+      this.opts.onEvent(`serve: reloaded ${next.configPath}`);
+      if (next.tiers !== previous.tiers) void Promise.all([...previous.tiers.values()].map((t) => t.dispose()));
+    });
+    this.#reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Reloads when the config or pool file changes; watches their folders, since atomic writes replace the file itself. */
+  watch(): void {
+    const files = [resolve(this.opts.configPath), resolve(this.opts.poolPath)];
+    for (const dir of new Set(files.map((f) => dirname(f)))) {
+      const names = new Set(files.filter((f) => dirname(f) === dir).map((f) => basename(f)));
+      const watcher = watch(dir, (_event, name) => {
+        if (name === null || !names.has(name.toString())) return;
+        clearTimeout(this.#debounce);
+        // Editors and atomic writers touch a file several times per save; reload once it settles.
+        this.#debounce = setTimeout(() => void this.reload().catch(() => undefined), 200);
+      });
+      watcher.on('error', (err) => this.opts.onEvent(`serve: stopped watching ${dir}: ${err.message}`));
+      this.#watchers.push(watcher);
+    }
+  }
+
+  stopWatching(): void {
+    clearTimeout(this.#debounce);
+    for (const w of this.#watchers) w.close();
+    this.#watchers = [];
+  }
+
+  /** Stops watching, waits for a running reload, and disposes the tiers. */
+  async close(): Promise<void> {
+    this.stopWatching();
+    await this.#reloading;
+    await Promise.all([...this.#current.tiers.values()].map((t) => t.dispose()));
+  }
+}

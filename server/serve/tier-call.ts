@@ -1,0 +1,161 @@
+import { CascadeLabError } from '../../core/errors.js';
+import type { RetryPolicy } from '../../core/pool.js';
+import type { GenerateRequest, GenerationResult, Tier, TokenEvent } from '../../core/tier.js';
+
+/** Why a tier call failed, as headers, metrics and the decision log name it. */
+export type FailureReason = 'timeout' | 'rate_limited' | 'http_5xx' | 'http_4xx' | 'unreachable' | 'disposed' | 'error';
+
+/** One tier call that failed after its retries; the ladder moves on. */
+export class TierFailedError extends CascadeLabError {
+  constructor(readonly tier: string, readonly reason: FailureReason, cause: unknown) {
+    super(`${reason}: ${cause instanceof Error ? cause.message : String(cause)}`, `tier "${tier}"`);
+  }
+}
+
+/** The client went away; nothing more is generated for it. */
+export class ClientAbortedError extends CascadeLabError {
+  constructor() {
+    super('the client closed the connection');
+  }
+}
+
+export interface TierCallPolicy {
+  /** Per-attempt limit on one tier call, ms. */
+  timeoutMs: (tier: string) => number;
+  /** How a tier's 429 and 5xx answers are retried. */
+  retry: (tier: string) => RetryPolicy;
+}
+
+/** Where a call's tokens go: a buffer, or the client at once. */
+export interface TokenSink {
+  /** A new attempt starts on `tier`: whatever an earlier attempt left must be dropped. */
+  begin(tier: string): void;
+  token(event: TokenEvent): void;
+  /** True once any token reached the client: from then on no retry or failover may happen. */
+  readonly committed: boolean;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+interface ErrorShape {
+  status?: unknown;
+  code?: unknown;
+  name?: unknown;
+  headers?: { get?: (name: string) => string | null };
+  cause?: unknown;
+}
+
+function httpStatus(err: unknown): number | undefined {
+  for (let e = err as ErrorShape | undefined, depth = 0; e && depth < 4; e = e.cause as ErrorShape | undefined, depth++) {
+    if (typeof e.status === 'number') return e.status;
+  }
+  return undefined;
+}
+
+function classify(err: unknown, tier: Tier, timedOut: boolean): FailureReason {
+  if (timedOut) return 'timeout';
+  const status = httpStatus(err);
+  if (status === 429) return 'rate_limited';
+  if (status !== undefined && status >= 500) return 'http_5xx';
+  if (status !== undefined && status >= 400) return 'http_4xx';
+  const e = err as ErrorShape;
+  const name = String(e?.name ?? '');
+  if (tier.disposed || name === 'DisposedError') return 'disposed';
+  if (name.includes('Timeout')) return 'timeout';
+  const code = String(e?.code ?? (e?.cause as ErrorShape | undefined)?.code ?? '');
+  if (/Unreachable|Connection/.test(name) || /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EPIPE|UND_ERR)/.test(code)) return 'unreachable';
+  return 'error';
+}
+
+function retryAfterMs(err: unknown): number | undefined {
+  const value = (err as ErrorShape | undefined)?.headers?.get?.('retry-after');
+  if (!value) return undefined;
+  const s = Number(value);
+  return Number.isFinite(s) && s >= 0 ? s * 1000 : undefined;
+}
+
+/**
+ * Calls one tier with the per-tier timeout, retrying 429 and 5xx answers with exponential
+ * backoff. Throws ClientAbortedError when `signal` fires, TierFailedError otherwise.
+ */
+export async function callTier(tier: Tier, request: GenerateRequest, policy: TierCallPolicy, signal: AbortSignal, sink: TokenSink): Promise<GenerationResult> {
+  for (let attempt = 0; ; attempt++) {
+    if (signal.aborted) throw new ClientAbortedError();
+    const timeout = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      timeout.abort(new Error(`no answer within ${policy.timeoutMs(tier.name)} ms`));
+    }, policy.timeoutMs(tier.name));
+    const onAbort = () => timeout.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    sink.begin(tier.name);
+    let failure: unknown;
+    try {
+      const result = await tier.generate(request, { signal: timeout.signal, onToken: (e) => sink.token(e) });
+      if (result.stopReason === 'abort' && !signal.aborted && !timedOut) failure = new Error('the tier stopped with reason "abort"');
+      else if (result.stopReason === 'error') failure = new Error('the tier stopped with reason "error"');
+      else if (!signal.aborted && !timedOut) return result;
+      else failure = timeout.signal.reason;
+    } catch (err) {
+      failure = err;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (signal.aborted) throw new ClientAbortedError();
+    const reason = classify(failure, tier, timedOut);
+    const retryable = reason === 'rate_limited' || reason === 'http_5xx';
+    const retry = policy.retry(tier.name);
+    if (!retryable || attempt >= retry.maxRetries || sink.committed) throw new TierFailedError(tier.name, reason, failure);
+    const backoff = Math.min(retry.maxDelayMs, retryAfterMs(failure) ?? retry.initialDelayMs * 2 ** attempt * (0.5 + Math.random() * 0.5));
+    await sleep(backoff, signal);
+  }
+}
+
+/** One failover step: `from` failed with `reason`, and the ladder moved on to `to` (null: nothing left). */
+export interface Fallback {
+  from: string;
+  to: string | null;
+  reason: FailureReason;
+}
+
+/**
+ * Tries the ladder's tiers from `start` on until one answers. A failure moves to the next
+ * tier unless the sink already committed tokens to the client, or the client left.
+ */
+export async function callLadder(
+  tiers: ReadonlyMap<string, Tier>,
+  ladder: readonly string[],
+  start: number,
+  request: GenerateRequest,
+  policy: TierCallPolicy,
+  signal: AbortSignal,
+  sink: TokenSink,
+  onFallback: (fallback: Fallback) => void,
+): Promise<{ result: GenerationResult; index: number }> {
+  for (let i = start; i < ladder.length; i++) {
+    const tier = tiers.get(ladder[i]);
+    if (!tier) throw new TierFailedError(ladder[i], 'error', new Error('not in the pool'));
+    try {
+      return { result: await callTier(tier, request, policy, signal, sink), index: i };
+    } catch (err) {
+      if (!(err instanceof TierFailedError) || sink.committed || i === ladder.length - 1) {
+        if (err instanceof TierFailedError) onFallback({ from: err.tier, to: null, reason: err.reason });
+        throw err;
+      }
+      onFallback({ from: err.tier, to: ladder[i + 1], reason: err.reason });
+    }
+  }
+  throw new TierFailedError(ladder[start] ?? '(none)', 'error', new Error('the ladder is empty'));
+}
