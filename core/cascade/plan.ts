@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { InvalidInputError } from '../errors.js';
+import { QeModelSchema } from '../qe/model.js';
+
+/*
+ * The stage-2 part of a tuned config and the request-time decision it drives. Everything here
+ * is pure and synchronous: the live cascade and the server call `firstModels` and `decide`
+ * between passes, with the QE score computed by whichever QE back end the config names.
+ */
+
+const Probability = z.number().min(0).max(1);
+
+/** What a cluster's queries do. */
+export const ClusterPlanSchema = z.discriminatedUnion('action', [
+  /** One pass with one model, no QE. */
+  z.object({ action: z.literal('answer'), model: z.string().min(1) }),
+  /**
+   * Climb the rungs: accept rung i's answer when its QE score is at least thresholds[i], else
+   * escalate to rung i+1; the last rung's answer is always kept.
+   */
+  z.object({
+    action: z.literal('cascade'),
+    rungs: z.array(z.string().min(1)).min(2),
+    thresholds: z.array(Probability).min(1),
+  }),
+  /**
+   * Run `model` and `partner` together; accept `model`'s answer when their final answers agree and
+   * its QE score is at least `threshold` (0: agreement alone), else escalate to `escalateTo`.
+   */
+  z.object({
+    action: z.literal('agree'),
+    model: z.string().min(1),
+    partner: z.string().min(1),
+    threshold: Probability,
+    escalateTo: z.string().min(1),
+  }),
+]);
+export type ClusterPlan = z.infer<typeof ClusterPlanSchema>;
+
+/** Limits that hold whatever the plan says. */
+export const CascadeCapsSchema = z.object({
+  /** Escalations per query at most. */
+  maxEscalations: z.number().int().nonnegative(),
+  /** Stop escalating once a query has spent this many tokens (prompt + output, all passes); null: no cap. */
+  maxTotalTokens: z.number().int().positive().nullable(),
+});
+export type CascadeCaps = z.infer<typeof CascadeCapsSchema>;
+
+/** Expected figures of a plan on the held-out selection answers of the training split. */
+export const PlanFiguresSchema = z.object({
+  accuracy: Probability,
+  cost: z.number().nonnegative(),
+  retention: z.number().nonnegative(),
+  escalationRate: Probability,
+});
+export type PlanFigures = z.infer<typeof PlanFiguresSchema>;
+
+/** The optional `cascade` section of a tuned config (stage 2). */
+export const CascadeConfigSchema = z.object({
+  /** The built-in learned QE; other back ends (LLM judge, remote classifier) are named by `qeBackend`. */
+  qe: QeModelSchema,
+  /** Which QE back end serving should use; thresholds were chosen with the learned QE's calibrated scores. */
+  qeBackend: z.enum(['learned', 'llm-judge', 'remote']),
+  /** QE quality on held-out training answers (never the test split). */
+  qeQuality: z.object({
+    auroc: z.number(),
+    ece: z.number(),
+    answers: z.number().int().nonnegative(),
+    calibration: z.enum(['isotonic', 'platt']),
+  }),
+  /** Pool models in Pareto order on train (cheaper first, each more accurate than the one before). */
+  ladder: z.array(z.string().min(1)).min(1),
+  /** Per cluster: the answer kind agreement compares under (numeric, choice, text). */
+  answerKinds: z.array(z.enum(['numeric', 'choice', 'text'])),
+  /** One plan per cluster. */
+  plans: z.array(ClusterPlanSchema).min(1),
+  caps: CascadeCapsSchema,
+  /** How the target was set: a retention target or a cost budget per query. */
+  criterion: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('targetRetention'), targetRetention: z.number().positive(), margin: z.number().nonnegative() }),
+    z.object({ kind: z.literal('budget'), budget: z.number().nonnegative() }),
+  ]),
+  /** How the training split was divided (seeded, by query): QE fit, calibration, plan selection. */
+  parts: z.object({ seed: z.number().int(), fit: z.number().int(), calibrate: z.number().int(), select: z.number().int() }),
+  /** Expected figures of the chosen plan and of the best stage-1-only plan at the same target. */
+  expected: z.object({ system: PlanFiguresSchema, stage1: PlanFiguresSchema }),
+});
+export type CascadeConfig = z.infer<typeof CascadeConfigSchema>;
+
+/** The models one plan may call, in the order it may call them. */
+export function planModels(plan: ClusterPlan): string[] {
+  switch (plan.action) {
+    case 'answer':
+      return [plan.model];
+    case 'cascade':
+      return [...plan.rungs];
+    case 'agree':
+      return [plan.model, plan.partner, plan.escalateTo];
+  }
+}
+
+/** The models to call first for a query of this plan (agreement runs its two cheap passes together). */
+export function firstModels(plan: ClusterPlan): string[] {
+  switch (plan.action) {
+    case 'answer':
+      return [plan.model];
+    case 'cascade':
+      return [plan.rungs[0]];
+    case 'agree':
+      return [plan.model, plan.partner];
+  }
+}
+
+/** What is known after a pass: used by `decide`. */
+export interface PassEvidence {
+  /** Which step just ran: 0 for the first pass (or pair), 1 for the first escalation, … */
+  step: number;
+  /** Calibrated QE score of the answer the step produced; required where the plan thresholds on it. */
+  qe?: number;
+  /** Agree plans, step 0: whether the two final answers agree. */
+  agree?: boolean;
+  /** Tokens (prompt + output) spent by this query so far, all passes. */
+  tokensSoFar: number;
+}
+
+export type Decision =
+  | { kind: 'accept'; reason: 'final' | 'confident' | 'agreed' | 'cap' }
+  | { kind: 'escalate'; model: string; reason: 'doubtful' | 'disagreed' };
+
+function capped(caps: CascadeCaps, step: number, tokensSoFar: number): boolean {
+  return step >= caps.maxEscalations || (caps.maxTotalTokens !== null && tokensSoFar >= caps.maxTotalTokens);
+}
+
+function needScore(qe: number | undefined, where: string): number {
+  if (qe === undefined || !(qe >= 0 && qe <= 1)) throw new InvalidInputError(`a QE score in [0, 1] is required, got ${qe}`, where);
+  return qe;
+}
+
+/**
+ * The request-time decision after a pass: keep the answer or escalate, and to which model.
+ * Pure: the same evidence always gives the same decision, and the simulation uses it too.
+ */
+export function decide(plan: ClusterPlan, caps: CascadeCaps, evidence: PassEvidence): Decision {
+  const { step } = evidence;
+  switch (plan.action) {
+    case 'answer':
+      return { kind: 'accept', reason: 'final' };
+    case 'cascade': {
+      if (step >= plan.rungs.length - 1) return { kind: 'accept', reason: 'final' };
+      const threshold = plan.thresholds[Math.min(step, plan.thresholds.length - 1)];
+      if (needScore(evidence.qe, `cascade step ${step}`) >= threshold) return { kind: 'accept', reason: 'confident' };
+      if (capped(caps, step, evidence.tokensSoFar)) return { kind: 'accept', reason: 'cap' };
+      return { kind: 'escalate', model: plan.rungs[step + 1], reason: 'doubtful' };
+    }
+    case 'agree': {
+      if (step >= 1) return { kind: 'accept', reason: 'final' };
+      if (evidence.agree === undefined) throw new InvalidInputError('whether the two answers agree is required', 'agree step 0');
+      if (evidence.agree && (plan.threshold === 0 || needScore(evidence.qe, 'agree step 0') >= plan.threshold)) return { kind: 'accept', reason: 'agreed' };
+      if (capped(caps, step, evidence.tokensSoFar)) return { kind: 'accept', reason: 'cap' };
+      return { kind: 'escalate', model: plan.escalateTo, reason: evidence.agree ? 'doubtful' : 'disagreed' };
+    }
+  }
+}

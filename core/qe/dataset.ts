@@ -1,0 +1,33 @@
+import type { Workload } from '../workload.js';
+import type { QeInput } from './features.js';
+import type { LabelledAnswer } from './model.js';
+
+/** The QE input of one answered (query, model) cell of a workload, or null where the model did not answer. */
+export function qeInputOf(w: Workload, q: number, m: number, cluster: number): QeInput | null {
+  const r = w.responses[q * w.models.length + m];
+  if (!r) return null;
+  const tokens = w.outputTokens[q * w.models.length + m];
+  return {
+    query: w.prompts[q],
+    response: r.response,
+    answer: r.answer,
+    model: w.models[m],
+    cluster,
+    ...(Number.isFinite(tokens) && { outputTokens: tokens }),
+    ...(r.logprobs && { logprobs: r.logprobs }),
+  };
+}
+
+/** Every graded answer of the given queries (all models), labelled with its correctness. */
+export function labelledAnswers(w: Workload, rows: ArrayLike<number>, clusterOf: ArrayLike<number>): LabelledAnswer[] {
+  const out: LabelledAnswer[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const q = rows[i];
+    for (let m = 0; m < w.models.length; m++) {
+      const c = w.correct[q * w.models.length + m];
+      if (c === -1) continue;
+      out.push({ input: qeInputOf(w, q, m, clusterOf[q])!, correct: c as 0 | 1 });
+    }
+  }
+  return out;
+}
