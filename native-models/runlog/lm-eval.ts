@@ -10,10 +10,10 @@ import { parseJsonFile, parseJsonLines, readTextFile, type TextFile } from './te
  * Options of the lm-evaluation-harness reader (an `--output_path` folder written with `--log_samples`).
  */
 export interface LmEvalOptions {
-  /** The per-sample metric that decides `correct` (0/1 valued, like `acc` or `exact_match`). Defaults to each task's first metric in `configs.<task>.metric_list`, else the sample's first listed metric, else the first of `acc`, `exact_match`, `em`, `acc_norm`, `pass@1`, `pass_at_1` it carries. */
-  metric?: string;
-  /** The filter whose sample rows are read where a task logs several (GSM8K logs `strict-match` and `flexible-extract`). Defaults to each task's first filter in `configs.<task>.filter_list`, else the first filter in its samples file. */
-  filter?: string;
+  /** The per-sample metric that decides `correct` (0/1 valued, like `acc` or `exact_match`), for every task or per task name. Defaults to each task's first metric in `configs.<task>.metric_list`, else the sample's first listed metric, else the first of `acc`, `exact_match`, `em`, `acc_norm`, `pass@1`, `pass_at_1` it carries. */
+  metric?: string | Record<string, string>;
+  /** The filter whose sample rows are read where a task logs several (GSM8K logs `strict-match` and `flexible-extract`), for every task or per task name. Defaults to each task's first filter in `configs.<task>.filter_list`, else the first filter in its samples file. */
+  filter?: string | Record<string, string>;
   /** Which text becomes `response`: the filtered answer (`filtered_resps`) or the raw generation (`resps`). Defaults to `'filtered'`. */
   response?: 'filtered' | 'raw';
 }
@@ -157,6 +157,10 @@ function taskConfig(results: ResultsFile[], task: string): TaskConfig {
   return { metric, filter };
 }
 
+function perTask(option: string | Record<string, string> | undefined, task: string): string | undefined {
+  return typeof option === 'string' ? option : option?.[task];
+}
+
 interface Collected {
   queries: Map<string, Query>;
   responses: ModelResponse[];
@@ -167,7 +171,7 @@ interface Collected {
 function readSamples(file: TextFile, task: string, model: string, config: TaskConfig, options: LmEvalOptions, into: Collected): void {
   const rows: { line: number; s: SampleLine }[] = [];
   for (const { line, value } of parseJsonLines(file)) rows.push({ line, s: parseOrThrow(SampleLine, value, `${file.path}:${line}`) });
-  const filter = options.filter ?? config.filter ?? rows.find((r) => r.s.filter !== undefined)?.s.filter ?? null;
+  const filter = perTask(options.filter, task) ?? config.filter ?? rows.find((r) => r.s.filter !== undefined)?.s.filter ?? null;
   const seen = new Map<number, number>();
   for (const { line, s } of rows) {
     if (filter !== null && s.filter !== undefined && s.filter !== filter) continue;
@@ -177,7 +181,7 @@ function readSamples(file: TextFile, task: string, model: string, config: TaskCo
     seen.set(s.doc_id, line);
 
     const sample = s as Record<string, unknown>;
-    const metric = options.metric ?? config.metric ?? s.metrics?.[0] ?? FALLBACK_METRICS.find((m) => m in sample);
+    const metric = perTask(options.metric, task) ?? config.metric ?? s.metrics?.[0] ?? FALLBACK_METRICS.find((m) => m in sample);
     if (!metric || !(metric in sample)) {
       throw new MissingColumnError(`field "${metric ?? FALLBACK_METRICS.join('" / "')}": no per-sample metric to read correctness from`, where);
     }
