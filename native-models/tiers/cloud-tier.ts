@@ -36,6 +36,9 @@ interface Attempt {
 /** Thrown inside an attempt when the idle timer fires; mapped to TierTimeoutError. */
 class IdleTimeout extends Error {}
 
+/** Thrown inside an attempt when the stream ends without a finish reason; mapped to TierUnreachableError. */
+class StreamCutShort extends Error {}
+
 /**
  * An OpenAI-compatible endpoint reached through the `openai` SDK, always streamed so TTFT and
  * TPOT come from the stream itself and token counts from its final `usage` chunk.
@@ -97,6 +100,8 @@ export class CloudTier implements Tier {
         const state = emptyAttempt('length');
         try {
           await this.#attempt(request, options, state, started);
+          // The SDK ends a stream quietly when its signal aborts; the caller's abort is not an error.
+          if (options.signal?.aborted) state.stopReason = 'abort';
           return this.#result(state, started);
         } catch (err) {
           if (options.signal?.aborted) return this.#result({ ...state, stopReason: 'abort' }, started);
@@ -154,8 +159,11 @@ export class CloudTier implements Tier {
       state.text += text;
       onToken?.({ text, atMs: now, ...(logprob !== undefined && { logprob }) });
     };
+    let finished = false;
     const finish = (reason: string | null | undefined) => {
-      if (reason) state.stopReason = reason === 'length' ? 'length' : 'stop';
+      if (!reason) return;
+      finished = true;
+      state.stopReason = reason === 'length' ? 'length' : 'stop';
     };
     try {
       arm();
@@ -205,6 +213,8 @@ export class CloudTier implements Tier {
           finish(choice.finish_reason);
         }
       }
+      if (timedOut) throw new IdleTimeout();
+      if (!finished && !signal?.aborted) throw new StreamCutShort();
     } catch (err) {
       throw timedOut ? new IdleTimeout() : err;
     } finally {
@@ -218,6 +228,7 @@ export class CloudTier implements Tier {
     if (err instanceof IdleTimeout || err instanceof APIConnectionTimeoutError) {
       return new TierTimeoutError(`no answer within ${this.spec.timeoutMs} ms${after}`, this.#where);
     }
+    if (err instanceof StreamCutShort) return new TierUnreachableError('the stream ended before a finish reason (connection closed)', this.#where);
     if (err instanceof APIUserAbortError) return new TierTimeoutError(`request aborted${after}`, this.#where);
     if (err instanceof APIConnectionError) {
       const cause = (err.cause as Error | undefined)?.message ?? err.message;
