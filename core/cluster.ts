@@ -48,7 +48,7 @@ export class KMeansClusterer {
         for (const row of data) for (let j = 0; j < dims; j++) centroids[j] += row[j] / data.length;
         labels = new Int32Array(data.length);
       } else {
-        const result = kmeans(data, k, { initialization: 'kmeans++', seed: seed + r, maxIterations });
+        const result = kmeans(data, k, { initialization: kmeansPlusPlus(data, k, seed + r), maxIterations });
         result.centroids.forEach((c, i) => centroids.set(c, i * dims));
         labels = Int32Array.from(result.clusters);
       }
@@ -59,6 +59,47 @@ export class KMeansClusterer {
     }
     return best!;
   }
+}
+
+/**
+ * Greedy k-means++ seeding (scikit-learn's: 2 + ln k candidates per step, keep the one that
+ * lowers the potential most). Written here rather than using ml-kmeans' own 'kmeans++' because
+ * that one copies a matrix row for every distance and took ~5× longer than the Lloyd iterations
+ * on 1,271 × 256 queries; the Lloyd iterations stay ml-kmeans'.
+ */
+export function kmeansPlusPlus(data: readonly number[][], k: number, seed: number): number[][] {
+  const rand = mulberry32(seed);
+  const n = data.length;
+  const trials = 2 + Math.floor(Math.log(k));
+  const closest = new Float64Array(n);
+  const first = Math.floor(rand() * n);
+  const centers = [data[first]];
+  for (let i = 0; i < n; i++) closest[i] = squaredDistance(data[first], 0, data[i]);
+  const candidate = new Float64Array(n);
+  const bestDist = new Float64Array(n);
+  while (centers.length < k) {
+    const total = closest.reduce((a, b) => a + b, 0);
+    let bestPot = Infinity;
+    let bestIndex = -1;
+    for (let t = 0; t < trials; t++) {
+      let target = rand() * total;
+      let idx = 0;
+      while (idx < n - 1 && target >= closest[idx]) target -= closest[idx++];
+      let pot = 0;
+      for (let i = 0; i < n; i++) {
+        candidate[i] = Math.min(closest[i], squaredDistance(data[idx], 0, data[i]));
+        pot += candidate[i];
+      }
+      if (pot < bestPot) {
+        bestPot = pot;
+        bestIndex = idx;
+        bestDist.set(candidate);
+      }
+    }
+    centers.push(data[bestIndex]);
+    closest.set(bestDist);
+  }
+  return centers.map((c) => [...c]);
 }
 
 function squaredDistance(centroids: ArrayLike<number>, offset: number, x: ArrayLike<number>): number {

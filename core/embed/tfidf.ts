@@ -38,53 +38,87 @@ const DEFAULTS = { dimensions: 256, seed: 0, bucketBits: 17 } as const;
 const IDF_SCALE = 16;
 const PROJECTIONS = 4;
 const CHAR_SALT = 0x9e3779b9;
+/** Characters read per query; the rest of a longer prompt is ignored. */
+const MAX_CHARS = 1 << 16;
 
-/** Calls `emit(hash)` for every word 1- and 2-gram of the lower-cased text. */
-function wordGrams(text: string, emit: (h: number) => void): void {
-  let prev = -1;
-  let h = FNV_OFFSET;
-  let inWord = false;
-  const flush = () => {
-    const w = mix32(h);
-    emit(w);
-    if (prev >= 0) emit(mix32(Math.imul(prev, 31) ^ w ^ 0x27d4eb2d));
-    prev = w;
-    h = FNV_OFFSET;
-    inWord = false;
-  };
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
-    if (c >= 65 && c <= 90) c += 32;
-    const wordChar = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c > 127;
-    if (wordChar) {
-      h = fnvStep(h, c);
-      inWord = true;
-    } else if (inWord) flush();
+/**
+ * Hashed n-gram counts of one text, written into `tf` (indexed by bucket) with the touched
+ * buckets listed in `touched`. Word and character grams go to separate count arrays so the two
+ * blocks can be normalised apart. Loops are written out (no callbacks, no substrings) because this
+ * is the serving hot path.
+ */
+class GramCounter {
+  readonly wordTf: Float32Array;
+  readonly charTf: Float32Array;
+  readonly wordTouched: Int32Array;
+  readonly charTouched: Int32Array;
+  wordCount = 0;
+  charCount = 0;
+  private readonly codes = new Uint16Array(MAX_CHARS);
+
+  constructor(private readonly mask: number) {
+    this.wordTf = new Float32Array(mask + 1);
+    this.charTf = new Float32Array(mask + 1);
+    this.wordTouched = new Int32Array(mask + 1);
+    this.charTouched = new Int32Array(mask + 1);
   }
-  if (inWord) flush();
-}
 
-/** Calls `emit(hash)` for every character 3-, 4- and 5-gram of the lower-cased, space-collapsed text. */
-function charGrams(text: string, emit: (h: number) => void, codes: Uint16Array): void {
-  let n = 0;
-  let space = true;
-  for (let i = 0; i < text.length && n < codes.length; i++) {
-    let c = text.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10 || c === 13) {
-      if (space) continue;
-      c = 32;
-      space = true;
-    } else {
-      space = false;
-      if (c >= 65 && c <= 90) c += 32;
+  count(text: string): void {
+    this.wordCount = 0;
+    this.charCount = 0;
+    const { codes, mask, wordTf, charTf, wordTouched, charTouched } = this;
+    // Lower-case, collapse whitespace runs to one space; the word pass reads the same codes.
+    let n = 0;
+    let space = true;
+    for (let i = 0; i < text.length && n < MAX_CHARS; i++) {
+      let c = text.charCodeAt(i);
+      if (c === 32 || c === 9 || c === 10 || c === 13) {
+        if (space) continue;
+        c = 32;
+        space = true;
+      } else {
+        space = false;
+        if (c >= 65 && c <= 90) c += 32;
+      }
+      codes[n++] = c;
     }
-    codes[n++] = c;
-  }
-  for (let i = 0; i + 3 <= n; i++) {
-    let h = CHAR_SALT;
-    for (let j = 0; j < 5 && i + j < n; j++) {
-      h = fnvStep(h, codes[i + j]);
-      if (j >= 2) emit(mix32(h ^ j));
+    // Word 1- and 2-grams over runs of [a-z0-9_] and non-ASCII.
+    let prev = -1;
+    let h = FNV_OFFSET;
+    let inWord = false;
+    for (let i = 0; i <= n; i++) {
+      const c = i < n ? codes[i] : 32;
+      if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c > 127) {
+        h = fnvStep(h, c);
+        inWord = true;
+        continue;
+      }
+      if (!inWord) continue;
+      const w = mix32(h);
+      let b = w & mask;
+      if (wordTf[b] === 0) wordTouched[this.wordCount++] = b;
+      wordTf[b]++;
+      if (prev >= 0) {
+        b = mix32(Math.imul(prev, 31) ^ w ^ 0x27d4eb2d) & mask;
+        if (wordTf[b] === 0) wordTouched[this.wordCount++] = b;
+        wordTf[b]++;
+      }
+      prev = w;
+      h = FNV_OFFSET;
+      inWord = false;
+    }
+    // Character 3-, 4- and 5-grams.
+    for (let i = 0; i + 3 <= n; i++) {
+      let g = CHAR_SALT;
+      const end = Math.min(n, i + 5);
+      for (let j = i; j < end; j++) {
+        g = fnvStep(g, codes[j]);
+        if (j - i >= 2) {
+          const b = mix32(g ^ (j - i)) & mask;
+          if (charTf[b] === 0) charTouched[this.charCount++] = b;
+          charTf[b]++;
+        }
+      }
     }
   }
 }
@@ -94,18 +128,14 @@ export class BuiltinEmbedder implements Embedder {
   readonly dimensions: number;
   readonly state: BuiltinEmbedderState;
   private readonly idf: Float32Array;
-  private readonly mask: number;
   /** Per bucket, PROJECTIONS entries of (dimension << 1 | negative). */
   private readonly projection: Int32Array;
-  private readonly tf: Float32Array;
-  private readonly touched: Int32Array;
-  private readonly codes = new Uint16Array(1 << 16);
+  private readonly counter: GramCounter;
 
   private constructor(state: BuiltinEmbedderState, idfBytes: Uint8Array) {
     this.state = state;
     this.dimensions = state.dimensions;
     const buckets = 1 << state.bucketBits;
-    this.mask = buckets - 1;
     this.idf = Float32Array.from(idfBytes, (b) => b / IDF_SCALE);
     this.projection = new Int32Array(buckets * PROJECTIONS);
     for (let b = 0; b < buckets; b++) {
@@ -114,8 +144,7 @@ export class BuiltinEmbedder implements Embedder {
         this.projection[b * PROJECTIONS + p] = ((r >>> 1) % state.dimensions << 1) | (r & 1);
       }
     }
-    this.tf = new Float32Array(buckets);
-    this.touched = new Int32Array(buckets);
+    this.counter = new GramCounter(buckets - 1);
     this.id = `builtin:tfidf-hash-srp:d${state.dimensions}:b${state.bucketBits}:s${state.seed}:${hexDigest(idfBytes)}`;
   }
 
@@ -124,21 +153,22 @@ export class BuiltinEmbedder implements Embedder {
     const o = { ...DEFAULTS, ...options };
     if (texts.length === 0) throw new InvalidInputError('cannot fit the built-in embedder on zero queries');
     const buckets = 1 << o.bucketBits;
-    const mask = buckets - 1;
     const df = new Uint32Array(buckets);
-    const lastDoc = new Int32Array(buckets).fill(-1);
-    const codes = new Uint16Array(1 << 16);
-    texts.forEach((text, d) => {
-      const count = (h: number) => {
-        const b = h & mask;
-        if (lastDoc[b] !== d) {
-          lastDoc[b] = d;
-          df[b]++;
-        }
-      };
-      wordGrams(text, count);
-      charGrams(text, count, codes);
-    });
+    const counter = new GramCounter(buckets - 1);
+    for (const text of texts) {
+      counter.count(text);
+      // A bucket hit by both a word and a character gram counts once per document.
+      for (let t = 0; t < counter.wordCount; t++) {
+        const b = counter.wordTouched[t];
+        counter.wordTf[b] = 0;
+        if (counter.charTf[b] === 0) df[b]++;
+      }
+      for (let t = 0; t < counter.charCount; t++) {
+        const b = counter.charTouched[t];
+        counter.charTf[b] = 0;
+        df[b]++;
+      }
+    }
     const n = texts.length;
     const bytes = Uint8Array.from(df, (x) => Math.min(255, Math.round((Math.log((1 + n) / (1 + x)) + 1) * IDF_SCALE)));
     const state: BuiltinEmbedderState = { kind: 'tfidf-hash-srp', dimensions: o.dimensions, seed: o.seed, bucketBits: o.bucketBits, idf: encodeBase64(bytes), documents: n };
@@ -162,33 +192,29 @@ export class BuiltinEmbedder implements Embedder {
 
   /** Synchronous embedding of one query: the serving hot path. */
   embedOne(text: string): Float32Array {
+    const c = this.counter;
+    c.count(text);
     const out = new Float32Array(this.dimensions);
     const block = new Float32Array(this.dimensions);
-    this.addBlock(block, (emit) => wordGrams(text, emit));
+    this.project(block, c.wordTf, c.wordTouched, c.wordCount);
     addNormalised(out, block);
     block.fill(0);
-    this.addBlock(block, (emit) => charGrams(text, emit, this.codes));
+    this.project(block, c.charTf, c.charTouched, c.charCount);
     addNormalised(out, block);
     normalise(out);
     return out;
   }
 
-  /** Sublinear TF × IDF over the hashed buckets, projected into `out`. */
-  private addBlock(out: Float32Array, grams: (emit: (h: number) => void) => void): void {
-    let touched = 0;
-    const { tf, mask } = this;
-    grams((h) => {
-      const b = h & mask;
-      if (tf[b] === 0) this.touched[touched++] = b;
-      tf[b]++;
-    });
+  /** Sublinear TF × IDF of the touched buckets, projected into `out`; clears the counts it reads. */
+  private project(out: Float32Array, tf: Float32Array, touched: Int32Array, count: number): void {
+    const { idf, projection } = this;
     const scale = 1 / Math.sqrt(PROJECTIONS);
-    for (let t = 0; t < touched; t++) {
-      const b = this.touched[t];
-      const w = (1 + Math.log(tf[b])) * this.idf[b] * scale;
+    for (let t = 0; t < count; t++) {
+      const b = touched[t];
+      const w = (1 + Math.log(tf[b])) * idf[b] * scale;
       tf[b] = 0;
-      for (let p = 0; p < PROJECTIONS; p++) {
-        const e = this.projection[b * PROJECTIONS + p];
+      for (let p = b * PROJECTIONS, end = p + PROJECTIONS; p < end; p++) {
+        const e = projection[p];
         out[e >> 1] += e & 1 ? -w : w;
       }
     }

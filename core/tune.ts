@@ -1,0 +1,331 @@
+import { KMeansClusterer, SilhouetteSample, assignClusters, type FittedClusters } from './cluster.js';
+import { TUNED_CONFIG_VERSION, type TunedConfig } from './config.js';
+import { COST_UNITS, checkPricingModels, costMatrix, type CostMetric, type Pricing } from './cost.js';
+import { BuiltinEmbedder } from './embed/tfidf.js';
+import type { Embedder, EmbedderFactory, EmbedderSpec } from './embedder.js';
+import { InvalidInputError, OutOfRangeError } from './errors.js';
+import { aiq, routedTotals, type CostAccuracy, type LabelledCells } from './evaluate.js';
+import { buildReport, type EngineReport } from './report.js';
+import { lambdaRegions, paretoEligible, pickOperatingPoint, type LambdaRegion, type OperatingCriterion } from './routing.js';
+import type { RunLog } from './runlog.js';
+import { checkTrainFraction, foldsOf, splitQueries, SPLIT_DEFAULTS } from './split.js';
+import { clusterStats, globalModelStats, STATS_DEFAULTS } from './stats.js';
+import { buildWorkload, selectQueries, type Workload } from './workload.js';
+
+/** Progress of a long step, for a progress bar. */
+export type TuneProgress = (step: string, done: number, total: number) => void;
+
+export interface TuneOptions {
+  /** Cost metric. Defaults to `'usd'`. */
+  costMetric?: CostMetric;
+  /** Pool-file figures for the cost metric (the log's prices.json is always used). Defaults to `{}`. */
+  pricing?: Pick<Pricing, 'perModel'>;
+  /** How to pick the operating point. Defaults to `{kind: 'targetRetention', targetRetention: 0.99}`. */
+  criterion?: OperatingCriterion;
+  /** Clusters: a number, or 'auto' for routing-quality cross-validation within train. Defaults to `'auto'`. */
+  k?: number | 'auto';
+  /** Range of k tried by 'auto' (inclusive). Defaults to `[1, 8]`. */
+  kRange?: [number, number];
+  /** Folds of the k cross-validation. Defaults to `3`. */
+  cvFolds?: number;
+  /** k-means++ restarts of the final clustering. Defaults to `4`. */
+  restarts?: number;
+  /** Embedder. Defaults to `{kind: 'builtin'}`. */
+  embedder?: EmbedderSpec;
+  /** Builds non-builtin embedders (the Node side passes createEmbedder). Defaults to none. */
+  embedderFactory?: EmbedderFactory;
+  /** Defaults to `0.6`. */
+  trainFraction?: number;
+  /** Seeds the split, the embedder projection, k-means, CV folds and the bootstrap. Defaults to `0`. */
+  seed?: number;
+  /** Beta prior strength of the per-cluster rates. Defaults to `10`. */
+  priorStrength?: number;
+  /** Bootstrap resamples for the report's intervals. Defaults to `1000`. */
+  bootstrapSamples?: number;
+  /** Recorded in the config's provenance. Defaults to `{name: 'cascade-lab', version: '0.0.0'}`. */
+  tool?: { name: string; version: string };
+  /** Clock for createdAt. Defaults to `() => new Date()`. */
+  now?: () => Date;
+  onProgress?: TuneProgress;
+}
+
+const DEFAULTS = {
+  costMetric: 'usd' as CostMetric,
+  pricing: {} as Pick<Pricing, 'perModel'>,
+  criterion: { kind: 'targetRetention', targetRetention: 0.99 } as OperatingCriterion,
+  k: 'auto' as number | 'auto',
+  kRange: [1, 8] as [number, number],
+  cvFolds: 3,
+  restarts: 4,
+  embedder: { kind: 'builtin' } as EmbedderSpec,
+  embedderFactory: undefined as EmbedderFactory | undefined,
+  trainFraction: SPLIT_DEFAULTS.trainFraction,
+  seed: SPLIT_DEFAULTS.seed,
+  priorStrength: STATS_DEFAULTS.priorStrength,
+  bootstrapSamples: 1000,
+  tool: { name: 'cascade-lab', version: '0.0.0' },
+  now: () => new Date(),
+  onProgress: (() => undefined) as TuneProgress,
+};
+
+const MAX_K = 64;
+/** Restarts per k-means fit inside the k cross-validation (the final fit uses `restarts`). */
+const CV_RESTARTS = 1;
+
+export type ResolvedTuneOptions = typeof DEFAULTS;
+
+/** Fills defaults and checks every setting's range, naming the CLI flag at fault. */
+export function resolveTuneOptions(options: TuneOptions): ResolvedTuneOptions {
+  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ResolvedTuneOptions;
+  checkTrainFraction(o.trainFraction);
+  if (o.k !== 'auto' && !(Number.isInteger(o.k) && o.k >= 1 && o.k <= MAX_K)) throw new OutOfRangeError(`k must be 'auto' or an integer in [1, ${MAX_K}], got ${o.k}`, '--k');
+  const [lo, hi] = o.kRange;
+  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && hi >= lo && hi <= MAX_K)) throw new OutOfRangeError(`k range must be integers 1 ≤ from ≤ to ≤ ${MAX_K}, got [${lo}, ${hi}]`, '--k-range');
+  if (!(Number.isInteger(o.cvFolds) && o.cvFolds >= 2 && o.cvFolds <= 20)) throw new OutOfRangeError(`CV folds must be an integer in [2, 20], got ${o.cvFolds}`, '--cv-folds');
+  if (!(Number.isInteger(o.restarts) && o.restarts >= 1 && o.restarts <= 100)) throw new OutOfRangeError(`restarts must be an integer in [1, 100], got ${o.restarts}`, '--restarts');
+  if (!Number.isInteger(o.seed)) throw new OutOfRangeError(`seed must be an integer, got ${o.seed}`, '--seed');
+  if (!(o.priorStrength >= 0)) throw new OutOfRangeError(`prior strength must be ≥ 0, got ${o.priorStrength}`, '--prior-strength');
+  if (!(Number.isInteger(o.bootstrapSamples) && o.bootstrapSamples >= 1)) throw new OutOfRangeError(`bootstrap samples must be an integer ≥ 1, got ${o.bootstrapSamples}`, '--bootstrap');
+  return o;
+}
+
+/** The embedder a spec names: the built-in one is fitted on the train prompts, others come from the factory. */
+export async function makeEmbedder(spec: EmbedderSpec, trainPrompts: readonly string[], seed: number, factory?: EmbedderFactory): Promise<Embedder> {
+  if (spec.kind === 'builtin') return BuiltinEmbedder.fit(trainPrompts, { seed, ...(spec.dimensions !== undefined && { dimensions: spec.dimensions }) });
+  if (!factory) throw new InvalidInputError(`embedder "${spec.kind}" needs the Node side's embedder factory; the core builds only "builtin"`, '--embedder');
+  return factory(spec);
+}
+
+/** Embeds texts in batches, reporting progress. */
+export async function embedAll(embedder: Embedder, texts: readonly string[], onProgress: TuneProgress, batch = 64): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (let i = 0; i < texts.length; i += batch) {
+    out.push(...(await embedder.embed(texts.slice(i, i + batch))));
+    onProgress('embed', Math.min(texts.length, i + batch), texts.length);
+  }
+  return out;
+}
+
+/** The cells of the given rows restricted to the pool's columns. */
+export function poolCells(w: Workload, cost: Float64Array, rows: ArrayLike<number>, pool: readonly number[]): LabelledCells {
+  const M = w.models.length;
+  const P = pool.length;
+  const correct = new Int8Array(rows.length * P);
+  const c = new Float64Array(rows.length * P);
+  for (let i = 0; i < rows.length; i++) {
+    for (let p = 0; p < P; p++) {
+      correct[i * P + p] = w.correct[rows[i] * M + pool[p]];
+      c[i * P + p] = cost[rows[i] * M + pool[p]];
+    }
+  }
+  return { correct, cost: c, models: P };
+}
+
+/** Routing table and λ regions of one clustering of train cells. */
+export interface FittedRouting {
+  stats: ReturnType<typeof clusterStats>;
+  eligible: boolean[][];
+  regions: LambdaRegion[];
+}
+
+export function fitRouting(cells: LabelledCells, labels: ArrayLike<number>, k: number, costScale: number, priorStrength: number): FittedRouting {
+  const stats = clusterStats(cells.correct, cells.cost, cells.models, labels, k, { priorStrength });
+  const eligible = stats.clusters.map((row) =>
+    paretoEligible(row.map((s) => s.shrunkErrorRate), row.map((s) => s.meanCost), row.map((_, m) => stats.global[m].n > 0)),
+  );
+  const total = stats.sizes.reduce((a, b) => a + b, 0);
+  const regions = lambdaRegions({
+    errorRate: stats.clusters.map((row) => row.map((s) => s.shrunkErrorRate)),
+    cost: stats.clusters.map((row) => row.map((s) => s.meanCost)),
+    weight: stats.sizes.map((s) => s / total),
+    costScale,
+    eligible,
+  });
+  return { stats, eligible, regions };
+}
+
+/** The cost–accuracy point of every λ region when applied to labelled queries with known clusters. */
+export function frontierPoints(regions: readonly LambdaRegion[], cells: LabelledCells, labels: ArrayLike<number>): CostAccuracy[] {
+  return regions.map((r) => routedTotals(cells, Int32Array.from(labels, (c) => r.route[c])));
+}
+
+/** The result of a tune: the config to serve and the honest report on the test split. */
+export interface TuneResult {
+  config: TunedConfig;
+  report: EngineReport;
+}
+
+function pickStrongest(global: { errorRate: number; meanCost: number }[]): number {
+  let best = 0;
+  global.forEach((g, m) => {
+    const b = global[best];
+    if (g.errorRate < b.errorRate || (g.errorRate === b.errorRate && g.meanCost < b.meanCost)) best = m;
+  });
+  return best;
+}
+
+/**
+ * Stage 1 end to end: split by query, embed, cluster (k by routing-quality CV within train
+ * unless fixed), per-cluster stats, exact λ regions, operating point, then the report on test.
+ */
+export async function tune(log: RunLog, options: TuneOptions = {}): Promise<TuneResult> {
+  const o = resolveTuneOptions(options);
+  const w = buildWorkload(log);
+  const pricing: Pricing = { prices: log.prices, perModel: o.pricing.perModel ?? {} };
+  checkPricingModels(pricing, w.models, 'pricing');
+  const cost = costMatrix(w, o.costMetric, pricing);
+  const split = splitQueries(w.qids, w.tasks, { trainFraction: o.trainFraction, seed: o.seed });
+  if (split.train.length < 2 || split.test.length < 1) {
+    throw new OutOfRangeError(`a train fraction of ${o.trainFraction} leaves ${split.train.length} train and ${split.test.length} test queries of ${w.qids.length}`, '--train-frac');
+  }
+  const trainAll = selectQueries(w, split.train);
+  const pool = globalModelStats(trainAll.correct, new Float64Array(trainAll.correct.length), w.models.length)
+    .map((g, m) => (g.n > 0 ? m : -1))
+    .filter((m) => m >= 0);
+  if (pool.length === 0) throw new InvalidInputError('no model answered any train query', 'run log');
+  const train = poolCells(w, cost, split.train, pool);
+  const test = poolCells(w, cost, split.test, pool);
+  const global = globalModelStats(train.correct, train.cost, train.models);
+  const costScale = Math.max(...global.map((g) => g.meanCost)) || 1;
+
+  o.onProgress('fit embedder', 0, 1);
+  const trainPrompts = Array.from(split.train, (i) => w.prompts[i]);
+  const embedder = await makeEmbedder(o.embedder, trainPrompts, o.seed, o.embedderFactory);
+  o.onProgress('fit embedder', 1, 1);
+  const embeddings = await embedAll(embedder, w.prompts, o.onProgress);
+  const trainX = Array.from(split.train, (i) => embeddings[i]);
+  const testX = Array.from(split.test, (i) => embeddings[i]);
+
+  const selection = chooseK(train, trainX, costScale, o);
+  const fitted = selection.fitted;
+  const routing = fitRouting(train, fitted.labels, fitted.k, costScale, o.priorStrength);
+  const strongest = pickStrongest(global);
+  const unit = COST_UNITS[o.costMetric];
+  const region = pickOperatingPoint(routing.regions, o.criterion, 1 - global[strongest].errorRate, unit);
+
+  const trainTasks = Array.from(split.train, (i) => w.tasks[i]);
+  const config: TunedConfig = {
+    version: TUNED_CONFIG_VERSION,
+    createdAt: o.now().toISOString(),
+    tool: o.tool,
+    provenance: { sources: log.sources.map((s) => ({ path: s.path, sha256: s.sha256 })), seed: o.seed, tokensApproximate: log.tokensApproximate },
+    split: { seed: o.seed, trainFraction: o.trainFraction, trainQids: Array.from(split.train, (i) => w.qids[i]), testCount: split.test.length },
+    cost: { metric: o.costMetric, scale: costScale, unit },
+    pool: pool.map((m, p) => {
+      const figures = { ...(log.prices[w.models[m]] ?? {}), ...(o.pricing.perModel?.[w.models[m]] ?? {}) };
+      return { model: w.models[m], accuracy: 1 - global[p].errorRate, meanCost: global[p].meanCost, ...(Object.keys(figures).length > 0 && { figures }) };
+    }),
+    strongest: { model: w.models[pool[strongest]], accuracy: 1 - global[strongest].errorRate, meanCost: global[strongest].meanCost },
+    embedder: {
+      spec: o.embedder,
+      id: embedder.id,
+      dimensions: embedder.dimensions,
+      state: embedder instanceof BuiltinEmbedder ? embedder.state : null,
+    },
+    clustering: {
+      k: fitted.k,
+      selection: o.k === 'auto' ? 'cv' : 'fixed',
+      restarts: o.restarts,
+      cvCurve: selection.cvCurve,
+      silhouetteCurve: selection.silhouetteCurve,
+      priorStrength: o.priorStrength,
+    },
+    clusters: routing.stats.clusters.map((row, c) => ({
+      centroid: Array.from(fitted.centroids.subarray(c * fitted.dimensions, (c + 1) * fitted.dimensions), (x) => Math.fround(x)),
+      size: routing.stats.sizes[c],
+      topTask: topTask(trainTasks, fitted.labels, c),
+      stats: row.map((s, p) => ({
+        model: w.models[pool[p]],
+        n: s.n,
+        errors: s.errors,
+        errorRate: Number.isNaN(s.errorRate) ? null : s.errorRate,
+        shrunkErrorRate: s.shrunkErrorRate,
+        interval: s.interval,
+        meanCost: s.meanCost,
+        eligible: routing.eligible[c][p],
+      })),
+    })),
+    regions: routing.regions,
+    operatingPoint: { criterion: o.criterion, region },
+  };
+  o.onProgress('evaluate', 0, 1);
+  const report = buildReport({
+    config,
+    test: test,
+    testLabels: assignClusters(fitted, testX),
+    trainCount: split.train.length,
+    bootstrap: { samples: o.bootstrapSamples, seed: o.seed },
+  });
+  o.onProgress('evaluate', 1, 1);
+  return { config, report };
+}
+
+function topTask(tasks: readonly string[], labels: ArrayLike<number>, c: number): string {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < tasks.length; i++) if (labels[i] === c) counts.set(tasks[i], (counts.get(tasks[i]) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? '';
+}
+
+interface KSelection {
+  fitted: FittedClusters;
+  cvCurve: { k: number; score: number }[];
+  silhouetteCurve: { k: number; score: number }[];
+}
+
+/**
+ * Chooses k by routing quality: for each k, fold-wise k-means + routing on the other folds, scored
+ * by the held-out frontier's AIQ over the held-out single-model cost range; the best mean wins
+ * (ties: smaller k). The silhouette curve (for display, not for the choice) reuses each k's
+ * first-fold centroids, so only the chosen k is fitted again on all of train.
+ */
+function chooseK(train: LabelledCells, trainX: Float32Array[], costScale: number, o: ResolvedTuneOptions): KSelection {
+  const sample = new SilhouetteSample(trainX, 600, o.seed);
+  const fitFull = (k: number) => new KMeansClusterer({ k, restarts: o.restarts, seed: o.seed }).fit(trainX);
+  if (o.k !== 'auto') {
+    const fitted = fitFull(o.k);
+    return { fitted, cvCurve: [], silhouetteCurve: o.k >= 2 ? [{ k: o.k, score: sample.score(fitted.labels, o.k) }] : [] };
+  }
+  const ks = range(o.kRange[0], Math.min(o.kRange[1], trainX.length - 1));
+  const folds = foldsOf(trainX.length, o.cvFolds, o.seed);
+  const foldRows = range(0, o.cvFolds - 1).map((f) => {
+    const inRows: number[] = [];
+    const outRows: number[] = [];
+    folds.forEach((fold, row) => (fold === f ? outRows : inRows).push(row));
+    const outCells = subsetCells(train, outRows);
+    const singles = range(0, outCells.models - 1).map((m) => routedTotals(outCells, new Int32Array(outRows.length).fill(m)));
+    const costs = singles.filter((s) => s.answered > 0).map((s) => s.cost);
+    return { inRows, outRows, inCells: subsetCells(train, inRows), outCells, inX: inRows.map((r) => trainX[r]), outX: outRows.map((r) => trainX[r]), cMin: Math.min(...costs), cMax: Math.max(...costs) };
+  });
+  const silhouetteCurve: { k: number; score: number }[] = [];
+  const cvCurve: { k: number; score: number }[] = [];
+  let best = { k: ks[0], score: -Infinity };
+  ks.forEach((k, i) => {
+    o.onProgress('choose k', i, ks.length);
+    let score = 0;
+    foldRows.forEach((f, fi) => {
+      const fit = new KMeansClusterer({ k, restarts: CV_RESTARTS, seed: o.seed + 1000 * (fi + 1) }).fit(f.inX);
+      const routing = fitRouting(f.inCells, fit.labels, k, costScale, o.priorStrength);
+      score += aiq(frontierPoints(routing.regions, f.outCells, assignClusters(fit, f.outX)), f.cMin, f.cMax) / o.cvFolds;
+      if (fi === 0 && k >= 2) silhouetteCurve.push({ k, score: sample.score(assignClusters(fit, trainX), k) });
+    });
+    cvCurve.push({ k, score });
+    if (score > best.score + 1e-12) best = { k, score };
+  });
+  o.onProgress('choose k', ks.length, ks.length);
+  return { fitted: fitFull(best.k), cvCurve, silhouetteCurve };
+}
+
+function subsetCells(cells: LabelledCells, rows: readonly number[]): LabelledCells {
+  const M = cells.models;
+  const correct = new Int8Array(rows.length * M);
+  const cost = new Float64Array(rows.length * M);
+  rows.forEach((r, i) => {
+    correct.set(cells.correct.subarray(r * M, r * M + M), i * M);
+    cost.set(cells.cost.subarray(r * M, r * M + M), i * M);
+  });
+  return { correct, cost, models: M };
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}
