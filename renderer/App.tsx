@@ -1,0 +1,79 @@
+import { useEffect } from 'react';
+import { Tabs } from './components/Tabs.js';
+import { useApp } from './store/index.js';
+import type { ViewId } from './store/ui.js';
+import { BudgetView } from './views/BudgetView.js';
+import { ClusterMapView } from './views/ClusterMapView.js';
+import { CompareView } from './views/CompareView.js';
+import { ExportView } from './views/ExportView.js';
+import { LiveView } from './views/LiveView.js';
+import { QeView } from './views/QeView.js';
+import { RoutingView } from './views/RoutingView.js';
+import { RunsView } from './views/RunsView.js';
+import { TracesView } from './views/TracesView.js';
+import { WorkspaceView } from './views/WorkspaceView.js';
+
+const TABS: readonly { id: ViewId; label: string; render: () => React.JSX.Element }[] = [
+  { id: 'workspace', label: 'Workspace', render: () => <WorkspaceView /> },
+  { id: 'clusters', label: 'Cluster map', render: () => <ClusterMapView /> },
+  { id: 'routing', label: 'Routing table', render: () => <RoutingView /> },
+  { id: 'budget', label: 'Budget', render: () => <BudgetView /> },
+  { id: 'traces', label: 'Query traces', render: () => <TracesView /> },
+  { id: 'qe', label: 'QE', render: () => <QeView /> },
+  { id: 'live', label: 'Live', render: () => <LiveView /> },
+  { id: 'compare', label: 'Compare', render: () => <CompareView /> },
+  { id: 'runs', label: 'Runs', render: () => <RunsView /> },
+  { id: 'export', label: 'Export / import', render: () => <ExportView /> },
+];
+
+function ThemeToggle() {
+  const theme = useApp((s) => s.theme);
+  const setTheme = useApp((s) => s.setTheme);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+  return (
+    <button type="button" className="btn" aria-pressed={theme === 'dark'} onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}>
+      {theme === 'dark' ? '☀ Light theme' : '☾ Dark theme'}
+    </button>
+  );
+}
+
+function WorkspaceBadge() {
+  const label = useApp((s) => s.workspace?.label);
+  const simulated = useApp((s) => s.workspace?.simulated ?? false);
+  const busy = useApp((s) => s.workspaceBusy || s.tuning);
+  return (
+    <span className="row" data-testid="workspace-badge">
+      {label ? <span>Workspace: <strong>{label}</strong></span> : <span className="muted">No workspace</span>}
+      {simulated && (
+        <span className="badge badge-simulated" title="Made-up data from the seeded simulated pool, for offline demos">
+          SIMULATED
+        </span>
+      )}
+      {busy && <span role="status" className="muted">Working…</span>}
+    </span>
+  );
+}
+
+export function App() {
+  const view = useApp((s) => s.view);
+  const setView = useApp((s) => s.setView);
+  const tab = TABS.find((t) => t.id === view) ?? TABS[0];
+  return (
+    <div className="app">
+      <header className="app-header">
+        <h1>Cascade Lab</h1>
+        <WorkspaceBadge />
+        <span className="spacer" />
+        <ThemeToggle />
+      </header>
+      <nav aria-label="Views">
+        <Tabs label="Views" items={TABS} selected={view} onSelect={setView} />
+      </nav>
+      <main id={`panel-${tab.id}`} role="tabpanel" aria-labelledby={`tab-${tab.id}`} tabIndex={-1}>
+        {tab.render()}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,18 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createAppClient } from './api/index.js';
+import { App } from './App.js';
+import { createAppStore, StoreContext } from './store/index.js';
+import './styles.css';
+
+const { store } = createAppStore(createAppClient());
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root element');
+createRoot(root).render(
+  <StrictMode>
+    <StoreContext.Provider value={store}>
+      <App />
+    </StoreContext.Provider>
+  </StrictMode>,
+);
+void store.getState().init();

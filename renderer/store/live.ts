@@ -1,0 +1,97 @@
+import type { AppClient, AppEvent, PassStats } from '../../core/app-api.js';
+import { EarlyEvents, isStreamEvent } from './stream-buffer.js';
+import { describeError, type SliceCreator } from './types.js';
+
+export type StreamStatus = 'idle' | 'starting' | 'running' | 'done' | 'aborted' | 'error';
+
+/** One pass of the cascade as it streams: stage 1, then each escalation. */
+export interface LivePass {
+  pass: number;
+  tier: string;
+  cluster: number | null;
+  text: string;
+  /** Arrival time of every token, ms since the pass began. */
+  tokenTimes: number[];
+  stats: PassStats | null;
+  qeScore: number | null;
+  threshold: number | null;
+  escalate: boolean | null;
+}
+
+export interface LiveSlice {
+  liveStreamId: string | null;
+  liveStatus: StreamStatus;
+  livePasses: LivePass[];
+  liveFinal: { tier: string | null; text: string } | null;
+  liveError: string | null;
+  startLive(prompt: string, maxTokens: number): Promise<void>;
+  stopLive(): Promise<void>;
+  receiveLive(event: AppEvent): void;
+}
+
+function updatePass(passes: LivePass[], pass: number, change: (p: LivePass) => LivePass): LivePass[] {
+  return passes.map((p) => (p.pass === pass ? change(p) : p));
+}
+
+export const createLiveSlice = (api: AppClient): SliceCreator<LiveSlice> => (set, get) => {
+  const early = new EarlyEvents();
+
+  function apply(event: AppEvent): void {
+    switch (event.type) {
+      case 'live.passStart':
+        set((s) => ({
+          livePasses: [...s.livePasses, { pass: event.pass, tier: event.tier, cluster: event.cluster, text: '', tokenTimes: [], stats: null, qeScore: null, threshold: null, escalate: null }],
+        }));
+        break;
+      case 'live.token':
+        set((s) => ({ livePasses: updatePass(s.livePasses, event.pass, (p) => ({ ...p, text: p.text + event.text, tokenTimes: [...p.tokenTimes, event.atMs] })) }));
+        break;
+      case 'live.passEnd':
+        set((s) => ({
+          livePasses: updatePass(s.livePasses, event.pass, (p) => ({ ...p, stats: event.stats, qeScore: event.qeScore, threshold: event.threshold, escalate: event.escalate })),
+        }));
+        break;
+      case 'live.done':
+        set({ liveStatus: event.aborted ? 'aborted' : 'done', liveFinal: { tier: event.finalTier, text: event.text } });
+        break;
+      case 'stream.error':
+        set({ liveStatus: 'error', liveError: event.message });
+        break;
+      default:
+        break;
+    }
+  }
+
+  return {
+    liveStreamId: null,
+    liveStatus: 'idle',
+    livePasses: [],
+    liveFinal: null,
+    liveError: null,
+    startLive: async (prompt, maxTokens) => {
+      set({ liveStreamId: null, liveStatus: 'starting', livePasses: [], liveFinal: null, liveError: null });
+      try {
+        const { streamId } = await api.startLive({ prompt, maxTokens });
+        set({ liveStreamId: streamId, liveStatus: 'running' });
+        for (const event of early.take(streamId)) apply(event);
+      } catch (err) {
+        set({ liveStatus: 'error', liveError: describeError(err) });
+      }
+    },
+    stopLive: async () => {
+      const id = get().liveStreamId;
+      if (!id) return;
+      try {
+        await api.abortStream({ streamId: id });
+      } catch (err) {
+        set({ liveError: describeError(err) });
+      }
+    },
+    receiveLive: (event) => {
+      if (!isStreamEvent(event) || !(event.type.startsWith('live.') || event.type === 'stream.error')) return;
+      const { liveStreamId, liveStatus } = get();
+      if (liveStatus === 'starting') early.hold(event);
+      else if (event.streamId === liveStreamId) apply(event);
+    },
+  };
+};

@@ -1,0 +1,50 @@
+import type { AppClient, DataSetInfo, PoolFile, Settings, WorkspaceInfo, WorkspaceSource } from '../../core/app-api.js';
+import { describeError, type SliceCreator } from './types.js';
+
+export interface WorkspaceSlice {
+  dataSets: DataSetInfo[];
+  workspace: WorkspaceInfo | null;
+  workspaceBusy: boolean;
+  workspaceError: string | null;
+  /** Reads the engine's state once at launch and fills every view that has data. */
+  init(): Promise<void>;
+  loadWorkspace(source: WorkspaceSource): Promise<void>;
+  setPool(pool: PoolFile): Promise<void>;
+  setSettings(settings: Settings): Promise<void>;
+}
+
+export const createWorkspaceSlice = (api: AppClient): SliceCreator<WorkspaceSlice> => (set, get) => {
+  /** Runs one workspace change; a new workspace invalidates every tuned view, so it re-tunes. */
+  async function change(call: () => Promise<WorkspaceInfo>): Promise<void> {
+    set({ workspaceBusy: true, workspaceError: null });
+    try {
+      const workspace = await call();
+      set({ workspace, workspaceBusy: false });
+      get().clearTuned();
+      await get().runTune(get().requestedK);
+    } catch (err) {
+      set({ workspaceBusy: false, workspaceError: describeError(err) });
+    }
+  }
+
+  return {
+    dataSets: [],
+    workspace: null,
+    workspaceBusy: false,
+    workspaceError: null,
+    init: async () => {
+      set({ workspaceBusy: true, workspaceError: null });
+      try {
+        const [state, dataSets] = await Promise.all([api.getState(), api.listDataSets()]);
+        set({ workspace: state.workspace, dataSets, runs: state.runs, workspaceBusy: false });
+        if (state.tune) await get().adoptTune(state.tune);
+        else if (state.workspace) await get().runTune(get().requestedK);
+      } catch (err) {
+        set({ workspaceBusy: false, workspaceError: describeError(err) });
+      }
+    },
+    loadWorkspace: (source) => change(() => api.loadWorkspace(source)),
+    setPool: (pool) => change(() => api.setPool(pool)),
+    setSettings: (settings) => change(() => api.setSettings(settings)),
+  };
+};

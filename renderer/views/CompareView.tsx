@@ -1,0 +1,76 @@
+import { useState } from 'react';
+import { TokenTimingChart } from '../charts/TokenTimingChart.js';
+import { cost as fmtCost, ms } from '../format.js';
+import { useApp } from '../store/index.js';
+import type { CompareColumn } from '../store/compare.js';
+
+function Column({ column }: { column: CompareColumn }) {
+  return (
+    <article className="answer" aria-label={`Output of ${column.tier}`} data-testid={`compare-${column.tier}`}>
+      <h3>{column.tier}</h3>
+      {column.stats ? (
+        <p className="hint">
+          TTFT {ms(column.stats.ttftMs)} · TPOT {ms(column.stats.tpotMs)} · {column.stats.outputTokens} tokens · {fmtCost(column.stats.costUsd, 'USD')}
+        </p>
+      ) : (
+        !column.error && <p className="hint">streaming… {column.tokenTimes.length} tokens</p>
+      )}
+      {column.error && <p className="error" role="alert">{column.error}</p>}
+      <pre aria-live="polite">{column.text}</pre>
+      <TokenTimingChart times={column.tokenTimes} label={`Token timing of ${column.tier}`} />
+    </article>
+  );
+}
+
+export function CompareView() {
+  const pool = useApp((s) => s.workspace?.pool);
+  const tiers = useApp((s) => s.compareTiers);
+  const setTiers = useApp((s) => s.setCompareTiers);
+  const columns = useApp((s) => s.compareColumns);
+  const status = useApp((s) => s.compareStatus);
+  const error = useApp((s) => s.compareError);
+  const start = useApp((s) => s.startCompare);
+  const stop = useApp((s) => s.stopCompare);
+  const [prompt, setPrompt] = useState('Once upon a time');
+  const [maxTokens, setMaxTokens] = useState(64);
+  const running = status === 'starting' || status === 'running';
+  const names = pool?.tiers.map((t) => t.name) ?? [];
+  return (
+    <div className="view">
+      <section className="panel" aria-labelledby="compare-title">
+        <h2 id="compare-title">Compare tiers</h2>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (prompt.trim() && tiers.length > 0 && !running) void start(prompt, maxTokens);
+          }}
+        >
+          <fieldset>
+            <legend>Tiers</legend>
+            {names.length === 0 && <span className="muted">The live pool is empty: add tiers in the Workspace view.</span>}
+            {names.map((n) => (
+              <label key={n} className="inline">
+                <input type="checkbox" checked={tiers.includes(n)} onChange={(e) => setTiers(e.target.checked ? [...tiers, n] : tiers.filter((t) => t !== n))} /> {n}
+              </label>
+            ))}
+          </fieldset>
+          <label className="field">
+            Prompt
+            <textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} />
+          </label>
+          <div className="row">
+            <label className="inline">
+              Max tokens
+              <input type="number" min={1} max={4096} value={maxTokens} onChange={(e) => setMaxTokens(Math.max(1, Number(e.target.value) || 1))} />
+            </label>
+            <button type="submit" className="btn btn-primary" disabled={running || tiers.length === 0 || !prompt.trim()}>Send to {tiers.length} tiers</button>
+            <button type="button" className="btn" disabled={!running} onClick={() => void stop()}>Stop</button>
+            <span role="status">{status}</span>
+          </div>
+        </form>
+        {error && <p className="error" role="alert">{error}</p>}
+      </section>
+      {columns.length > 0 && <div className="answers">{columns.map((c) => <Column key={c.tier} column={c} />)}</div>}
+    </div>
+  );
+}

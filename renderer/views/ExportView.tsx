@@ -1,0 +1,81 @@
+import { useMemo, useRef, useState } from 'react';
+import { readBaselines } from '../charts/baselines.js';
+import { FrontierChart } from '../charts/FrontierChart.js';
+import { ChartExportButtons } from '../components/ChartExportButtons.js';
+import { downloadText } from '../download.js';
+import { useApp } from '../store/index.js';
+import { FrontierLegend } from './BudgetView.js';
+
+function ExportButtons() {
+  const exportFile = useApp((s) => s.exportFile);
+  const tuned = useApp((s) => s.tune !== null);
+  async function save(what: 'config' | 'json' | 'csv') {
+    const file = await exportFile(what);
+    if (file) downloadText(file.fileName, file.mediaType, file.text);
+  }
+  return (
+    <div className="row">
+      <button type="button" className="btn btn-primary" disabled={!tuned} onClick={() => void save('config')}>Export tuned config (JSON)</button>
+      <button type="button" className="btn" disabled={!tuned} onClick={() => void save('json')}>Export report (JSON)</button>
+      <button type="button" className="btn" disabled={!tuned} onClick={() => void save('csv')}>Export report (CSV)</button>
+    </div>
+  );
+}
+
+function ImportForm() {
+  const importConfig = useApp((s) => s.importConfig);
+  const [file, setFile] = useState<File | null>(null);
+  return (
+    <form
+      className="row"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        if (file) await importConfig(await file.text(), file.name);
+      }}
+    >
+      <label className="field">
+        Tuned config file
+        <input type="file" accept=".json,application/json" onChange={(e) => setFile(e.target.files?.[0] ?? null)} data-testid="import-file" />
+      </label>
+      <button type="submit" className="btn" disabled={!file}>Import and make current</button>
+    </form>
+  );
+}
+
+export function ExportView() {
+  const message = useApp((s) => s.transferMessage);
+  const error = useApp((s) => s.transferError);
+  const budget = useApp((s) => s.budget);
+  const tune = useApp((s) => s.tune);
+  const region = useApp((s) => s.region);
+  const dark = useApp((s) => s.theme === 'dark');
+  const models = useApp((s) => s.routingTable?.models);
+  const baselines = useMemo(() => (tune ? readBaselines(tune.evaluation, models ?? []) : []), [tune, models]);
+  const svgRef = useRef<SVGSVGElement>(null);
+  return (
+    <div className="view">
+      <section className="panel" aria-labelledby="export-title">
+        <h2 id="export-title">Export</h2>
+        <p className="hint">The tuned config is what `cascade-lab eval --config` and the serving endpoint read; the report holds every test-split figure.</p>
+        <ExportButtons />
+      </section>
+      <section className="panel" aria-labelledby="import-title">
+        <h2 id="import-title">Import a tuned config</h2>
+        <p className="hint">The file is checked against the tuned-config schema; a mismatch names the field at fault.</p>
+        <ImportForm />
+      </section>
+      <div aria-live="polite">
+        {message && <p className="ok" data-testid="transfer-message">{message}</p>}
+        {error && <p className="error" role="alert" data-testid="transfer-error">{error}</p>}
+      </div>
+      {budget && tune && (
+        <section className="panel" aria-labelledby="export-chart-title">
+          <h2 id="export-chart-title">Frontier chart</h2>
+          <FrontierChart budget={budget} baselines={baselines} region={region} dark={dark} svgRef={svgRef} height={340} />
+          <FrontierLegend />
+          <ChartExportButtons svgRef={svgRef} baseName="frontier" />
+        </section>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,75 @@
+import { useState } from 'react';
+import { TokenTimingChart } from '../charts/TokenTimingChart.js';
+import { cost as fmtCost, ms, num } from '../format.js';
+import { useApp } from '../store/index.js';
+import type { LivePass } from '../store/live.js';
+
+function PassPanel({ pass }: { pass: LivePass }) {
+  const verdict =
+    pass.escalate === null ? (pass.stats ? 'no QE verdict' : 'streaming…') : pass.escalate ? `QE ${num(pass.qeScore, 2)} < ${num(pass.threshold, 2)}: escalate` : `QE ${num(pass.qeScore, 2)} ≥ ${num(pass.threshold, 2)}: accept`;
+  return (
+    <article className="panel" aria-label={`Pass ${pass.pass + 1}: ${pass.tier}`} data-testid={`live-pass-${pass.pass}`}>
+      <h3>
+        {pass.pass === 0 ? 'Stage 1' : `Escalation ${pass.pass}`}: {pass.tier}
+        {pass.cluster !== null && <span className="muted"> · cluster {pass.cluster}</span>}
+      </h3>
+      <pre className="stream" data-testid="live-stream" aria-live="polite">{pass.text}</pre>
+      <p className={pass.escalate ? 'error' : pass.escalate === false ? 'ok' : 'muted'} data-testid="live-verdict">{verdict}</p>
+      {pass.stats && (
+        <p className="hint">
+          {pass.stats.outputTokens} tokens · TTFT {ms(pass.stats.ttftMs)} · TPOT {ms(pass.stats.tpotMs)} · {ms(pass.stats.latencyMs)} in all · {fmtCost(pass.stats.costUsd, 'USD')} · stopped: {pass.stats.stopReason}
+        </p>
+      )}
+      <TokenTimingChart times={pass.tokenTimes} label={`Token timing of ${pass.tier}`} />
+    </article>
+  );
+}
+
+export function LiveView() {
+  const status = useApp((s) => s.liveStatus);
+  const passes = useApp((s) => s.livePasses);
+  const final = useApp((s) => s.liveFinal);
+  const error = useApp((s) => s.liveError);
+  const pool = useApp((s) => s.workspace?.pool);
+  const start = useApp((s) => s.startLive);
+  const stop = useApp((s) => s.stopLive);
+  const [prompt, setPrompt] = useState('Once upon a time');
+  const [maxTokens, setMaxTokens] = useState(128);
+  const running = status === 'starting' || status === 'running';
+  return (
+    <div className="view">
+      <section className="panel" aria-labelledby="live-title">
+        <h2 id="live-title">Live cascade</h2>
+        {!pool?.tiers.length && <p className="muted">The live pool is empty: add tiers in the Workspace view.</p>}
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (prompt.trim() && !running) void start(prompt, maxTokens);
+          }}
+        >
+          <label className="field">
+            Prompt
+            <textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} data-testid="live-prompt" />
+          </label>
+          <div className="row">
+            <label className="inline">
+              Max tokens
+              <input type="number" min={1} max={4096} value={maxTokens} onChange={(e) => setMaxTokens(Math.max(1, Number(e.target.value) || 1))} />
+            </label>
+            <button type="submit" className="btn btn-primary" disabled={running || !prompt.trim()}>Run cascade</button>
+            <button type="button" className="btn" disabled={!running} onClick={() => void stop()}>Stop</button>
+            <span role="status" data-testid="live-status">{status}</span>
+          </div>
+        </form>
+        {error && <p className="error" role="alert">{error}</p>}
+      </section>
+      {passes.map((p) => <PassPanel key={p.pass} pass={p} />)}
+      {final && (
+        <section className="panel" aria-labelledby="final-title">
+          <h2 id="final-title">Final answer{final.tier ? ` (${final.tier})` : ''}</h2>
+          <pre className="stream">{final.text}</pre>
+        </section>
+      )}
+    </div>
+  );
+}
