@@ -235,7 +235,7 @@ export class CloudTier implements Tier {
       return new TierUnreachableError(`cannot reach the endpoint${after}: ${cause}`, this.#where);
     }
     if (err instanceof APIError && err.status !== undefined) {
-      return new TierHttpError(`HTTP ${err.status}${after}: ${err.message}`, this.#where, err.status);
+      return new TierHttpError(err.status, `${err.message}${after}`, this.#where);
     }
     return err instanceof Error ? err : new Error(String(err));
   }

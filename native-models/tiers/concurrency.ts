@@ -1,5 +1,5 @@
 import type { AbortSignalLike } from '../../core/tier.js';
-import { DisposedError } from './errors.js';
+import { DisposedError } from '../../core/errors.js';
 
 /** A counting semaphore: at most `limit` holders at once, waiters served first come, first served. */
 export class Semaphore {

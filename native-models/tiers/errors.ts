@@ -1,4 +1,4 @@
-import { CascadeLabError } from '../../core/errors.js';
+import { CascadeLabError, EndpointStatusError, EndpointUnreachableError } from '../../core/errors.js';
 
 // One class per way a tier fails; `where` always names the tier (and the file or URL at fault).
 
@@ -14,20 +14,11 @@ export class MissingApiKeyError extends CascadeLabError {}
 /** A cloud endpoint did not answer, or stopped streaming, within the tier's timeout. */
 export class TierTimeoutError extends CascadeLabError {}
 
-/** A cloud endpoint could not be reached: refused, reset or closed connection, unknown host. */
-export class TierUnreachableError extends CascadeLabError {}
+/** A cloud tier's endpoint could not be reached: refused, reset or closed connection, unknown host. */
+export class TierUnreachableError extends EndpointUnreachableError {}
 
-/** A cloud endpoint answered with an HTTP error status (after retries, for 429 and 5xx). */
-export class TierHttpError extends CascadeLabError {
-  readonly status: number;
-  constructor(message: string, where: string, status: number) {
-    super(message, where);
-    this.status = status;
-  }
-}
-
-/** A tier, pool, run store or runner was used after dispose(). */
-export class DisposedError extends CascadeLabError {}
+/** A cloud tier's endpoint answered with an HTTP error status (after retries, for 429 and 5xx). */
+export class TierHttpError extends EndpointStatusError {}
 
 /** A tier name that the pool does not list. */
 export class UnknownTierError extends CascadeLabError {}

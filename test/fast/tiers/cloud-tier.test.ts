@@ -1,7 +1,8 @@
+import { DisposedError } from '../../../core/errors.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloudTierSpecSchema, type CloudTierSpec } from '../../../core/pool.js';
 import { CloudTier } from '../../../native-models/tiers/cloud-tier.js';
-import { DisposedError, MissingApiKeyError, TierHttpError, TierTimeoutError, TierUnreachableError } from '../../../native-models/tiers/errors.js';
+import { MissingApiKeyError, TierHttpError, TierTimeoutError, TierUnreachableError } from '../../../native-models/tiers/errors.js';
 import { start, type Upstream } from '../../helpers/openai-upstream.js';
 
 let upstream: Upstream;
@@ -102,7 +103,7 @@ describe('CloudTier over a real OpenAI-compatible server', () => {
     const err = await t.generate({ prompt: 'q' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TierHttpError);
     expect((err as TierHttpError).status).toBe(500);
-    expect((err as Error).message).toMatch(/tier "upstream-mini".*HTTP 500 after 3 tries/);
+    expect((err as Error).message).toMatch(/tier "upstream-mini".*HTTP 500: .*after 3 tries/);
     expect(upstream.requests - before).toBe(3);
   });
 

@@ -20,11 +20,12 @@ const cloud = { kind: 'cloud', name: 'mini', baseUrl: 'http://127.0.0.1:9/v1', m
 describe('pool files', () => {
   it('loads the example pools with defaults filled in and relative paths kept for the tier to resolve', () => {
     const { pool, baseDir } = loadPool('fixtures/pools/tiny-local.json');
+    const example = loadPool('fixtures/pools/example.json').pool;
     expect(baseDir).toMatch(/fixtures\/pools$/);
     const [stories] = pool.tiers;
     expect(stories).toMatchObject({ kind: 'local', gpuLayers: 'auto', concurrency: 2, usdPerMtokIn: 0, sampling: { maxTokens: 48, temperature: 0, stop: [] } });
-    expect(stories.kind === 'local' && stories.threads).toBeUndefined();
-    const example = loadPool('fixtures/pools/example.json').pool;
+    expect(stories.kind === 'local' && stories.threads).toBe(1);
+    expect(example.tiers[0].kind === 'local' && example.tiers[0].threads).toBeUndefined();
     expect(example.tiers[1]).toMatchObject({ kind: 'cloud', timeoutMs: 30000, retry: { maxRetries: 3 } });
   });
 
