@@ -21,6 +21,8 @@ export interface SystemMetrics extends RouterMetrics {
 /** The honest report of `tune` and `eval`: every figure is measured on the evaluated (test) queries. */
 export interface EngineReport {
   split: { train: number; test: number };
+  /** `test-split`: the queries the config was not tuned on; `all-queries`: a log the config never saw. */
+  evaluatedOn: 'test-split' | 'all-queries';
   cost: { metric: string; unit: string };
   /** The strongest model is chosen on train; its accuracy and cost here are on the evaluated queries. */
   strongest: { model: string; accuracy: number; cost: number };
@@ -120,6 +122,7 @@ export function buildReport(input: ReportInput): EngineReport {
   const frontier = config.regions.map((r) => ({ lambdaFrom: r.lambdaFrom, ...pickPoint(routedTotals(test, Int32Array.from(testLabels, (c) => r.route[c]))) }));
   return {
     split: { train: input.trainCount, test: Q },
+    evaluatedOn: 'test-split',
     cost: { metric: config.cost.metric, unit: config.cost.unit },
     strongest: { model: config.strongest.model, accuracy: strongestTotals.accuracy, cost: strongestTotals.cost },
     system: { ...stage1 },

@@ -8,7 +8,7 @@ import { aiq, routedTotals, type CostAccuracy, type LabelledCells } from './eval
 import { buildReport, type EngineReport } from './report.js';
 import { lambdaRegions, paretoEligible, pickOperatingPoint, type LambdaRegion, type OperatingCriterion } from './routing.js';
 import type { RunLog } from './runlog.js';
-import { checkTrainFraction, foldsOf, splitQueries, SPLIT_DEFAULTS } from './split.js';
+import { checkTrainFraction, foldsOf, splitByTrainQids, splitQueries, SPLIT_DEFAULTS } from './split.js';
 import { clusterStats, globalModelStats, STATS_DEFAULTS } from './stats.js';
 import { buildWorkload, selectQueries, type Workload } from './workload.js';
 
@@ -328,4 +328,50 @@ function subsetCells(cells: LabelledCells, rows: readonly number[]): LabelledCel
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}
+
+export interface EvaluateOptions {
+  /** Builds non-builtin embedders. Defaults to none. */
+  embedderFactory?: EmbedderFactory;
+  /** Bootstrap resamples. Defaults to `1000`. */
+  bootstrapSamples?: number;
+  onProgress?: TuneProgress;
+}
+
+/**
+ * Evaluates a tuned config on a run log. When the log holds every query the config was tuned
+ * on, only the other queries are evaluated (the config's own test split); otherwise all of them.
+ */
+export async function evaluateTunedConfig(config: TunedConfig, log: RunLog, options: EvaluateOptions = {}): Promise<EngineReport> {
+  const onProgress = options.onProgress ?? DEFAULTS.onProgress;
+  const w = buildWorkload(log);
+  const column = new Map(w.models.map((m, i) => [m, i]));
+  const pool = config.pool.map((p) => {
+    const m = column.get(p.model);
+    if (m === undefined) throw new InvalidInputError(`the config's pool model "${p.model}" has no responses in this run log (it has ${w.models.join(', ')})`, 'run log');
+    return m;
+  });
+  const perModel = Object.fromEntries(config.pool.filter((p) => p.figures).map((p) => [p.model, p.figures!]));
+  const cost = costMatrix(w, config.cost.metric, { prices: log.prices, perModel });
+  const known = new Set(w.qids);
+  const onTestSplit = config.split.trainQids.every((q) => known.has(q));
+  const split = onTestSplit ? splitByTrainQids(w.qids, config.split.trainQids) : { train: new Int32Array(0), test: Int32Array.from(w.qids, (_, i) => i) };
+  if (split.test.length === 0) throw new InvalidInputError('the run log has no queries outside the config\'s train split to evaluate on', 'run log');
+  const embedder = config.embedder.state
+    ? BuiltinEmbedder.fromState(config.embedder.state, 'config: embedder.state')
+    : await makeEmbedder(config.embedder.spec, [], config.provenance.seed, options.embedderFactory);
+  if (embedder.id !== config.embedder.id) {
+    throw new InvalidInputError(`the embedder's id ${embedder.id} differs from the one the config was tuned with (${config.embedder.id})`, 'config: embedder.id');
+  }
+  const testX = await embedAll(embedder, Array.from(split.test, (i) => w.prompts[i]), onProgress);
+  const flat = new Float64Array(config.clusters.length * config.embedder.dimensions);
+  config.clusters.forEach((c, i) => flat.set(c.centroid, i * config.embedder.dimensions));
+  const report = buildReport({
+    config,
+    test: poolCells(w, cost, split.test, pool),
+    testLabels: assignClusters({ centroids: flat, dimensions: config.embedder.dimensions }, testX),
+    trainCount: split.train.length,
+    bootstrap: { samples: options.bootstrapSamples ?? DEFAULTS.bootstrapSamples, seed: config.provenance.seed },
+  });
+  return { ...report, evaluatedOn: onTestSplit ? 'test-split' : 'all-queries' };
 }

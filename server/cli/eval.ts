@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { parseTunedConfig } from '../../core/config.js';
+import { InvalidInputError } from '../../core/errors.js';
+import { evaluateTunedConfig } from '../../core/tune.js';
+import { formatReport } from './format.js';
+import { collect } from './options.js';
+import { stderrProgress } from './progress.js';
+import { loadRunLogs } from './runlogs.js';
+
+/** Reads and validates a tuned config file; errors name the file and the field. */
+export async function readTunedConfig(path: string) {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new InvalidInputError(`cannot read tuned config (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, path);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInputError(`malformed JSON (${(err as Error).message})`, path);
+  }
+  return parseTunedConfig(raw, path);
+}
+
+/** `cascade-lab eval`: a tuned config on a run log, on its own test split when the log has it. */
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description("Evaluate a tuned config on run logs: on the config's test split when the logs hold its train queries, else on all queries")
+    .requiredOption('--config <file>', 'tuned config (the output of `cascade-lab tune`)')
+    .requiredOption('--data <dir>', 'run log (folder or file); repeat to join several', collect)
+    .option('--json', 'print the report as one JSON object', false)
+    .action(async (flags: { config: string; data: string[]; json: boolean }) => {
+      const config = await readTunedConfig(flags.config);
+      const progress = stderrProgress('eval');
+      try {
+        const log = await loadRunLogs(flags.data);
+        const report = await evaluateTunedConfig(config, log, { onProgress: progress.onProgress });
+        process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : formatReport(report, config) + '\n');
+      } finally {
+        progress.stop();
+      }
+    });
+}

@@ -1,0 +1,20 @@
+import { InvalidArgumentError } from 'commander';
+
+/** A finite number, or a commander error naming the value. */
+export function finiteNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number`);
+  return n;
+}
+
+/** An integer, or a commander error naming the value. */
+export function integer(value: string): number {
+  const n = finiteNumber(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`"${value}" is not an integer`);
+  return n;
+}
+
+/** Collects a repeatable option into a list. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
