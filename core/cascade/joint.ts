@@ -51,6 +51,8 @@ export interface JointTuneResult {
   /** The λ-ordered selection behind each, with per-cluster candidates' figures. */
   system: Selection;
   stage1: Selection;
+  /** Stage 1 + 2 tuned to stage 1's own expected retention: the cost of stage 1's accuracy with a cascade. */
+  matched: Selection;
   qe: LearnedQe;
   /** Rows of each part of the training split. */
   parts: { fit: Int32Array; calibrate: Int32Array; select: Int32Array };
@@ -60,6 +62,21 @@ export interface JointTuneResult {
   score: (q: number, m: number) => number;
   /** Wall time of each step, ms. */
   timings: { qeTrainMs: number; qeEvalMs: number; plansMs: number };
+}
+
+/** A cached scorer of workload cells: the calibrated QE score of model m's answer to query q. */
+export function qeScorer(qe: LearnedQe, w: Workload, clusterOf: ArrayLike<number>): (q: number, m: number) => number {
+  const M = w.models.length;
+  const cache = new Float64Array(w.qids.length * M).fill(Number.NaN);
+  return (q, m) => {
+    const i = q * M + m;
+    if (Number.isNaN(cache[i])) {
+      const x = qeInputOf(w, q, m, clusterOf[q]);
+      if (!x) throw new InvalidInputError(`no answer of "${w.models[m]}" to "${w.qids[q]}" to score`, 'QE');
+      cache[i] = qe.score(x);
+    }
+    return cache[i];
+  };
 }
 
 /** Divides train rows into three disjoint, seeded parts, stratified by cluster. */
@@ -124,16 +141,7 @@ export function jointTune(input: JointTuneInput, options: JointTuneOptions): Joi
   const t0 = Date.now();
   const qeModel = trainQe(labelledAnswers(w, parts.fit, clusterOf), labelledAnswers(w, parts.calibrate, clusterOf), w.models, k, options.qe);
   const qe = new LearnedQe(qeModel);
-  const cache = new Float64Array(w.qids.length * M).fill(Number.NaN);
-  const score = (q: number, m: number): number => {
-    const i = q * M + m;
-    if (Number.isNaN(cache[i])) {
-      const x = qeInputOf(w, q, m, clusterOf[q]);
-      if (!x) throw new InvalidInputError(`no answer of "${w.models[m]}" to "${w.qids[q]}" to score`, 'cascade tuning');
-      cache[i] = qe.score(x);
-    }
-    return cache[i];
-  };
+  const score = qeScorer(qe, w, clusterOf);
   const t1 = Date.now();
   const held = labelledAnswers(w, parts.select, clusterOf);
   const heldScores = held.map((a) => qe.score(a.input));
@@ -175,6 +183,8 @@ export function jointTune(input: JointTuneInput, options: JointTuneOptions): Joi
     options.criterion.kind === 'budget' ? options.criterion : { ...options.criterion, margin: options.criterion.margin ?? 1 };
   const system = selectPlans(groups, criterion);
   const stage1 = selectPlans(groups.map((g) => ({ ...g, candidates: g.candidates.filter((c) => c.plan.action === 'answer') })), criterion);
+  // Same safety margin as the system's: the comparison asks for stage 1's accuracy, not less by noise.
+  const matched = selectPlans(groups, { kind: 'targetRetention', targetRetention: stage1.retention, margin: criterion.kind === 'targetRetention' ? criterion.margin : 1 });
   const globalAcc = Array.from({ length: M }, (_, m) => {
     let n = 0;
     let r = 0;
@@ -197,5 +207,5 @@ export function jointTune(input: JointTuneInput, options: JointTuneOptions): Joi
     expected: { system: figuresOf(system), stage1: figuresOf(stage1) },
   };
   const timings = { qeTrainMs: t1 - t0, qeEvalMs: t2 - t1, plansMs: Date.now() - t2 };
-  return { cascade, stage1Plans: stage1.chosen.map((c) => c.plan), system, stage1, qe, parts, groups, score, timings };
+  return { cascade, stage1Plans: stage1.chosen.map((c) => c.plan), system, stage1, matched, qe, parts, groups, score, timings };
 }
