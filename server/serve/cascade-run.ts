@@ -3,7 +3,7 @@ import type { GenerateRequest, GenerationResult, Tier, TokenEvent } from '../../
 import { AllTiersFailedError, StreamInterruptedError } from './errors.js';
 import type { SseWriter } from './openai-format.js';
 import type { CascadeDecision, CascadeRouter, RoutingText } from './router.js';
-import { callLadder, TierFailedError, type Fallback, type TierCallPolicy, type TokenSink } from './tier-call.js';
+import { callLadder, callTier, ClientAbortedError, TierFailedError, type Fallback, type TierCallPolicy, type TokenSink } from './tier-call.js';
 
 /** How one request went through the cascade: what the headers, metrics and decision log report. */
 export interface CascadeTrace {
@@ -13,19 +13,24 @@ export interface CascadeTrace {
   stage1: string;
   final: string;
   escalated: boolean;
+  /** The QE score of the stage-1 answer; null when it was not scored. */
   qe: number | null;
+  /** Every QE score computed, one per judged rung. */
+  qeScores: number[];
+  /** Agreement plans: whether stage 1 and its partner agreed. */
+  agree: boolean | null;
   threshold: number | null;
   fallbacks: Fallback[];
-  /** Whether the client saw tokens as they were generated (`live`) or after the QE accepted them (`buffered`). */
+  /** Whether the client saw tokens as they were generated (`live`), after the cascade settled (`buffered`), or as one body (`json`). */
   delivery: 'live' | 'buffered' | 'json';
 }
 
 export interface CascadeOutcome {
   trace: CascadeTrace;
   result: GenerationResult;
-  /** Every tier call that answered, in order (stage 1 and, when escalated, stage 2). */
+  /** Every tier call that answered, in order (the partner's too): each one was paid for. */
   calls: GenerationResult[];
-  /** Milliseconds spent inside tier calls; the rest of a request's time is router overhead. */
+  /** Milliseconds spent waiting for tier calls; the rest of a request's time is router overhead. */
   tierMs: number;
 }
 
@@ -60,7 +65,7 @@ export function cascadeHeaders(trace: CascadeTrace): Record<string, string> {
 
 /** The trace as the `cascade` extension field of a body or last chunk. */
 export function traceBody(trace: CascadeTrace): object {
-  return { cluster: trace.cluster, stage1: trace.stage1, final: trace.final, escalated: trace.escalated, qe: trace.qe, fallbacks: trace.fallbacks };
+  return { cluster: trace.cluster, stage1: trace.stage1, final: trace.final, escalated: trace.escalated, qe: trace.qe, agree: trace.agree, fallbacks: trace.fallbacks };
 }
 
 class BufferSink implements TokenSink {
@@ -93,16 +98,25 @@ class LiveSink implements TokenSink {
   }
 }
 
+interface Answer {
+  result: GenerationResult;
+  /** Ladder index of the tier that gave it. */
+  index: number;
+  sink: TokenSink;
+}
+
 /**
- * Runs one request through its decision: stage 1 (with failover down the ladder), the QE
- * gate, and escalation to the next tier when the QE rejects. A streamed answer only ever
- * carries one tier's text: stage 1 is held back until accepted unless it is ungated and
- * `liveUngated` is set, and once any token reached the client no failover happens.
+ * Runs one request through its decision: stage 1 (with failover down the ladder), the
+ * router's judgement of each rung's answer, and escalation up the rungs while it says so. A
+ * streamed answer only ever carries one tier's text: an answer that may still be judged is
+ * held back, only the last rung (or ungated stage 1 with `liveUngated`) streams as it is
+ * generated, and once any token reached the client no failover happens.
  */
 export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
   const { decision, stream } = run;
   const ladder = decision.ladder;
   const fallbacks: Fallback[] = [];
+  const failed = new Set<string>();
   const calls: GenerationResult[] = [];
   let tierMs = 0;
   const trace: CascadeTrace = {
@@ -111,16 +125,25 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
     final: ladder[0],
     escalated: false,
     qe: null,
+    qeScores: [],
+    agree: null,
     threshold: decision.threshold,
     fallbacks,
     delivery: stream ? 'buffered' : 'json',
   };
-  const call = async (start: number, sink: TokenSink) => {
+  const lastRung = decision.rungs - 1;
+  const sinkFor = (step: number): TokenSink => {
+    const live = stream !== null && (step > 0 ? step === lastRung : !decision.gate && run.liveUngated);
+    if (!live) return new BufferSink();
+    trace.delivery = 'live';
+    return new LiveSink(stream, (tier) => cascadeHeaders({ ...trace, final: tier, ...(step === 0 && { stage1: tier }) }));
+  };
+  const call = async (start: number, sink: TokenSink): Promise<Answer> => {
     const t0 = performance.now();
     try {
-      const answer = await callLadder(run.tiers, ladder, start, run.request, run.policy, run.signal, sink, (f) => fallbacks.push(f));
+      const answer = await callLadder(run.tiers, ladder, start, run.request, run.policy, run.signal, sink, failed, (f) => fallbacks.push(f));
       calls.push(answer.result);
-      return answer;
+      return { ...answer, sink };
     } catch (err) {
       if (!(err instanceof TierFailedError)) throw err;
       if (sink.committed) throw new StreamInterruptedError(err.tier, err.reason);
@@ -130,41 +153,59 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
     }
   };
 
-  const live1 = stream !== null && run.liveUngated && !decision.gate;
-  const buffer = new BufferSink();
-  const sink1: TokenSink = live1
-    ? new LiveSink(stream, (tier) => cascadeHeaders({ ...trace, stage1: tier, final: tier }))
-    : buffer;
-  if (live1) trace.delivery = 'live';
-  const first = await call(0, sink1);
-  trace.stage1 = trace.final = ladder[first.index];
-  let result = first.result;
+  // An agreement partner runs beside stage 1; if it fails, the answers cannot agree.
+  const partnerTier = decision.partner === null ? undefined : run.tiers.get(decision.partner);
+  const partnerCall = partnerTier
+    ? callTier(partnerTier, run.request, run.policy, run.signal, new BufferSink()).then(
+        (r) => (calls.push(r), r),
+        (err: unknown) => {
+          if (err instanceof ClientAbortedError) throw err;
+          return null;
+        },
+      )
+    : Promise.resolve(null);
+  let answer: Answer;
+  try {
+    answer = await call(0, sinkFor(0));
+  } finally {
+    // Settle the partner either way, so no call outlives the request unobserved.
+    const t0 = performance.now();
+    await partnerCall.catch(() => null);
+    tierMs += performance.now() - t0;
+  }
+  trace.stage1 = trace.final = ladder[answer.index];
+  let tokens = answer.result.inputTokens + answer.result.outputTokens;
+  const partner = await partnerCall;
+  if (partner) tokens += partner.inputTokens + partner.outputTokens;
 
-  // The gate is calibrated for the planned stage-1 tier, so an answer that came from a fallback tier is final.
-  if (decision.gate && run.router && first.index === 0) {
-    trace.qe = await run.router.score(decision, run.text, first.result);
-    if (decision.threshold !== null && trace.qe < decision.threshold && ladder.length > 1) {
-      trace.escalated = true;
-      const sink2: TokenSink = stream ? new LiveSink(stream, (tier) => cascadeHeaders({ ...trace, final: tier })) : new BufferSink();
-      try {
-        const second = await call(1, sink2);
-        result = second.result;
-        trace.final = ladder[second.index];
-        if (stream) trace.delivery = 'live';
-      } catch (err) {
-        // Every stronger tier failed before sending anything: the stage-1 answer is still better than none.
-        if (!(err instanceof AllTiersFailedError)) throw err;
-        trace.escalated = false;
-      }
+  // Only an answer from the planned rung is judged: thresholds are calibrated per model, so a failover answer is final.
+  for (let step = 0; run.router && decision.gate && answer.index === step && step < lastRung; step++) {
+    const verdict = await run.router.judge(decision, run.text, step, answer.result, step === 0 ? partner : null, tokens);
+    if (verdict.qe !== null) {
+      trace.qeScores.push(verdict.qe);
+      if (step === 0) trace.qe = verdict.qe;
     }
+    if (step === 0) trace.agree = verdict.agree;
+    if (!verdict.escalate) break;
+    let next: Answer;
+    try {
+      next = await call(step + 1, sinkFor(step + 1));
+    } catch (err) {
+      // Every stronger tier failed before sending anything: the answer in hand beats none.
+      if (!(err instanceof AllTiersFailedError)) throw err;
+      if (trace.delivery === 'live') trace.delivery = 'buffered';
+      break;
+    }
+    answer = next;
+    trace.escalated = true;
+    trace.final = ladder[answer.index];
+    tokens += answer.result.inputTokens + answer.result.outputTokens;
   }
 
   if (stream) {
     if (!stream.opened) stream.open(cascadeHeaders(trace));
-    if (trace.delivery === 'buffered') {
-      for (const piece of buffer.release(result)) stream.piece(piece);
-    }
-    stream.finish(result, run.includeUsage, traceBody(trace));
+    if (answer.sink instanceof BufferSink) for (const piece of answer.sink.release(answer.result)) stream.piece(piece);
+    stream.finish(answer.result, run.includeUsage, traceBody(trace));
   }
-  return { trace, result, calls, tierMs };
+  return { trace, result: answer.result, calls, tierMs };
 }

@@ -84,6 +84,8 @@ export class DecisionLog {
   }
 
   private async drain(): Promise<void> {
+    // Yield once first, so records appended in the same burst go to disk as one batch.
+    await new Promise<void>((r) => setImmediate(r));
     try {
       while (this.queue.length > 0 && this.handle) {
         const batch = this.queue;

@@ -14,15 +14,34 @@ export interface RoutingText {
 
 /** What the router decided for one request, before any tier ran. */
 export interface CascadeDecision {
+  /** -1 for a request that named a tier directly. */
   cluster: number;
-  /** Pool tiers in order: `ladder[0]` answers first (stage 1); escalation and failover both walk down from there. */
+  /** The plan's kind (`direct`: the client named a tier). */
+  plan: 'answer' | 'cascade' | 'agree' | 'direct';
+  /**
+   * Pool tiers in the order they may answer: the plan's rungs first (`ladder[0]` is stage 1),
+   * then tiers that only serve as failover when a tier is down.
+   */
   ladder: string[];
-  /** The run-log model each ladder tier stands for, as the config and the QE name them. */
+  /** The run-log model each ladder entry stands for, as the config and the QE name them. */
   models: string[];
-  /** Whether the QE judges the stage-1 answer (false: the plan answers at once or goes straight to the stronger tier). */
+  /** How many ladder entries are rungs that quality escalation may climb to. */
+  rungs: number;
+  /** Agreement plans: the second cheap tier run beside stage 1, whose answer is compared but never served. */
+  partner: string | null;
+  /** Whether the stage-1 answer is judged at all (false: it is final unless its tier fails). */
   gate: boolean;
-  /** Accept the stage-1 answer when its QE score is at least this; null when there is no gate. */
+  /** Stage 1's QE threshold, for headers and the log; null when the plan has none. */
   threshold: number | null;
+}
+
+/** The router's judgement of one rung's answer. */
+export interface Verdict {
+  /** Calibrated QE score of the answer; null when the plan does not score it. */
+  qe: number | null;
+  /** Agreement plans: whether stage 1 and its partner gave the same final answer. */
+  agree: boolean | null;
+  escalate: boolean;
 }
 
 /**
@@ -34,9 +53,14 @@ export interface CascadeRouter {
   readonly name: string;
   /** Every pool tier a decision may name. */
   readonly tiers: readonly string[];
+  /** Whether tier calls should return token log-probabilities (the QE was trained with them). */
+  readonly wantsLogprobs: boolean;
   route(text: RoutingText): Promise<CascadeDecision>;
-  /** The QE score of a stage-1 answer, in [0, 1]; higher means more likely right. */
-  score(decision: CascadeDecision, text: RoutingText, result: GenerationResult): Promise<number>;
+  /**
+   * Judges the answer of rung `step`: keep it, or escalate to rung `step + 1`. `partner` is the
+   * agreement partner's answer at step 0 (null when there is none or it failed).
+   */
+  judge(decision: CascadeDecision, text: RoutingText, step: number, answer: GenerationResult, partner: GenerationResult | null, tokensSoFar: number): Promise<Verdict>;
 }
 
 /** Keeps the text routing reads short, so a long chat cannot make routing slow. */

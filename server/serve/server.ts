@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { GenerateRequest } from '../../core/tier.js';
 import { readBody } from './body.js';
-import { cascadeHeaders, runCascade, type CascadeOutcome } from './cascade-run.js';
+import { cascadeHeaders, runCascade, traceBody, type CascadeOutcome } from './cascade-run.js';
 import { DecisionLog } from './decision-log.js';
 import {
   AllTiersFailedError,
@@ -147,10 +147,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const text = routingText(request);
       const direct = request.model !== state.router.name;
       if (direct && !state.tiers.has(request.model)) throw new UnknownModelError(request.model, [state.router.name, ...state.tiers.keys()]);
-      decision = direct ? { cluster: -1, ladder: [request.model], models: [request.model], gate: false, threshold: null } : await state.router.route(text);
+      decision = direct ? { cluster: -1, plan: 'direct', ladder: [request.model], models: [request.model], rungs: 1, partner: null, gate: false, threshold: null } : await state.router.route(text);
       const id = `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       const generate: GenerateRequest = request.messages ? { messages: request.messages, ...request.sampling } : { prompt: request.prompt, ...request.sampling };
+      if (!direct && decision.gate && state.router.wantsLogprobs) generate.logprobs = true;
       outcome = await runCascade({
         tiers: state.tiers,
         router: direct ? null : state.router,
@@ -163,7 +164,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         includeUsage: request.includeUsage,
         liveUngated: request.streamStage1 ?? opts.streamUngated,
       });
-      if (!request.stream) sendJson(res, 200, completionBody(endpoint, id, request.model, created, outcome.result, outcome.trace), cascadeHeaders(outcome.trace));
+      if (!request.stream) sendJson(res, 200, completionBody(endpoint, id, request.model, created, outcome.result, traceBody(outcome.trace)), cascadeHeaders(outcome.trace));
     } catch (err) {
       status = err instanceof ServeRequestError ? err.status : err instanceof ClientAbortedError ? 499 : 500;
       if (err instanceof ClientAbortedError) metrics.clientAborts.inc();
@@ -190,7 +191,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const { trace } = outcome;
     metrics.overhead.observe(Math.max(0, totalMs - outcome.tierMs) / 1000);
     for (const f of trace.fallbacks) metrics.fallbacks.inc({ cluster, from: f.from, to: f.to ?? 'none', reason: f.reason });
-    if (trace.qe !== null) metrics.qeScore.observe({ cluster }, trace.qe);
+    for (const score of trace.qeScores) metrics.qeScore.observe({ cluster }, score);
     if (trace.escalated) metrics.escalations.inc({ cluster, from: trace.stage1, to: trace.final });
     let cost = 0;
     for (const r of outcome.calls) {
@@ -209,13 +210,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       model: request?.model,
       stream: request?.stream,
       cluster: trace.cluster,
+      plan: decision?.plan,
       ladder: decision?.ladder,
-      gate: decision?.gate,
       threshold: trace.threshold,
       stage1: trace.stage1,
       final: trace.final,
       escalated: trace.escalated,
-      qe: trace.qe,
+      qe: trace.qeScores,
+      agree: trace.agree,
       fallbacks: trace.fallbacks,
       delivery: trace.delivery,
       status,

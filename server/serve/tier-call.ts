@@ -142,20 +142,23 @@ export async function callLadder(
   policy: TierCallPolicy,
   signal: AbortSignal,
   sink: TokenSink,
+  failed: Set<string>,
   onFallback: (fallback: Fallback) => void,
 ): Promise<{ result: GenerationResult; index: number }> {
   for (let i = start; i < ladder.length; i++) {
+    // A tier that already failed this request is not tried again.
+    if (failed.has(ladder[i])) continue;
     const tier = tiers.get(ladder[i]);
     if (!tier) throw new TierFailedError(ladder[i], 'error', new Error('not in the pool'));
     try {
       return { result: await callTier(tier, request, policy, signal, sink), index: i };
     } catch (err) {
-      if (!(err instanceof TierFailedError) || sink.committed || i === ladder.length - 1) {
-        if (err instanceof TierFailedError) onFallback({ from: err.tier, to: null, reason: err.reason });
-        throw err;
-      }
-      onFallback({ from: err.tier, to: ladder[i + 1], reason: err.reason });
+      if (!(err instanceof TierFailedError)) throw err;
+      failed.add(err.tier);
+      const next = sink.committed ? undefined : ladder.slice(i + 1).find((t) => !failed.has(t));
+      onFallback({ from: err.tier, to: next ?? null, reason: err.reason });
+      if (next === undefined) throw err;
     }
   }
-  throw new TierFailedError(ladder[start] ?? '(none)', 'error', new Error('the ladder is empty'));
+  throw new TierFailedError(ladder[start] ?? '(none)', 'error', new Error('no tier left on the ladder'));
 }

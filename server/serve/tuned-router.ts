@@ -1,9 +1,14 @@
-import type { TunedConfig } from '../../core/config.js';
-import { routeEmbedding } from '../../core/config.js';
+import { CascadeConfigSchema, decide, type CascadeConfig, type ClusterPlan } from '../../core/cascade/plan.js';
+import { routeEmbedding, type TunedConfig } from '../../core/config.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
+import { extractFinalAnswer } from '../../core/extract.js';
+import { answersAgree } from '../../core/graders.js';
+import { DENSE_FEATURES } from '../../core/qe/features.js';
+import { LearnedQe } from '../../core/qe/model.js';
+import { issuePath } from '../../core/runlog.js';
 import type { GenerationResult } from '../../core/tier.js';
 import { ConfigRejectedError } from './errors.js';
-import type { CascadeDecision, CascadeRouter, RoutingText } from './router.js';
+import type { CascadeDecision, CascadeRouter, RoutingText, Verdict } from './router.js';
 
 /** How much the latest user turn counts against the system prompt and earlier turns when both are there. */
 const LAST_TURN_WEIGHT = 0.7;
@@ -27,6 +32,25 @@ export function mapModels(config: TunedConfig, tierNames: readonly string[], tie
   return out;
 }
 
+/** The config's `cascade` section (stage 2), or null for a stage-1-only config. Read from the raw JSON so it survives any schema that strips it. */
+export function readCascadeSection(raw: unknown, config: TunedConfig, where: string): CascadeConfig | null {
+  const section = (raw as { cascade?: unknown } | null)?.cascade;
+  if (section === undefined || section === null) return null;
+  const parsed = CascadeConfigSchema.safeParse(section);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigRejectedError(`field "cascade.${issuePath(issue.path)}": ${issue.message}`, where);
+  }
+  const cascade = parsed.data;
+  if (cascade.plans.length !== config.clusters.length) {
+    throw new ConfigRejectedError(`field "cascade.plans": ${cascade.plans.length} plans for ${config.clusters.length} clusters`, where);
+  }
+  if (cascade.qeBackend !== 'learned') {
+    throw new ConfigRejectedError(`field "cascade.qeBackend": serve runs the learned QE only, not "${cascade.qeBackend}"`, where);
+  }
+  return cascade;
+}
+
 function normalise(v: Float32Array): Float32Array {
   let n = 0;
   for (let i = 0; i < v.length; i++) n += v[i] * v[i];
@@ -35,54 +59,105 @@ function normalise(v: Float32Array): Float32Array {
   return v;
 }
 
+/** The models a plan may call, in order (stage 1 first); the agreement partner is apart. */
+function planRungs(plan: ClusterPlan): { rungs: string[]; partner: string | null; threshold: number | null } {
+  switch (plan.action) {
+    case 'answer':
+      return { rungs: [plan.model], partner: null, threshold: null };
+    case 'cascade':
+      return { rungs: plan.rungs, partner: null, threshold: plan.thresholds[0] };
+    case 'agree':
+      return { rungs: [plan.model, plan.escalateTo], partner: plan.partner, threshold: plan.threshold };
+  }
+}
+
 /**
  * The router of a tuned config: embeds the conversation, picks the nearest cluster, and
- * routes it to the model the operating point assigns, mapped onto a pool tier. The ladder
- * after the stage-1 tier climbs through the stronger mapped tiers (by train accuracy), then
- * falls back through the weaker ones, so a failed tier always has somewhere to go.
+ * follows that cluster's plan (the `cascade` section's, else the stage-1 route at the operating
+ * point), with every run-log model mapped onto a pool tier. After the plan's rungs the ladder
+ * goes on through the other mapped tiers, stronger ones first, so a tier that is down always
+ * has somewhere to fail over to.
  */
 export class TunedRouter implements CascadeRouter {
   readonly name: string;
   readonly tiers: readonly string[];
+  readonly wantsLogprobs: boolean;
   readonly #config: TunedConfig;
+  readonly #cascade: CascadeConfig | null;
+  readonly #qe: LearnedQe | null;
   readonly #embedder: BuiltinEmbedder;
   readonly #modelTier: Map<string, string>;
   /** Mapped models, strongest first, one per tier (the strongest model a tier stands for). */
-  readonly #byStrength: { model: string; tier: string; accuracy: number }[];
+  readonly #byStrength: { model: string; tier: string }[];
+  /** Per cluster, the decision without its per-request parts; built once, copied per request. */
+  readonly #decisions: CascadeDecision[];
 
-  private constructor(name: string, config: TunedConfig, embedder: BuiltinEmbedder, modelTier: Map<string, string>) {
+  private constructor(name: string, config: TunedConfig, cascade: CascadeConfig | null, embedder: BuiltinEmbedder, modelTier: Map<string, string>) {
     this.name = name;
     this.#config = config;
+    this.#cascade = cascade;
+    this.#qe = cascade ? new LearnedQe(cascade.qe) : null;
+    this.wantsLogprobs = cascade !== null && cascade.qe.spec.denseMean[DENSE_FEATURES.indexOf('hasLogprobs')] > 0;
     this.#embedder = embedder;
     this.#modelTier = modelTier;
     const seen = new Set<string>();
-    this.#byStrength = config.pool
+    this.#byStrength = [...config.pool]
       .filter((p) => modelTier.has(p.model))
       .sort((a, b) => b.accuracy - a.accuracy || a.meanCost - b.meanCost)
-      .map((p) => ({ model: p.model, tier: modelTier.get(p.model)!, accuracy: p.accuracy }))
+      .map((p) => ({ model: p.model, tier: modelTier.get(p.model)! }))
       .filter((e) => !seen.has(e.tier) && (seen.add(e.tier), true));
     this.tiers = this.#byStrength.map((e) => e.tier);
+    const region = config.regions[config.operatingPoint.region];
+    this.#decisions = config.clusters.map((_, c) => this.#plannedDecision(c, cascade?.plans[c] ?? { action: 'answer', model: config.pool[region.route[c]].model }));
   }
 
   /**
-   * Builds the router; refuses a config whose embedder serve cannot run, or whose operating
-   * point routes some cluster to a model no tier stands for.
+   * Builds the router; refuses a config whose embedder serve cannot run, or whose plans name a
+   * model no pool tier stands for.
    */
-  static create(name: string, config: TunedConfig, tierNames: readonly string[], tierMap: Record<string, string>, where: string): TunedRouter {
+  static create(name: string, raw: unknown, config: TunedConfig, tierNames: readonly string[], tierMap: Record<string, string>, where: string): TunedRouter {
     if (config.embedder.spec.kind !== 'builtin' || config.embedder.state === null) {
       throw new ConfigRejectedError(`serve runs the built-in embedder only; this config uses "${config.embedder.spec.kind}"`, `${where}: embedder.spec`);
     }
     const embedder = BuiltinEmbedder.fromState(config.embedder.state, `${where}: embedder.state`);
     if (embedder.id !== config.embedder.id) throw new ConfigRejectedError(`the rebuilt embedder's id ${embedder.id} differs from the fitted one ${config.embedder.id}`, `${where}: embedder.id`);
+    const cascade = readCascadeSection(raw, config, where);
     const modelTier = mapModels(config, tierNames, tierMap, where);
     const region = config.regions[config.operatingPoint.region];
-    const unmapped = [...new Set(region.route.map((m) => config.pool[m].model))].filter((m) => !modelTier.has(m));
+    const needed = cascade
+      ? cascade.plans.flatMap((p) => { const r = planRungs(p); return r.partner ? [...r.rungs, r.partner] : r.rungs; })
+      : region.route.map((m) => config.pool[m].model);
+    const unmapped = [...new Set(needed)].filter((m) => !modelTier.has(m));
     if (unmapped.length > 0) {
-      throw new ConfigRejectedError(`the operating point routes to ${unmapped.map((m) => `"${m}"`).join(', ')}, which no pool tier stands for: name a tier after it or map it (--map MODEL=TIER)`, where);
+      throw new ConfigRejectedError(`the config's plans call ${unmapped.map((m) => `"${m}"`).join(', ')}, which no pool tier stands for: name a tier after each, or map it (--map MODEL=TIER)`, where);
     }
-    return new TunedRouter(name, config, embedder, modelTier);
+    return new TunedRouter(name, config, cascade, embedder, modelTier);
   }
 
+  #plannedDecision(cluster: number, plan: ClusterPlan): CascadeDecision {
+    const { rungs, partner, threshold } = planRungs(plan);
+    const ladder = rungs.map((m) => this.#modelTier.get(m)!);
+    const models = [...rungs];
+    // Failover only: the other mapped tiers, the strongest first.
+    for (const e of this.#byStrength) {
+      if (!ladder.includes(e.tier)) {
+        ladder.push(e.tier);
+        models.push(e.model);
+      }
+    }
+    return {
+      cluster,
+      plan: plan.action,
+      ladder,
+      models,
+      rungs: rungs.length,
+      partner: partner === null ? null : this.#modelTier.get(partner)!,
+      gate: rungs.length > 1,
+      threshold,
+    };
+  }
+
+  /** The routing embedding: the last user turn, blended with the context when there is one. */
   embed(text: RoutingText): Float32Array {
     const last = this.#embedder.embedOne(text.last);
     if (text.context === '') return last;
@@ -93,19 +168,31 @@ export class TunedRouter implements CascadeRouter {
   }
 
   async route(text: RoutingText): Promise<CascadeDecision> {
-    const { cluster, model } = routeEmbedding(this.#config, this.embed(text));
-    return { cluster, ...this.ladderFrom(model), gate: false, threshold: null };
+    const { cluster } = routeEmbedding(this.#config, this.embed(text));
+    const d = this.#decisions[cluster];
+    return { ...d, ladder: [...d.ladder], models: [...d.models] };
   }
 
-  async score(_decision: CascadeDecision, _text: RoutingText, _result: GenerationResult): Promise<number> {
-    return 1;
-  }
-
-  /** The ladder from `model`'s tier: the stronger tiers upwards, then the weaker ones downwards. */
-  private ladderFrom(model: string): { ladder: string[]; models: string[] } {
-    const tier = this.#modelTier.get(model)!;
-    const at = this.#byStrength.findIndex((e) => e.tier === tier);
-    const order = [{ model, tier }, ...this.#byStrength.slice(0, at).reverse(), ...this.#byStrength.slice(at + 1)];
-    return { ladder: order.map((e) => e.tier), models: order.map((e) => e.model) };
+  async judge(decision: CascadeDecision, text: RoutingText, step: number, answer: GenerationResult, partner: GenerationResult | null, tokensSoFar: number): Promise<Verdict> {
+    const cascade = this.#cascade;
+    if (!cascade || !this.#qe) return { qe: null, agree: null, escalate: false };
+    const plan = cascade.plans[decision.cluster];
+    const kind = cascade.answerKinds[decision.cluster] ?? 'text';
+    const final = extractFinalAnswer(kind, answer.text).answer;
+    const needsQe = plan.action === 'cascade' || (plan.action === 'agree' && plan.threshold > 0);
+    const qe = needsQe
+      ? this.#qe.score({
+          query: text.last,
+          response: answer.text,
+          answer: final,
+          model: decision.models[step],
+          cluster: decision.cluster,
+          outputTokens: answer.outputTokens,
+          ...(answer.logprobs && this.wantsLogprobs && { logprobs: answer.logprobs }),
+        })
+      : null;
+    const agree = plan.action === 'agree' && step === 0 ? partner !== null && answersAgree(kind, final, extractFinalAnswer(kind, partner.text).answer) : null;
+    const verdict = decide(plan, cascade.caps, { step, tokensSoFar, ...(qe !== null && { qe }), ...(agree !== null && { agree }) });
+    return { qe, agree, escalate: verdict.kind === 'escalate' };
   }
 }
