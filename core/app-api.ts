@@ -23,23 +23,26 @@ const id = z.string().min(1).max(200);
 // ---------------------------------------------------------------------------------------
 // Workspace: data sets, pool, settings
 
-/** How a CSV or JSONL run log names its columns; one row is one (query, model) answer. */
+/**
+ * Which column of a CSV/TSV/JSONL run log (one row per (query, model) answer) holds each field,
+ * keyed by the shared data format's field names. A field left out is read from the column of its own name.
+ */
 export const ColumnMapSchema = z.object({
-  qid: name,
-  model: name,
-  correct: name,
+  qid: name.optional(),
+  model: name.optional(),
   prompt: name.optional(),
-  task: name.optional(),
-  reference: name.optional(),
   response: name.optional(),
+  correct: name.optional(),
   answer: name.optional(),
-  promptTokens: name.optional(),
-  outputTokens: name.optional(),
-  costUsd: name.optional(),
-  ttftMs: name.optional(),
-  tpotMs: name.optional(),
-  latencyMs: name.optional(),
-});
+  reference: name.optional(),
+  task: name.optional(),
+  prompt_tokens: name.optional(),
+  output_tokens: name.optional(),
+  cost_usd: name.optional(),
+  ttft_ms: name.optional(),
+  tpot_ms: name.optional(),
+  latency_ms: name.optional(),
+}).strict();
 export type ColumnMap = z.infer<typeof ColumnMapSchema>;
 
 /** Where a workspace's run log comes from. */

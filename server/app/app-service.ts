@@ -1,0 +1,445 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, isAbsolute, join, resolve } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import {
+  APP_API_VERSION,
+  type AppClient, type AppEvent, type AppEventListener, type AppState, type BudgetView, type ClusterMap, type ClusterMapRequest,
+  type CompareRequest, type DataSetInfo, type ExportFile, type LiveRequest, type OperatingPoint, type OperatingPointRequest,
+  type PoolFile, type QeThresholdResult, type QeView, type RoutingTable, type RunInfo, type ServeStatus, type Settings,
+  type StreamHandle, type TierStatus, type TraceDetail, type TraceFilter, type TracePage, type TuneReport, type TuneRequest,
+  type WorkspaceInfo, type WorkspaceSource,
+} from '../../core/app-api.js';
+import { assignClusters } from '../../core/cluster.js';
+import { flatCentroids, parseTunedConfig, withOperatingPoint, type TunedConfig } from '../../core/config.js';
+import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
+import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
+import { InvalidInputError, UnsatisfiableError } from '../../core/errors.js';
+import { poolCostFigures } from '../../core/pool.js';
+import { buildReport, type EngineReport } from '../../core/report.js';
+import type { RunLog } from '../../core/runlog.js';
+import { SPLIT_DEFAULTS } from '../../core/split.js';
+import { embedAll, poolCells, tune } from '../../core/tune.js';
+import { buildWorkload, type Workload } from '../../core/workload.js';
+import { loadRunLog } from '../../native-models/runlog/load.js';
+import { findDataSets, SIMULATED_ID } from './data-sets.js';
+import { project2d } from './projection.js';
+import { runCompare, runLive, type StreamContext } from './streams.js';
+import { ServeToggle } from './serve-toggle.js';
+import * as views from './views.js';
+
+export interface AppServiceOptions {
+  /** Folders whose shared-format sub-folders are offered as data sets. Defaults to `[]`. */
+  dataDirs?: string[];
+  /** The built-in simulated pool's run-log folder. Defaults to `fixtures/simulated` of this checkout. */
+  simulatedDir?: string | null;
+  /** Data set loaded at start; null starts with no workspace. Defaults to `'simulated'` when that folder exists. */
+  initialDataSet?: string | null;
+  /** Folder relative pool paths (GGUF files) resolve against. Defaults to `process.cwd()`. */
+  baseDir?: string;
+  /** Environment holding cloud API keys; only whether a variable is set ever leaves the service. Defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+interface Workspace {
+  info: Omit<WorkspaceInfo, 'models' | 'pool' | 'tierStatus' | 'settings' | 'costUnit'>;
+  log: RunLog;
+  w: Workload;
+  settings: Settings;
+  pool: PoolFile | null;
+}
+
+const DEFAULT_SETTINGS: Settings = { costMetric: 'usd', split: { trainFraction: SPLIT_DEFAULTS.trainFraction, seed: SPLIT_DEFAULTS.seed } };
+
+function defaultSimulatedDir(): string {
+  return resolve(new URL('../../fixtures/simulated', import.meta.url).pathname);
+}
+
+/**
+ * The AppApi on top of the engine and the live pool: one workspace (a run log, its settings and
+ * pool), the last tune's state, live streams and the serving toggle. Every view is read from the
+ * tune's precomputed state; moving the budget only re-picks a λ region.
+ */
+export class AppService implements AppClient {
+  readonly #dataDirs: string[];
+  readonly #simulatedDir: string | null;
+  readonly #baseDir: string;
+  readonly #env: Record<string, string | undefined>;
+  readonly #listeners = new Set<AppEventListener>();
+  readonly #streams = new Map<string, AbortController>();
+  readonly #projections = new Map<string, Float64Array>();
+  readonly #serve: ServeToggle;
+  #workspace: Workspace | null = null;
+  #tuned: views.TunedState | null = null;
+
+  private constructor(options: AppServiceOptions) {
+    this.#dataDirs = (options.dataDirs ?? []).map((d) => resolve(d));
+    this.#simulatedDir = options.simulatedDir === undefined ? defaultSimulatedDir() : options.simulatedDir;
+    this.#baseDir = options.baseDir ?? process.cwd();
+    this.#env = options.env ?? process.env;
+    this.#serve = new ServeToggle((status) => this.#emit({ type: 'serve.status', status }));
+  }
+
+  /** Builds the service and loads the initial data set (the simulated pool unless told otherwise). */
+  static async create(options: AppServiceOptions = {}): Promise<AppService> {
+    const service = new AppService(options);
+    const initial = options.initialDataSet === undefined ? (service.#simulatedDir && existsSync(service.#simulatedDir) ? SIMULATED_ID : null) : options.initialDataSet;
+    if (initial) await service.loadWorkspace({ kind: 'dataset', id: initial });
+    return service;
+  }
+
+  subscribe(listener: AppEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(event: AppEvent): void {
+    for (const l of [...this.#listeners]) l(event);
+  }
+
+  // ---- workspace --------------------------------------------------------------------
+
+  async getState(): Promise<AppState> {
+    return {
+      apiVersion: APP_API_VERSION,
+      workspace: this.#workspace && this.#workspaceInfo(this.#workspace),
+      tune: this.#tuned && views.tuneReport(this.#tuned),
+      serve: this.#serve.status,
+      runs: [],
+    };
+  }
+
+  async listDataSets(): Promise<DataSetInfo[]> {
+    return findDataSets(this.#dataDirs, this.#simulatedDir);
+  }
+
+  async loadWorkspace(source: WorkspaceSource): Promise<WorkspaceInfo> {
+    let log: RunLog;
+    let info: Workspace['info'];
+    switch (source.kind) {
+      case 'dataset': {
+        const set = (await this.listDataSets()).find((d) => d.id === source.id);
+        if (!set) throw new InvalidInputError(`no data set "${source.id}" (known: ${(await this.listDataSets()).map((d) => d.id).join(', ') || 'none'})`, 'loadWorkspace');
+        log = await loadRunLog(set.path, { format: 'shared' });
+        info = { label: set.label, source: set.path, simulated: set.simulated, ...counts(log) };
+        break;
+      }
+      case 'path': {
+        const path = isAbsolute(source.path) ? source.path : resolve(this.#baseDir, source.path);
+        log = await loadRunLog(path, source.columnMap ? { columns: source.columnMap } : {});
+        info = { label: path.split(/[/\\]/).pop() ?? path, source: path, simulated: false, ...counts(log) };
+        break;
+      }
+      case 'upload': {
+        // The loaders read files (they detect gzip, hash bytes for provenance); an upload becomes a private temp file for the read.
+        const dir = await mkdtemp(join(tmpdir(), 'cascade-lab-upload-'));
+        try {
+          const file = join(dir, `upload${extname(source.fileName) || `.${source.format}`}`);
+          await writeFileAtomic(file, source.text);
+          log = await loadRunLog(file, { format: 'table', ...(source.columnMap && { columns: source.columnMap }) });
+        } catch (err) {
+          if (err instanceof InvalidInputError) throw new InvalidInputError(err.message.replaceAll(dir, source.fileName), source.fileName);
+          throw err;
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+        log = { ...log, sources: log.sources.map((s) => ({ ...s, path: source.fileName })) };
+        info = { label: source.fileName, source: source.fileName, simulated: false, ...counts(log) };
+        break;
+      }
+    }
+    this.#workspace = { info, log, w: buildWorkload(log), settings: this.#workspace?.settings ?? DEFAULT_SETTINGS, pool: this.#workspace?.pool ?? null };
+    this.#clearTune();
+    return this.#workspaceInfo(this.#workspace);
+  }
+
+  async setPool(pool: PoolFile): Promise<WorkspaceInfo> {
+    const ws = this.#requireWorkspace('setPool');
+    ws.pool = pool;
+    return this.#workspaceInfo(ws);
+  }
+
+  async setSettings(settings: Settings): Promise<WorkspaceInfo> {
+    const ws = this.#requireWorkspace('setSettings');
+    ws.settings = settings;
+    this.#clearTune();
+    return this.#workspaceInfo(ws);
+  }
+
+  #requireWorkspace(method: string): Workspace {
+    if (!this.#workspace) throw new UnsatisfiableError('no workspace is loaded: load a data set or run log first', method);
+    return this.#workspace;
+  }
+
+  #requireTuned(method: string): views.TunedState {
+    if (!this.#tuned) throw new UnsatisfiableError('the workspace is not tuned yet: run tune first', method);
+    return this.#tuned;
+  }
+
+  #clearTune(): void {
+    this.#tuned = null;
+    this.#projections.clear();
+  }
+
+  #pricing(ws: Workspace): Pricing {
+    return { prices: ws.log.prices, perModel: ws.pool ? poolCostFigures(ws.pool) : {} };
+  }
+
+  #workspaceInfo(ws: Workspace): WorkspaceInfo {
+    let cost: Float64Array | null = null;
+    try {
+      cost = costMatrix(ws.w, ws.settings.costMetric, this.#pricing(ws));
+    } catch {
+      // A metric the log cannot price (no prices, no timings) leaves costs unknown until the pool supplies figures.
+    }
+    const M = ws.w.models.length;
+    const models = ws.w.models.map((model, m) => {
+      let answered = 0;
+      let right = 0;
+      let spend = 0;
+      for (let q = 0; q < ws.w.qids.length; q++) {
+        const v = ws.w.correct[q * M + m];
+        if (v === -1) continue;
+        answered++;
+        right += v;
+        if (cost) spend += cost[q * M + m];
+      }
+      return { model, answered, accuracy: answered ? right / answered : null, meanCost: answered && cost && Number.isFinite(spend) ? spend / answered : null };
+    });
+    return {
+      ...ws.info,
+      models,
+      pool: ws.pool,
+      tierStatus: ws.pool ? ws.pool.tiers.map((t) => this.#tierStatus(t)) : [],
+      settings: ws.settings,
+      costUnit: COST_UNITS[ws.settings.costMetric],
+    };
+  }
+
+  #tierStatus(t: PoolFile['tiers'][number]): TierStatus {
+    if (t.kind === 'cloud') {
+      const missing = t.apiKeyEnv !== undefined && !this.#env[t.apiKeyEnv];
+      return { name: t.name, kind: 'cloud', ready: !missing, problem: missing ? `environment variable ${t.apiKeyEnv} is not set` : null };
+    }
+    const local = /^[a-z]+:/i.test(t.model) ? null : resolve(this.#baseDir, t.model);
+    const missing = local !== null && !existsSync(local);
+    return { name: t.name, kind: 'local', ready: !missing, problem: missing ? `model file ${local} does not exist` : null };
+  }
+
+  // ---- tune and its views -------------------------------------------------------------
+
+  async tune(request: TuneRequest): Promise<TuneReport> {
+    const ws = this.#requireWorkspace('tune');
+    const started = performance.now();
+    const { config, report } = await tune(ws.log, {
+      k: request.k,
+      costMetric: ws.settings.costMetric,
+      trainFraction: ws.settings.split.trainFraction,
+      seed: ws.settings.split.seed,
+      pricing: { perModel: this.#pricing(ws).perModel },
+    });
+    this.#projections.clear();
+    this.#tuned = await this.#stateOf(ws, config, report, request.k === 'auto' ? 'auto' : 'fixed', performance.now() - started);
+    return views.tuneReport(this.#tuned);
+  }
+
+  /** Labels every workload row with its cluster (the config's own embedder and centroids) and keeps what the views read. */
+  async #stateOf(ws: Workspace, config: TunedConfig, report: EngineReport | null, kMode: 'auto' | 'fixed', durationMs: number): Promise<views.TunedState> {
+    if (!config.embedder.state) throw new UnsatisfiableError(`the playground embeds with the built-in embedder only; this config uses "${config.embedder.spec.kind}"`, 'embedder');
+    const embedder = BuiltinEmbedder.fromState(config.embedder.state);
+    const embeddings = await embedAll(embedder, ws.w.prompts, () => undefined);
+    const clusterOf = assignClusters({ centroids: flatCentroids(config), dimensions: config.embedder.dimensions }, embeddings);
+    const train = new Set(config.split.trainQids);
+    const isTest = Uint8Array.from(ws.w.qids, (q) => (train.has(q) ? 0 : 1));
+    const testRows = ws.w.qids.flatMap((_, q) => (isTest[q] ? [q] : []));
+    const poolToWorkload = config.pool.map((p) => {
+      const m = ws.w.models.indexOf(p.model);
+      if (m < 0) throw new InvalidInputError(`the config routes to model "${p.model}", which the workspace's run log does not have`, 'tuned config');
+      return m;
+    });
+    const cost = costMatrix(ws.w, config.cost.metric, this.#pricing(ws));
+    const evaluated = report ?? buildReport({
+      config,
+      test: poolCells(ws.w, cost, testRows, poolToWorkload),
+      testLabels: Int32Array.from(testRows, (q) => clusterOf[q]),
+      trainCount: config.split.trainQids.length,
+    });
+    this.#embeddings = embeddings;
+    const region = config.operatingPoint.region;
+    return {
+      config, report: evaluated, kMode, durationMs, simulated: ws.info.simulated, w: ws.w, cost, clusterOf, testRows, isTest, poolToWorkload,
+      region, lambda: config.regions[region].lambdaFrom, budget: null,
+    };
+  }
+
+  #embeddings: Float32Array[] = [];
+
+  async getClusterMap(request: ClusterMapRequest): Promise<ClusterMap> {
+    const t = this.#requireTuned('getClusterMap');
+    let xy = this.#projections.get(request.projection);
+    if (!xy) {
+      xy = project2d(this.#embeddings, request.projection, { seed: t.config.provenance.seed });
+      this.#projections.set(request.projection, xy);
+    }
+    return views.clusterMap(t, request.projection, xy);
+  }
+
+  async getRoutingTable(): Promise<RoutingTable> {
+    return views.routingTable(this.#requireTuned('getRoutingTable'));
+  }
+
+  async getBudget(): Promise<BudgetView> {
+    return views.budgetView(this.#requireTuned('getBudget'));
+  }
+
+  async setOperatingPoint(request: OperatingPointRequest): Promise<OperatingPoint> {
+    const t = this.#requireTuned('setOperatingPoint');
+    const criterion = 'lambda' in request ? { kind: 'lambda' as const, lambda: request.lambda } : { kind: 'budget' as const, budget: request.budget };
+    t.config = withOperatingPoint(t.config, criterion);
+    t.region = t.config.operatingPoint.region;
+    t.lambda = 'lambda' in request ? request.lambda : t.config.regions[t.region].lambdaFrom;
+    t.budget = 'budget' in request ? request.budget : null;
+    return views.operatingPoint(t);
+  }
+
+  async listTraces(filter: TraceFilter): Promise<TracePage> {
+    return views.listTraces(this.#requireTuned('listTraces'), filter);
+  }
+
+  async getTrace(request: { qid: string }): Promise<TraceDetail> {
+    const detail = views.traceDetail(this.#requireTuned('getTrace'), request.qid);
+    if (!detail) throw new InvalidInputError(`no query "${request.qid}" in the workspace`, 'getTrace');
+    return detail;
+  }
+
+  async getQe(): Promise<QeView> {
+    this.#requireTuned('getQe');
+    throw new UnsatisfiableError('this tune has no QE stage: the cascade (stage 2) is not part of the playground\'s tune yet', 'getQe');
+  }
+
+  async setQeThreshold(): Promise<QeThresholdResult> {
+    this.#requireTuned('setQeThreshold');
+    throw new UnsatisfiableError('this tune has no QE stage: the cascade (stage 2) is not part of the playground\'s tune yet', 'setQeThreshold');
+  }
+
+  // ---- live streams -----------------------------------------------------------------
+
+  #streamContext(method: string): StreamContext {
+    const ws = this.#requireWorkspace(method);
+    if (!ws.pool) throw new UnsatisfiableError('the workspace has no live pool: add a local GGUF or cloud tier first', method);
+    const streamId = randomUUID();
+    const controller = new AbortController();
+    this.#streams.set(streamId, controller);
+    return {
+      streamId,
+      pool: ws.pool,
+      baseDir: this.#baseDir,
+      env: this.#env,
+      config: this.#tuned?.config ?? null,
+      signal: controller.signal,
+      emit: (event) => this.#emit(event),
+      done: () => this.#streams.delete(streamId),
+    };
+  }
+
+  async startLive(request: LiveRequest): Promise<StreamHandle> {
+    const ctx = this.#streamContext('startLive');
+    void runLive(ctx, request);
+    return { streamId: ctx.streamId };
+  }
+
+  async startCompare(request: CompareRequest): Promise<StreamHandle> {
+    const ctx = this.#streamContext('startCompare');
+    const unknown = request.tiers.filter((n) => !ctx.pool.tiers.some((t) => t.name === n));
+    if (unknown.length > 0) {
+      ctx.done();
+      throw new InvalidInputError(`no tier ${unknown.map((n) => `"${n}"`).join(', ')} in the pool (it has: ${ctx.pool.tiers.map((t) => t.name).join(', ')})`, 'startCompare');
+    }
+    void runCompare(ctx, request);
+    return { streamId: ctx.streamId };
+  }
+
+  async abortStream(request: StreamHandle): Promise<void> {
+    this.#streams.get(request.streamId)?.abort();
+  }
+
+  // ---- benchmark runs ---------------------------------------------------------------
+
+  async listRuns(): Promise<RunInfo[]> {
+    return [];
+  }
+
+  async startRun(): Promise<RunInfo> {
+    throw new UnsatisfiableError('benchmark runs are not wired into the playground in this build: use `cascade-lab run` from the command line', 'startRun');
+  }
+
+  async pauseRun(request: { runId: string }): Promise<RunInfo> {
+    throw new InvalidInputError(`no run "${request.runId}"`, 'pauseRun');
+  }
+
+  async resumeRun(request: { runId: string }): Promise<RunInfo> {
+    throw new InvalidInputError(`no run "${request.runId}"`, 'resumeRun');
+  }
+
+  // ---- export, import, serving --------------------------------------------------------
+
+  async exportConfig(): Promise<ExportFile> {
+    const t = this.#requireTuned('exportConfig');
+    return { fileName: 'cascade-lab-config.json', mediaType: 'application/json', text: `${JSON.stringify(t.config, null, 2)}\n` };
+  }
+
+  async importConfig(request: { text: string; fileName?: string }): Promise<AppState> {
+    const where = request.fileName ?? 'imported config';
+    let raw: unknown;
+    try {
+      raw = JSON.parse(request.text);
+    } catch (err) {
+      throw new InvalidInputError(`malformed JSON (${(err as Error).message})`, where);
+    }
+    const config = parseTunedConfig(raw, where);
+    const ws = this.#requireWorkspace('importConfig');
+    this.#projections.clear();
+    this.#tuned = await this.#stateOf(ws, config, null, config.clustering.selection === 'cv' ? 'auto' : 'fixed', 0);
+    return this.getState();
+  }
+
+  async exportReport(request: { format: 'json' | 'csv' }): Promise<ExportFile> {
+    const t = this.#requireTuned('exportReport');
+    const report = views.tuneReport(t);
+    if (request.format === 'json') {
+      return { fileName: 'cascade-lab-report.json', mediaType: 'application/json', text: `${JSON.stringify({ report, engine: t.report }, null, 2)}\n` };
+    }
+    const cell = (v: string | number | null) => (v === null ? '' : typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+    const lines = [`policy,accuracy,cost_per_query_${report.costUnit.replaceAll(/\W+/g, '_')},retention,cost_reduction,escalation_rate`];
+    for (const r of report.evaluation) lines.push([r.policy, r.accuracy, r.costPerQuery, r.retention, r.costReduction, r.escalationRate].map(cell).join(','));
+    return { fileName: 'cascade-lab-report.csv', mediaType: 'text/csv', text: `${lines.join('\n')}\n` };
+  }
+
+  async startServe(request: { port?: number; host?: string }): Promise<ServeStatus> {
+    const t = this.#requireTuned('startServe');
+    const ws = this.#requireWorkspace('startServe');
+    if (!ws.pool) throw new UnsatisfiableError('serving needs a live pool whose tier names match the config\'s models: set the pool first', 'startServe');
+    return this.#serve.start({ config: t.config, pool: ws.pool, baseDir: this.#baseDir, ...request });
+  }
+
+  async stopServe(): Promise<ServeStatus> {
+    return this.#serve.stop();
+  }
+
+  /** Stops streams and the endpoint; safe to call twice. */
+  async dispose(): Promise<void> {
+    for (const c of this.#streams.values()) c.abort();
+    this.#streams.clear();
+    this.#listeners.clear();
+    await this.#serve.stop();
+  }
+}
+
+function counts(log: RunLog): Pick<WorkspaceInfo, 'queries' | 'tasks' | 'tokensApproximate'> {
+  const tasks = new Map<string, number>();
+  for (const q of log.queries) tasks.set(q.task, (tasks.get(q.task) ?? 0) + 1);
+  return { queries: log.queries.length, tasks: [...tasks.entries()].map(([task, queries]) => ({ task, queries })), tokensApproximate: log.tokensApproximate };
+}
+

@@ -1,0 +1,207 @@
+import type {
+  BudgetView, ClusterMap, EvaluationRow, OperatingPoint, RoutingTable, TraceDetail, TraceFilter, TracePage, TraceRow, TuneReport,
+} from '../../core/app-api.js';
+import type { TunedConfig } from '../../core/config.js';
+import type { EngineReport } from '../../core/report.js';
+import type { Workload } from '../../core/workload.js';
+
+/** What one tune leaves behind for the views: the engine's output plus per-query labels. */
+export interface TunedState {
+  config: TunedConfig;
+  report: EngineReport;
+  kMode: 'auto' | 'fixed';
+  durationMs: number;
+  simulated: boolean;
+  /** The workload the config was tuned on. */
+  w: Workload;
+  /** Cost of every workload cell in the config's metric (NaN where unknown). */
+  cost: Float64Array;
+  /** Nearest-centroid cluster of every workload row. */
+  clusterOf: Int32Array;
+  /** Workload rows of the test split, in workload order. */
+  testRows: number[];
+  isTest: Uint8Array;
+  /** Workload index of each config pool entry. */
+  poolToWorkload: number[];
+  /** The current operating point: its region, and the λ or budget the user set. */
+  region: number;
+  lambda: number;
+  budget: number | null;
+}
+
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+const TEXT_PREVIEW = 280;
+
+function ratio(a: number, b: number): number | null {
+  return b > 0 ? a / b : null;
+}
+
+/** Test-split figures of region `i` (stage 1: no escalations). */
+export function regionFigures(t: TunedState, i: number) {
+  const p = t.report.frontier[i];
+  const s = t.report.strongest;
+  const costRatio = ratio(p.cost, s.cost);
+  return {
+    accuracy: p.accuracy,
+    costPerQuery: p.cost,
+    retention: ratio(p.accuracy, s.accuracy),
+    costReduction: costRatio === null ? null : 1 - costRatio,
+    escalationRate: 0,
+  };
+}
+
+function routeNames(t: TunedState, region: number): string[] {
+  return t.config.regions[region].route.map((m) => t.config.pool[m].model);
+}
+
+export function operatingPoint(t: TunedState): OperatingPoint {
+  return { lambda: t.lambda, budget: t.budget, ...regionFigures(t, t.region), routing: routeNames(t, t.region), region: t.region };
+}
+
+function kCurve(config: TunedConfig): TuneReport['kCurve'] {
+  const ks = new Set([...config.clustering.cvCurve.map((p) => p.k), ...config.clustering.silhouetteCurve.map((p) => p.k)]);
+  return [...ks].sort((a, b) => a - b).map((k) => {
+    const cv = config.clustering.cvCurve.find((p) => p.k === k);
+    const sil = config.clustering.silhouetteCurve.find((p) => p.k === k);
+    // The engine scores k by held-out AIQ (higher is better); 1 − AIQ reads as a held-out routing error.
+    return { k, silhouette: sil ? sil.score : null, heldOutError: cv ? 1 - cv.score : null };
+  });
+}
+
+export function tuneReport(t: TunedState): TuneReport {
+  const r = t.report;
+  const row = (policy: string, m: { accuracy: number; cost: number; retention: number; costReduction: number }, escalationRate: number | null = null): EvaluationRow => ({
+    policy, accuracy: m.accuracy, costPerQuery: m.cost, retention: finiteOrNull(m.retention), costReduction: finiteOrNull(m.costReduction), escalationRate,
+  });
+  const evaluation: EvaluationRow[] = [
+    row('system', r.system, r.system.escalationRate),
+    row('stage1', r.stage1, 0),
+    row('oracle', r.baselines.oracle),
+    row('random', r.baselines.random),
+    ...(r.baselines.k1 ? [row('k1', r.baselines.k1)] : []),
+    ...Object.entries(r.baselines.single).map(([model, m]) => row(`single:${model}`, m)),
+  ];
+  const warnings: string[] = [];
+  if (t.config.provenance.tokensApproximate) warnings.push('Some token counts are estimates (o200k_base), not the models\' own counts.');
+  if (t.simulated) warnings.push('Simulated data: these figures are made up for the demo, not measurements.');
+  return {
+    k: t.config.clusters.length,
+    kMode: t.kMode,
+    trainQueries: r.split.train,
+    testQueries: r.split.test,
+    kCurve: kCurve(t.config),
+    evaluation,
+    operatingPoint: operatingPoint(t),
+    costUnit: t.config.cost.unit,
+    simulated: t.simulated,
+    durationMs: t.durationMs,
+    warnings,
+  };
+}
+
+export function budgetView(t: TunedState): BudgetView {
+  const regions = t.config.regions.map((r, i) => ({ lambdaFrom: r.lambdaFrom, lambdaTo: r.lambdaTo, ...regionFigures(t, i), routing: routeNames(t, i) }));
+  const frontier = regions.map((r) => ({ costPerQuery: r.costPerQuery, accuracy: r.accuracy, lambda: r.lambdaFrom })).sort((a, b) => a.costPerQuery - b.costPerQuery);
+  const s = t.report.strongest;
+  return { costUnit: t.config.cost.unit, regions, frontier, strongest: { model: s.model, accuracy: s.accuracy, costPerQuery: s.cost }, current: operatingPoint(t) };
+}
+
+function tasksOf(t: TunedState, cluster: number, rows: (q: number) => boolean) {
+  const counts = new Map<string, number>();
+  t.clusterOf.forEach((c, q) => {
+    if (c === cluster && rows(q)) counts.set(t.w.tasks[q], (counts.get(t.w.tasks[q]) ?? 0) + 1);
+  });
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([task, queries]) => ({ task, queries }));
+}
+
+export function routingTable(t: TunedState): RoutingTable {
+  const route = t.config.regions[t.region].route;
+  return {
+    models: t.config.pool.map((p) => p.model),
+    costUnit: t.config.cost.unit,
+    clusters: t.config.clusters.map((c, i) => ({
+      cluster: i,
+      size: c.size,
+      tasks: tasksOf(t, i, (q) => !t.isTest[q]),
+      cells: c.stats.map((s) => ({ error: s.shrunkErrorRate, cost: s.meanCost, dominated: !s.eligible })),
+      chosen: t.config.pool[route[i]].model,
+    })),
+    lambda: t.lambda,
+  };
+}
+
+function traceRow(t: TunedState, q: number): TraceRow {
+  const cluster = t.clusterOf[q];
+  const p = t.config.regions[t.region].route[cluster];
+  const m = t.poolToWorkload[p];
+  const cell = q * t.w.models.length + m;
+  const v = t.w.correct[cell];
+  const model = t.w.models[m];
+  return {
+    qid: t.w.qids[q], task: t.w.tasks[q], cluster, stage1Model: model, qeScore: null, threshold: null, escalated: false, finalModel: model,
+    correct: v === -1 ? null : v === 1, cost: finiteOrNull(t.cost[cell]),
+  };
+}
+
+/** Test queries under the current operating point, filtered and paged. */
+export function listTraces(t: TunedState, f: TraceFilter): TracePage {
+  const search = f.search?.toLowerCase();
+  const rows: TraceRow[] = [];
+  for (const q of t.testRows) {
+    const row = traceRow(t, q);
+    if (f.cluster !== undefined && row.cluster !== f.cluster) continue;
+    if (f.model !== undefined && row.stage1Model !== f.model && row.finalModel !== f.model) continue;
+    if (f.escalated !== undefined && row.escalated !== f.escalated) continue;
+    if (f.correct !== undefined && row.correct !== f.correct) continue;
+    if (f.task !== undefined && row.task !== f.task) continue;
+    if (search && !row.qid.toLowerCase().includes(search) && !t.w.prompts[q].toLowerCase().includes(search)) continue;
+    rows.push(row);
+  }
+  const offset = f.offset ?? 0;
+  return { total: rows.length, offset, rows: rows.slice(offset, offset + (f.limit ?? 100)) };
+}
+
+/** One query with every model's answer, or null when the qid is not in the workspace. */
+export function traceDetail(t: TunedState, qid: string): TraceDetail | null {
+  const q = t.w.qids.indexOf(qid);
+  if (q < 0) return null;
+  const M = t.w.models.length;
+  return {
+    row: traceRow(t, q),
+    prompt: t.w.prompts[q],
+    reference: t.w.references[q],
+    answers: t.w.models.map((model, m) => {
+      const r = t.w.responses[q * M + m];
+      const v = t.w.correct[q * M + m];
+      return {
+        model,
+        response: r?.response ?? null,
+        answer: r?.answer ?? null,
+        correct: v === -1 ? null : v === 1,
+        cost: finiteOrNull(t.cost[q * M + m]),
+        outputTokens: finiteOrNull(t.w.outputTokens[q * M + m]),
+        qeScore: null,
+      };
+    }),
+  };
+}
+
+/** The cluster map's points, given a 2-D projection of every workload row. */
+export function clusterMap(t: TunedState, projection: ClusterMap['projection'], xy: ArrayLike<number>): ClusterMap {
+  const route = t.config.regions[t.region].route;
+  return {
+    projection,
+    points: t.w.qids.map((qid, q) => ({
+      qid,
+      x: xy[2 * q],
+      y: xy[2 * q + 1],
+      cluster: t.clusterOf[q],
+      split: t.isTest[q] ? ('test' as const) : ('train' as const),
+      routedModel: t.config.pool[route[t.clusterOf[q]]].model,
+      task: t.w.tasks[q],
+      text: t.w.prompts[q].slice(0, TEXT_PREVIEW),
+    })),
+    kCurve: kCurve(t.config),
+    k: t.config.clusters.length,
+  };
+}
