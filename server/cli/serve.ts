@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidInputError } from '../../core/errors.js';
 import { startServer } from '../serve/server.js';
 
 function wholeNumber(value: string): number {
@@ -22,8 +23,12 @@ function keyValue<T>(parse: (value: string) => T) {
   };
 }
 
-/** `cascade-lab serve`: the tuned config as an OpenAI-compatible endpoint over the pool's tiers. */
-export function serveCommand(): Command {
+/** Adds `cascade-lab serve`: the tuned config as an OpenAI-compatible endpoint over the pool's tiers. */
+export function register(program: Command): void {
+  program.addCommand(serveCommand());
+}
+
+function serveCommand(): Command {
   return new Command('serve')
     .description('Serve a tuned config as an OpenAI-compatible endpoint that routes every request through the cascade')
     .requiredOption('--config <file>', 'tuned config (the output of `cascade-lab tune`)')
@@ -50,7 +55,7 @@ export function serveCommand(): Command {
       let authToken: string | undefined;
       if (o.authTokenEnv !== undefined) {
         authToken = process.env[o.authTokenEnv];
-        if (!authToken) throw new InvalidArgumentError(`--auth-token-env: the environment variable ${o.authTokenEnv} is not set or empty`);
+        if (!authToken) throw new InvalidInputError(`the environment variable ${o.authTokenEnv} is not set or empty`, '--auth-token-env');
       }
       const server = await startServer({
         configPath: o.config,
