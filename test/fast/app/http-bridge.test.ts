@@ -1,0 +1,248 @@
+// The AppApi for real over the HTTP + WebSocket bridge on 127.0.0.1: access control, then
+// load → tune → budget → export on the shared data, through the renderer's own HTTP client.
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { AppApiError, type AppClient, type AppEvent } from '../../../core/app-api.js';
+import { parseTunedConfig, repickOperatingPoint } from '../../../core/config.js';
+import { startAppServer, type AppServer } from '../../../server/app/app-server.js';
+import { createHttpClient } from '../../../renderer/api/http-client.js';
+import { start as startUpstream, type Upstream } from '../../helpers/openai-upstream.js';
+
+const DATA = '../shared/data';
+const DATA_SET = 'shared:zeroeval-gsm8k-crux';
+
+/** A raw request with full control of Host and Origin (fetch forbids setting Host). */
+function raw(server: AppServer, path: string, headers: Record<string, string>, body = ''): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: server.port, path, method: body === '' && !path.startsWith('/api/') ? 'GET' : 'POST', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function wsOutcome(url: string, headers: Record<string, string> = {}): Promise<number | 'open'> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('HTTP bridge', () => {
+  let server: AppServer;
+  let api: AppClient;
+
+  beforeAll(async () => {
+    server = await startAppServer({ port: 0, dataDirs: [DATA], initialDataSet: null, simulatedDir: null });
+    api = createHttpClient({ baseUrl: server.origin, token: server.token, WebSocket: WebSocket as never, reconnectMs: 50 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  describe('access control', () => {
+    const json = { 'content-type': 'application/json' };
+
+    it('binds loopback and prints a URL that carries a long random token', () => {
+      expect(server.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(server.url).toBe(`${server.origin}/?token=${server.token}`);
+      expect(server.token.length).toBeGreaterThanOrEqual(40);
+    });
+
+    it('answers 401 to a call without the token, or with a wrong one', async () => {
+      expect((await raw(server, '/api/getState', { ...json, host: `127.0.0.1:${server.port}` })).status).toBe(401);
+      const wrong = await raw(server, '/api/getState', { ...json, host: `127.0.0.1:${server.port}`, authorization: `Bearer ${server.token.slice(1)}x` });
+      expect(wrong.status).toBe(401);
+      expect(JSON.parse(wrong.body).error.message).toMatch(/token/);
+    });
+
+    it('answers 403 to a foreign Origin even with the right token', async () => {
+      const res = await raw(server, '/api/getState', { ...json, host: `127.0.0.1:${server.port}`, origin: 'http://evil.example', authorization: `Bearer ${server.token}` });
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body).error.message).toMatch(/Origin "http:\/\/evil\.example"/);
+    });
+
+    it('answers 403 to a foreign Host (a DNS-rebound name) even with the right token', async () => {
+      const res = await raw(server, '/api/getState', { ...json, host: `attacker.example:${server.port}`, authorization: `Bearer ${server.token}` });
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body).error.message).toMatch(/Host "attacker\.example/);
+    });
+
+    it('accepts its own origin, and refuses a non-JSON body (no simple cross-site form posts)', async () => {
+      const ok = await raw(server, '/api/getState', { ...json, host: `localhost:${server.port}`, origin: `http://localhost:${server.port}`, authorization: `Bearer ${server.token}` });
+      expect(ok.status).toBe(200);
+      const form = await raw(server, '/api/getState', { 'content-type': 'text/plain', host: `127.0.0.1:${server.port}`, authorization: `Bearer ${server.token}` });
+      expect(form.status).toBe(415);
+    });
+
+    it('trades the token in the URL for an HttpOnly SameSite=Strict cookie that then authorises calls', async () => {
+      const page = await raw(server, `/?token=${server.token}`, { host: `127.0.0.1:${server.port}` });
+      expect(page.status).toBe(303);
+      expect(page.headers.location).toBe('/');
+      const cookie = String(page.headers['set-cookie']);
+      expect(cookie).toMatch(/HttpOnly/);
+      expect(cookie).toMatch(/SameSite=Strict/);
+      const call = await raw(server, '/api/getState', { ...json, host: `127.0.0.1:${server.port}`, cookie: cookie.split(';')[0] });
+      expect(call.status).toBe(200);
+      expect(JSON.parse(call.body).value.apiVersion).toBe(1);
+    });
+
+    it('guards the event socket the same way', async () => {
+      const ws = `ws://127.0.0.1:${server.port}/api/events`;
+      expect(await wsOutcome(ws)).toBe(401);
+      expect(await wsOutcome(`${ws}?token=${server.token}`, { origin: 'http://evil.example' })).toBe(403);
+      expect(await wsOutcome(`${ws}?token=${server.token}`, { origin: server.origin })).toBe('open');
+    });
+
+    it('refuses a method off the allow-list with 404 and a bad payload with 400 naming the field', async () => {
+      const auth = { ...json, host: `127.0.0.1:${server.port}`, authorization: `Bearer ${server.token}` };
+      expect((await raw(server, '/api/constructor', auth, '{}')).status).toBe(404);
+      const bad = await raw(server, '/api/tune', auth, JSON.stringify({ k: 0 }));
+      expect(bad.status).toBe(400);
+      expect(JSON.parse(bad.body).error.message).toMatch(/tune request: field "k"/);
+    });
+  });
+
+  describe('the AppApi through the renderer HTTP client', () => {
+    it('lists the shared data set and says a call needs a workspace first', async () => {
+      const sets = await api.listDataSets();
+      expect(sets.map((s) => s.id)).toContain(DATA_SET);
+      expect(sets.find((s) => s.id === DATA_SET)?.simulated).toBe(false);
+      await expect(api.tune({ k: 2 })).rejects.toThrow(/no workspace is loaded/);
+      await expect(api.loadWorkspace({ kind: 'dataset', id: 'nope' })).rejects.toThrow(/no data set "nope"/);
+    });
+
+    it('loads the shared data, tunes, moves the operating point as the engine says, and exports a config that parses', async () => {
+      const ws = await api.loadWorkspace({ kind: 'dataset', id: DATA_SET });
+      expect(ws.queries).toBe(2119);
+      expect(ws.models).toHaveLength(18);
+      expect(ws.simulated).toBe(false);
+      expect(ws.costUnit).toBe('USD');
+
+      const report = await api.tune({ k: 3 });
+      expect(report.k).toBe(3);
+      expect(report.kMode).toBe('fixed');
+      expect(report.trainQueries + report.testQueries).toBe(2119);
+      const policies = report.evaluation.map((r) => r.policy);
+      expect(policies).toEqual(expect.arrayContaining(['system', 'stage1', 'oracle', 'random']));
+
+      const budget = await api.getBudget();
+      expect(budget.regions.length).toBeGreaterThan(1);
+      const config = parseTunedConfig(JSON.parse((await api.exportConfig()).text), 'exported config');
+
+      const dear = await api.setOperatingPoint({ lambda: 0 });
+      const lastFrom = budget.regions[budget.regions.length - 1].lambdaFrom;
+      const cheap = await api.setOperatingPoint({ lambda: lastFrom + 1 });
+      expect(dear.region).toBe(repickOperatingPoint(config, { kind: 'lambda', lambda: 0 }));
+      expect(cheap.region).toBe(repickOperatingPoint(config, { kind: 'lambda', lambda: lastFrom + 1 }));
+      expect(cheap.region).not.toBe(dear.region);
+      expect(cheap.costPerQuery).toBeLessThan(dear.costPerQuery);
+      expect(cheap.routing).toEqual(budget.regions[cheap.region].routing);
+
+      const mid = config.regions[Math.floor(config.regions.length / 2)].expectedCost;
+      const byBudget = await api.setOperatingPoint({ budget: mid });
+      expect(byBudget.region).toBe(repickOperatingPoint(config, { kind: 'budget', budget: mid }));
+      expect(byBudget.budget).toBe(mid);
+      expect(byBudget.routing).toEqual(budget.regions[byBudget.region].routing);
+      await expect(api.setOperatingPoint({ budget: 0 })).rejects.toThrow(/below the cheapest reachable cost/);
+
+      const exported = parseTunedConfig(JSON.parse((await api.exportConfig()).text), 'exported config');
+      expect(exported.operatingPoint.region).toBe(byBudget.region);
+    });
+
+    it('serves the views of the tune: routing table, cluster map, traces', async () => {
+      const table = await api.getRoutingTable();
+      expect(table.clusters).toHaveLength(3);
+      for (const c of table.clusters) {
+        expect(c.cells).toHaveLength(table.models.length);
+        expect(table.models).toContain(c.chosen);
+        expect(c.cells[table.models.indexOf(c.chosen)].dominated).toBe(false);
+      }
+      const map = await api.getClusterMap({ projection: 'pca' });
+      expect(map.points).toHaveLength(2119);
+      expect(new Set(map.points.map((p) => p.cluster)).size).toBe(3);
+      const page = await api.listTraces({ limit: 5 });
+      expect(page.rows).toHaveLength(5);
+      const wrong = await api.listTraces({ correct: false, limit: 1 });
+      expect(wrong.rows[0].correct).toBe(false);
+      const detail = await api.getTrace({ qid: page.rows[0].qid });
+      expect(detail.answers).toHaveLength(18);
+      expect(detail.row.qid).toBe(page.rows[0].qid);
+    });
+
+    it('imports a config with a clear error for bad input, and re-evaluates a good one', async () => {
+      const text = (await api.exportConfig()).text;
+      await expect(api.importConfig({ text: '{oops', fileName: 'mine.json' })).rejects.toThrow(/mine\.json: malformed JSON/);
+      await expect(api.importConfig({ text: JSON.stringify({ version: 99 }), fileName: 'old.json' })).rejects.toThrow(/old\.json: tuned config version 99 is not supported/);
+      const broken = JSON.parse(text);
+      broken.regions[0].route = 'x';
+      const err = await api.importConfig({ text: JSON.stringify(broken), fileName: 'broken.json' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AppApiError);
+      expect((err as AppApiError).message).toMatch(/broken\.json: field "regions\[0\]\.route"/);
+      const state = await api.importConfig({ text, fileName: 'good.json' });
+      expect(state.tune?.k).toBe(3);
+    });
+
+    it('exports the report as JSON and as CSV', async () => {
+      const json = JSON.parse((await api.exportReport({ format: 'json' })).text);
+      expect(json.report.evaluation.length).toBeGreaterThan(3);
+      const csv = (await api.exportReport({ format: 'csv' })).text.trim().split('\n');
+      expect(csv[0]).toBe('policy,accuracy,cost_per_query_USD,retention,cost_reduction,escalation_rate');
+      expect(csv.length).toBe(json.report.evaluation.length + 1);
+    });
+  });
+
+  describe('streams over the event socket', () => {
+    let upstream: Upstream;
+    beforeAll(async () => {
+      upstream = await startUpstream({ reply: 'Paris is the capital of France.', tokenDelayMs: 2 });
+    });
+    afterAll(async () => {
+      await upstream?.close();
+    });
+
+    it('streams a compare of two tiers with TTFT and token counts, and reports a failing tier on its own', async () => {
+      await api.setPool({
+        version: 1,
+        tiers: [
+          { kind: 'cloud', name: 'fast', baseUrl: upstream.url, model: 'm', usdPerMtokIn: 1, usdPerMtokOut: 2, concurrency: 4, timeoutMs: 5000, retry: { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }, sampling: { temperature: 0, maxTokens: 64, stop: [] } },
+          { kind: 'cloud', name: 'keyless', baseUrl: upstream.url, model: 'm', apiKeyEnv: 'CASCADE_LAB_TEST_UNSET_KEY', usdPerMtokIn: 0, usdPerMtokOut: 0, concurrency: 1, timeoutMs: 5000, retry: { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }, sampling: { temperature: 0, maxTokens: 64, stop: [] } },
+        ],
+      });
+      const state = await api.getState();
+      expect(state.workspace?.tierStatus.find((t) => t.name === 'keyless')?.problem).toMatch(/CASCADE_LAB_TEST_UNSET_KEY is not set/);
+      expect(JSON.stringify(state)).not.toMatch(/sk-/);
+
+      const events: AppEvent[] = [];
+      let finished: () => void = () => undefined;
+      const done = new Promise<void>((r) => (finished = r));
+      const stop = api.subscribe((e) => {
+        events.push(e);
+        if (e.type === 'compare.done') finished();
+      });
+      await new Promise((r) => setTimeout(r, 100)); // the socket opens asynchronously
+      const { streamId } = await api.startCompare({ prompt: 'What is the capital of France?', tiers: ['fast', 'keyless'] });
+      await done;
+      stop();
+      const mine = events.filter((e) => 'streamId' in e && e.streamId === streamId);
+      const text = mine.flatMap((e) => (e.type === 'compare.token' && e.tier === 'fast' ? [e.text] : [])).join('');
+      expect(text).toBe('Paris is the capital of France.');
+      const end = mine.find((e) => e.type === 'compare.tierEnd' && e.tier === 'fast');
+      expect(end?.type === 'compare.tierEnd' && end.stats.outputTokens).toBeGreaterThan(1);
+      expect(end?.type === 'compare.tierEnd' && end.stats.ttftMs).not.toBeNull();
+      const failed = mine.find((e) => e.type === 'stream.error');
+      expect(failed?.type === 'stream.error' && failed.tier).toBe('keyless');
+      expect(failed?.type === 'stream.error' && failed.message).toMatch(/CASCADE_LAB_TEST_UNSET_KEY/);
+    });
+  });
+});
