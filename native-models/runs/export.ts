@@ -1,0 +1,55 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import writeFileAtomic from 'write-file-atomic';
+import type { RunLog } from '../../core/runlog.js';
+
+const jsonLines = (rows: unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+
+/**
+ * Writes a run log as a ../shared/data folder (questions.jsonl.gz, responses.jsonl.gz,
+ * prices.json, models.json), each file atomically, so the engine can tune on it. Measured
+ * timings go in `ttft_ms`, `tpot_ms`, `latency_ms`, and the real per-query cost in `cost_usd`.
+ */
+export async function exportSharedFormat(log: RunLog, dir: string, note = 'Recorded by cascade-lab run'): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const questions = log.queries.map((q) => ({
+    qid: q.qid, task: q.task, prompt: q.prompt, reference: q.reference ?? null,
+    ...(q.promptTokens !== undefined && { prompt_tokens: q.promptTokens }),
+  }));
+  const responses = log.responses.map((r) => ({
+    qid: r.qid, model: r.model, response: r.response, answer: r.answer, correct: r.correct,
+    ...(r.outputTokens !== undefined && { output_tokens: r.outputTokens }),
+    ...(r.costUsd !== undefined && { cost_usd: r.costUsd }),
+    ...(r.ttftMs !== undefined && { ttft_ms: r.ttftMs }),
+    ...(r.tpotMs !== undefined && { tpot_ms: r.tpotMs }),
+    ...(r.latencyMs !== undefined && { latency_ms: r.latencyMs }),
+    ...(r.logprobs && { logprob_mean: r.logprobs.mean, logprob_min: r.logprobs.min, logprob_entropy: r.logprobs.entropy }),
+  }));
+  const prices = {
+    note: `${note}: the pool file's prices per million tokens.`,
+    models: Object.entries(log.prices).map(([model, p]) => ({ model, usd_per_mtok_in: p.usdPerMtokIn, usd_per_mtok_out: p.usdPerMtokOut, basis: 'pool file' })),
+  };
+  const taskOf = new Map(log.queries.map((q) => [q.qid, q.task]));
+  const tally = new Map<string, { model: string; task: string; right: number; n: number }>();
+  for (const r of log.responses) {
+    const task = taskOf.get(r.qid) ?? 'default';
+    const key = `${r.model}\u0000${task}`;
+    const t = tally.get(key) ?? { model: r.model, task, right: 0, n: 0 };
+    t.right += r.correct;
+    t.n++;
+    tally.set(key, t);
+  }
+  const models = [...tally.values()].map((t) => ({
+    model: t.model, task: t.task, source_name: t.model, published_accuracy: null, your_accuracy: (100 * t.right) / t.n, n: t.n,
+  }));
+  // gzip from node:zlib writes mtime 0, as the shared format asks.
+  const files: [string, Buffer | string][] = [
+    ['questions.jsonl.gz', gzipSync(jsonLines(questions))],
+    ['responses.jsonl.gz', gzipSync(jsonLines(responses))],
+    ['prices.json', `${JSON.stringify(prices, null, 2)}\n`],
+    ['models.json', `${JSON.stringify(models, null, 2)}\n`],
+  ];
+  for (const [name, data] of files) await writeFileAtomic(join(dir, name), data);
+  return files.map(([name]) => join(dir, name));
+}

@@ -1,0 +1,95 @@
+import { Command, InvalidArgumentError } from 'commander';
+import type { GenerationResult } from '../../core/tier.js';
+import { sharedLlama } from '../../native-models/tiers/llama-instance.js';
+import { createTier, loadPool } from '../../native-models/tiers/pool.js';
+
+/** One tier's outcome in `pool check`. */
+export interface TierCheck {
+  tier: string;
+  kind: 'local' | 'cloud';
+  ok: boolean;
+  /** Time to create the tier (load the model; for a cloud tier, only the client). */
+  loadMs: number;
+  ttftMs?: number;
+  tpotMs?: number;
+  latencyMs?: number;
+  outputTokens?: number;
+  error?: string;
+}
+
+export interface PoolCheckOptions {
+  /** Only these tiers. Defaults to every tier. */
+  tiers?: string[];
+  /** Defaults to `'Once upon a time'`. */
+  prompt?: string;
+  /** Defaults to `32`. */
+  maxTokens?: number;
+  /** Calls per tier; the figures are the median call's. Defaults to `3`. */
+  repeat?: number;
+}
+
+/**
+ * Loads (local) or pings (cloud) each tier of a pool with a short greedy completion and
+ * measures TTFT and TPOT; a failing tier is reported, not thrown, so every tier gets checked.
+ */
+export async function checkPool(file: string, options: PoolCheckOptions = {}): Promise<TierCheck[]> {
+  const loaded = loadPool(file);
+  const { prompt = 'Once upon a time', maxTokens = 32, repeat = 3 } = options;
+  const specs = loaded.pool.tiers.filter((t) => !options.tiers || options.tiers.includes(t.name));
+  const checks: TierCheck[] = [];
+  // The native backend loads once for all local tiers; keep it out of the first tier's load time.
+  if (specs.some((s) => s.kind === 'local')) await sharedLlama();
+  for (const spec of specs) {
+    const t0 = performance.now();
+    try {
+      const tier = await createTier(spec, { baseDir: loaded.baseDir });
+      const loadMs = performance.now() - t0;
+      try {
+        const runs: GenerationResult[] = [];
+        for (let i = 0; i < repeat; i++) runs.push(await tier.generate({ prompt, maxTokens, temperature: 0 }));
+        const median = runs.sort((a, b) => a.tpotMs - b.tpotMs)[Math.floor(runs.length / 2)];
+        checks.push({ tier: spec.name, kind: spec.kind, ok: true, loadMs, ttftMs: median.ttftMs, tpotMs: median.tpotMs, latencyMs: median.latencyMs, outputTokens: median.outputTokens });
+      } finally {
+        await tier.dispose();
+      }
+    } catch (err) {
+      checks.push({ tier: spec.name, kind: spec.kind, ok: false, loadMs: performance.now() - t0, error: (err as Error).message });
+    }
+  }
+  return checks;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a whole number > 0`);
+  return n;
+}
+
+const ms = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2));
+
+/** Adds `pool check` to the cascade-lab program. */
+export function register(program: Command): void {
+  const pool = program.command('pool').description('Pool files: check the tiers');
+  pool
+    .command('check')
+    .description('Load or ping each tier of a pool file and print its measured TTFT and TPOT')
+    .argument('<file>', 'pool file')
+    .option('--tier <name...>', 'only these tiers')
+    .option('--prompt <text>', 'prompt of the test call', 'Once upon a time')
+    .option('--max-tokens <n>', 'output tokens of the test call', positiveInt, 32)
+    .option('--repeat <n>', 'test calls per tier (the median is shown)', positiveInt, 3)
+    .option('--json', 'print JSON (per-tier figures for the cost step) instead of a table')
+    .action(async (file: string, o: { tier?: string[]; prompt: string; maxTokens: number; repeat: number; json?: boolean }) => {
+      const checks = await checkPool(file, { ...(o.tier && { tiers: o.tier }), prompt: o.prompt, maxTokens: o.maxTokens, repeat: o.repeat });
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
+      } else {
+        const rows = [['tier', 'kind', 'status', 'load ms', 'TTFT ms', 'TPOT ms', 'tokens'], ...checks.map((c) => [
+          c.tier, c.kind, c.ok ? 'ok' : `FAILED: ${c.error}`, ms(c.loadMs), ms(c.ttftMs), ms(c.tpotMs), c.outputTokens === undefined ? '-' : String(c.outputTokens),
+        ])];
+        const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (i === 2 && r[i].length > 40 ? 6 : r[i].length))));
+        for (const r of rows) process.stdout.write(`${r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+      }
+      if (checks.some((c) => !c.ok)) process.exitCode = 1;
+    });
+}

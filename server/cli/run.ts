@@ -1,0 +1,154 @@
+import { basename, join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { GRADERS, type GraderName } from '../../core/graders.js';
+import { findTier } from '../../core/pool.js';
+import { loadBenchmark } from '../../native-models/runs/benchmark.js';
+import { BenchmarkRun, type RunSummary } from '../../native-models/runs/benchmark-runner.js';
+import { exportSharedFormat } from '../../native-models/runs/export.js';
+import { RunStore } from '../../native-models/runs/run-store.js';
+import { UnknownTierError } from '../../native-models/tiers/errors.js';
+import { createTier, loadPool } from '../../native-models/tiers/pool.js';
+
+/** Options of `cascade-lab run`, as commander parses them. */
+export interface RunCommandOptions {
+  pool: string;
+  tier: string;
+  bench: string;
+  out: string;
+  /** Defaults to the benchmark's file or folder name. */
+  runId?: string;
+  /** Defaults to each query's task grader. */
+  grader?: GraderName;
+  /** Defaults to the tier's `concurrency`. */
+  concurrency?: number;
+  /** Defaults to `'chat'`. */
+  format: 'chat' | 'prompt';
+  /** Defaults to the tier's `sampling.maxTokens`. */
+  maxTokens?: number;
+  /** Only the first N queries (fixed when the run is created). Defaults to all. */
+  limit?: number;
+  /** Defaults to `true`. */
+  logprobs: boolean;
+  /** Defaults to `true` (a bar on stderr). */
+  progress: boolean;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a whole number > 0`);
+  return n;
+}
+
+/** The run id of a benchmark path: its file or folder name without the extensions. */
+export function defaultRunId(bench: string): string {
+  return basename(bench.replace(/[/\\]+$/, '')).replace(/\.(jsonl|csv|tsv)(\.gz)?$/i, '');
+}
+
+/**
+ * Runs a benchmark through one tier of a pool into DIR/runs.sqlite, then exports the whole run
+ * (every tier run so far under this run id) to DIR in the ../shared/data format. Running the same
+ * command again resumes: finished answers are kept and never redone.
+ */
+export async function runBenchmarkCommand(options: RunCommandOptions, signal?: AbortSignal): Promise<RunSummary> {
+  const loaded = loadPool(options.pool);
+  const spec = findTier(loaded.pool, options.tier);
+  if (!spec) throw new UnknownTierError(`no tier "${options.tier}" in the pool (it has: ${loaded.pool.tiers.map((t) => t.name).join(', ')})`, loaded.file);
+  const bench = await loadBenchmark(options.bench);
+  if (options.limit !== undefined) bench.queries = bench.queries.slice(0, options.limit);
+  const store = RunStore.open(join(options.out, 'runs.sqlite'));
+  const runId = options.runId ?? defaultRunId(options.bench);
+  try {
+    store.ensureRun(runId, bench);
+    store.setPrice(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut });
+    const tier = await createTier(spec, { baseDir: loaded.baseDir, signal });
+    try {
+      const run = BenchmarkRun.start({
+        store, runId, tier,
+        concurrency: options.concurrency ?? spec.concurrency,
+        format: options.format,
+        logprobs: options.logprobs,
+        ...(options.grader && { grader: options.grader }),
+        ...(options.maxTokens !== undefined && { maxTokens: options.maxTokens }),
+        ...(signal && { signal }),
+      });
+      if (options.progress) drawProgress(run);
+      try {
+        return await run.done;
+      } finally {
+        // Also after a failed or stopped run: what is stored is a valid (partial) run log.
+        await exportSharedFormat(store.toRunLog(runId), options.out);
+      }
+    } finally {
+      await tier.dispose();
+    }
+  } finally {
+    store.close();
+  }
+}
+
+/** A cli-progress bar on stderr with rate, ETA and accuracy so far. */
+function drawProgress(run: BenchmarkRun): void {
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr,
+    format: `${run.tier} [{bar}] {value}/{total} | {rate}/s | ETA {eta_formatted} | right {right}%{state}`,
+    etaBuffer: 20,
+    hideCursor: true,
+  }, cliProgress.Presets.shades_classic);
+  let right = 0;
+  let seen = 0;
+  run.on('event', (e) => {
+    switch (e.type) {
+      case 'start':
+        bar.start(e.total, e.done, { rate: '0.00', right: '-', state: '' });
+        break;
+      case 'answer':
+        right += e.correct;
+        seen++;
+        bar.update(e.done, { rate: e.ratePerS.toFixed(2), right: ((100 * right) / seen).toFixed(1) });
+        break;
+      case 'failure':
+        bar.update(e.done, { state: ` | failed ${e.qid}: ${e.error.message.slice(0, 80)}` });
+        break;
+      case 'paused':
+      case 'resumed':
+        bar.update(e.done, { state: e.type === 'paused' ? ' | paused' : '' });
+        break;
+      case 'finish':
+        bar.stop();
+        break;
+    }
+  });
+}
+
+/** Adds `run` to the cascade-lab program. */
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('Run a benchmark through one tier of a pool, grading and storing every answer (resumable); export the run log')
+    .requiredOption('--pool <file>', 'pool file')
+    .requiredOption('--tier <name>', 'tier of the pool to run')
+    .requiredOption('--bench <path>', 'benchmark: a ../shared/data folder, questions.jsonl[.gz], or a CSV with prompt and reference columns')
+    .requiredOption('--out <dir>', 'folder for runs.sqlite and the exported run log')
+    .option('--run-id <id>', 'run id (same id resumes; other tiers under the same id add columns); defaults to the benchmark name')
+    .addOption(new Option('--grader <name>', 'grader for every query; defaults to each task\'s grader').choices(Object.keys(GRADERS)))
+    .option('--concurrency <n>', 'queries in flight at once; defaults to the tier\'s concurrency', positiveInt)
+    .addOption(new Option('--format <format>', 'send prompts as a chat message or a raw completion prompt').choices(['chat', 'prompt']).default('chat'))
+    .option('--max-tokens <n>', 'maximum output tokens per answer; defaults to the tier\'s setting', positiveInt)
+    .option('--limit <n>', 'only the first N queries (fixed when the run is first created)', positiveInt)
+    .option('--no-logprobs', 'do not ask for token log-probabilities')
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(async (options: RunCommandOptions) => {
+      const controller = new AbortController();
+      // Ctrl-C stops cleanly: answers in flight are dropped, stored ones stay for the resume.
+      const onSignal = () => controller.abort(new Error('interrupted'));
+      process.once('SIGINT', onSignal);
+      try {
+        const s = await runBenchmarkCommand(options, controller.signal);
+        process.stdout.write(`${s.aborted ? 'stopped' : 'finished'}: ${s.done}/${s.total} answered (${s.answered} this session, ${s.failed} failed), ${(100 * s.accuracy).toFixed(1)}% right; run log in ${options.out}\n`);
+        if (s.aborted) process.exitCode = 130;
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
+    });
+}
