@@ -1,0 +1,46 @@
+// The desktop shell: one window on the built renderer, served from the app's own scheme, and the
+// AppService in this (main) process behind one IPC channel per AppApi method. Everything that
+// can be tested without the Electron binary lives in window.ts and ipc-handlers.ts.
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { app, BrowserWindow, ipcMain, protocol, shell } from 'electron';
+import { EVENT_CHANNEL } from '../core/app-api.js';
+import { AppService } from '../server/app/app-service.js';
+import { APP_SCHEME, registerAppHandlers } from './ipc-handlers.js';
+import { APP_SCHEME_PRIVILEGES, APP_URL, lockDown, serveAppRequest, windowOptions } from './window.js';
+
+protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+
+async function main(): Promise<void> {
+  await app.whenReady();
+  const root = app.getAppPath();
+  const shared = join(root, '..', 'shared', 'data');
+  const service = await AppService.create({
+    simulatedDir: join(root, 'fixtures', 'simulated'),
+    dataDirs: [...(process.env.CASCADE_LAB_DATA?.split(delimiter).filter(Boolean) ?? []), ...(existsSync(shared) ? [shared] : [])],
+    baseDir: root,
+  });
+  const rendererDir = join(import.meta.dirname, '..', 'renderer');
+  protocol.handle(APP_SCHEME, (request) => serveAppRequest(request, rendererDir));
+  const handlers = registerAppHandlers(ipcMain, service);
+  app.on('web-contents-created', (_event, contents) => lockDown(contents, (url) => void shell.openExternal(url)));
+
+  const win = new BrowserWindow(windowOptions(join(import.meta.dirname, 'preload', 'preload.js')));
+  const unsubscribe = service.subscribe((event) => {
+    if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);
+  });
+  win.once('ready-to-show', () => win.show());
+  win.on('closed', unsubscribe);
+  app.on('window-all-closed', () => app.quit());
+  app.on('will-quit', (event) => {
+    handlers.dispose();
+    event.preventDefault();
+    void service.dispose().finally(() => app.exit(0));
+  });
+  await win.loadURL(APP_URL);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  app.exit(1);
+});

@@ -1,0 +1,48 @@
+// The sandboxed renderer runs its preload as a plain CommonJS script, without ESM or access to
+// other files (the nearby package.json makes the compiler emit CommonJS), so this file imports
+// only types. It exposes one function per AppApi method, each bound to that method's channel,
+// and never a generic invoke: the object literal below must name every method of ElectronBridge
+// and nothing else, which the compiler checks.
+type AppMethod = import('../../core/app-api.js').AppMethod;
+type ElectronBridge = import('../../core/app-api.js').ElectronBridge;
+
+const { contextBridge, ipcRenderer } = require('electron') as typeof import('electron');
+
+const call = (method: AppMethod) => (payload?: unknown): Promise<unknown> => ipcRenderer.invoke(`app:${method}`, payload);
+
+const bridge: ElectronBridge = {
+  getState: call('getState'),
+  listDataSets: call('listDataSets'),
+  loadWorkspace: call('loadWorkspace'),
+  setPool: call('setPool'),
+  setSettings: call('setSettings'),
+  tune: call('tune'),
+  getClusterMap: call('getClusterMap'),
+  getRoutingTable: call('getRoutingTable'),
+  getBudget: call('getBudget'),
+  setOperatingPoint: call('setOperatingPoint'),
+  listTraces: call('listTraces'),
+  getTrace: call('getTrace'),
+  getQe: call('getQe'),
+  setQeThreshold: call('setQeThreshold'),
+  startLive: call('startLive'),
+  startCompare: call('startCompare'),
+  abortStream: call('abortStream'),
+  listRuns: call('listRuns'),
+  startRun: call('startRun'),
+  pauseRun: call('pauseRun'),
+  resumeRun: call('resumeRun'),
+  exportConfig: call('exportConfig'),
+  importConfig: call('importConfig'),
+  exportReport: call('exportReport'),
+  startServe: call('startServe'),
+  stopServe: call('stopServe'),
+  onEvent(listener) {
+    // Only the event's data crosses: the IpcRendererEvent (with its sender) stays here.
+    const forward = (_event: unknown, data: unknown) => listener(data);
+    ipcRenderer.on('app:event', forward);
+    return () => void ipcRenderer.removeListener('app:event', forward);
+  },
+};
+
+contextBridge.exposeInMainWorld('cascadeLab', bridge);
