@@ -85,6 +85,10 @@ export function resolveTuneOptions(options: TuneOptions): ResolvedTuneOptions {
   if (!(Number.isInteger(o.restarts) && o.restarts >= 1 && o.restarts <= 100)) throw new OutOfRangeError(`restarts must be an integer in [1, 100], got ${o.restarts}`, '--restarts');
   if (!Number.isInteger(o.seed)) throw new OutOfRangeError(`seed must be an integer, got ${o.seed}`, '--seed');
   if (!(o.priorStrength >= 0)) throw new OutOfRangeError(`prior strength must be ≥ 0, got ${o.priorStrength}`, '--prior-strength');
+  const c = o.criterion;
+  if (c.kind === 'budget' && !(Number.isFinite(c.budget) && c.budget >= 0)) throw new OutOfRangeError(`budget must be a number ≥ 0, got ${c.budget}`, '--budget');
+  if (c.kind === 'targetRetention' && !(c.targetRetention > 0 && c.targetRetention <= 2)) throw new OutOfRangeError(`target retention must be in (0, 2], got ${c.targetRetention}`, '--target-retention');
+  if (c.kind === 'lambda' && !(Number.isFinite(c.lambda) && c.lambda >= 0)) throw new OutOfRangeError(`λ must be a number ≥ 0, got ${c.lambda}`, '--lambda');
   if (!(Number.isInteger(o.bootstrapSamples) && o.bootstrapSamples >= 1)) throw new OutOfRangeError(`bootstrap samples must be an integer ≥ 1, got ${o.bootstrapSamples}`, '--bootstrap');
   return o;
 }
@@ -282,7 +286,9 @@ function chooseK(train: LabelledCells, trainX: Float32Array[], costScale: number
   const sample = new SilhouetteSample(trainX, 600, o.seed);
   const fitFull = (k: number) => new KMeansClusterer({ k, restarts: o.restarts, seed: o.seed }).fit(trainX);
   if (o.k !== 'auto') {
+    o.onProgress('cluster', 0, 1);
     const fitted = fitFull(o.k);
+    o.onProgress('cluster', 1, 1);
     return { fitted, cvCurve: [], silhouetteCurve: o.k >= 2 ? [{ k: o.k, score: sample.score(fitted.labels, o.k) }] : [] };
   }
   const ks = range(o.kRange[0], Math.min(o.kRange[1], trainX.length - 1));

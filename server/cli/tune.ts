@@ -4,7 +4,7 @@ import { CostMetricSchema } from '../../core/cost.js';
 import { parseEmbedderSpec } from '../../core/embedder.js';
 import { OutOfRangeError } from '../../core/errors.js';
 import type { OperatingCriterion } from '../../core/routing.js';
-import { tune } from '../../core/tune.js';
+import { resolveTuneOptions, tune, type TuneOptions } from '../../core/tune.js';
 import { formatReport } from './format.js';
 import { collect, finiteNumber, integer } from './options.js';
 import { stderrProgress } from './progress.js';
@@ -67,20 +67,22 @@ export function register(program: Command): void {
       const k = parseK(flags.k);
       const kRange = parseKRange(flags.kRange ?? '1-8');
       const embedder = parseEmbedderSpec(flags.embedder);
+      const options: TuneOptions = {
+        costMetric: flags.cost,
+        criterion: criterionOf(flags),
+        k,
+        kRange,
+        embedder,
+        trainFraction: flags.trainFrac,
+        seed: flags.seed,
+        tool: toolInfo(),
+      };
+      // Settings are checked before the (slow) run-log load, so a typo fails at once.
+      resolveTuneOptions(options);
       const progress = stderrProgress('tune');
       try {
         const log = await loadRunLogs(flags.data);
-        const { config, report } = await tune(log, {
-          costMetric: flags.cost,
-          criterion: criterionOf(flags),
-          k,
-          kRange,
-          embedder,
-          trainFraction: flags.trainFrac,
-          seed: flags.seed,
-          tool: toolInfo(),
-          onProgress: progress.onProgress,
-        });
+        const { config, report } = await tune(log, { ...options, onProgress: progress.onProgress });
         await writeFileAtomic(flags.out, JSON.stringify(config) + '\n');
         process.stdout.write(flags.json ? JSON.stringify({ ...report, config: flags.out }) + '\n' : `${formatReport(report, config)}\n\nTuned config written to ${flags.out}\n`);
       } finally {

@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseTunedConfig } from '../../../core/config.js';
+import { main } from '../../../server/cli/main.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const dataDir = path.resolve(repoRoot, '../shared/data/zeroeval-gsm8k-crux');
+const run = promisify(execFile);
+
+let dir: string;
+let configPath: string;
+
+/** Runs the CLI in-process; returns its exit code and what it wrote. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    const code = await main(['node', 'cascade-lab', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'cascade-lab-cli-'));
+  configPath = path.join(dir, 'tuned.json');
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('cascade-lab tune', () => {
+  it('prints one JSON report and writes a valid config', async () => {
+    const { code, stdout, stderr } = await cli('tune', '--data', dataDir, '--k', '2', '--target-retention', '0.98', '--out', configPath, '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(Object.keys(report)).toEqual(expect.arrayContaining(['split', 'strongest', 'system', 'stage1', 'baselines', 'aiq', 'ci']));
+    expect(Object.keys(report.baselines)).toEqual(expect.arrayContaining(['random', 'oracle', 'k1', 'single']));
+    expect(report.system.escalationRate).toBe(0);
+    expect(report.operatingPoint.criterion).toEqual({ kind: 'targetRetention', targetRetention: 0.98 });
+    expect(stderr).toMatch(/tune: cluster done.*\n.*tune: evaluate done/s);
+    const config = parseTunedConfig(JSON.parse(await readFile(configPath, 'utf8')));
+    expect(config.clusters).toHaveLength(2);
+    expect(config.clustering.selection).toBe('fixed');
+  }, 120_000);
+
+  it.each([
+    [['--k', '0'], /--k: k must be 'auto' or an integer ≥ 1, got "0"/],
+    [['--k', '65'], /--k: k must be 'auto' or an integer in \[1, 64\], got 65/],
+    [['--k', 'many'], /--k: k must be 'auto' or an integer ≥ 1, got "many"/],
+    [['--k-range', '3-1'], /--k-range: k range must be integers 1 ≤ from ≤ to/],
+    [['--train-frac', '1'], /--train-frac: train fraction must be in the open range \(0, 1\), got 1/],
+    [['--target-retention', '0'], /--target-retention: target retention must be in \(0, 2\]/],
+    [['--budget', '-1'], /--budget: budget must be a number ≥ 0, got -1/],
+    [['--embedder', 'bert'], /--embedder: unknown embedder "bert"/],
+  ])('refuses %j with exit code 2 and names the setting', async (args, message) => {
+    const { code, stderr } = await cli('tune', '--data', dataDir, '--out', path.join(dir, 'never.json'), ...(args as string[]));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message as RegExp);
+  });
+
+  it('refuses an unknown cost metric and a missing run log', async () => {
+    expect((await cli('tune', '--data', dataDir, '--cost', 'joules')).stderr).toMatch(/--cost <metric>.*joules.*usd, tokens, tpot, latency/s);
+    const missing = await cli('tune', '--data', path.join(dir, 'nope'), '--out', path.join(dir, 'never.json'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope: cannot read run log/);
+  });
+
+  it('says which cheapest cost is reachable when the budget is infeasible', async () => {
+    const { code, stderr } = await cli('tune', '--data', dataDir, '--k', '1', '--budget', '0.0000001', '--out', path.join(dir, 'never.json'));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/UnsatisfiableError: --budget: budget 1e-7 USD per query is below the cheapest reachable cost 0\.0000\d+ USD/);
+  }, 120_000);
+});
+
+describe('cascade-lab eval', () => {
+  it('refuses a config from another version, and a malformed one, naming the file', async () => {
+    const v2 = path.join(dir, 'v2.json');
+    await writeFile(v2, JSON.stringify({ ...JSON.parse(await readFile(configPath, 'utf8')), version: 2 }));
+    const r = await cli('eval', '--config', v2, '--data', dataDir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/UnsupportedVersionError: .*v2\.json: tuned config version 2 is not supported: this build reads version 1/);
+    const broken = path.join(dir, 'broken.json');
+    await writeFile(broken, '{"version": 1, "clusters": ');
+    expect((await cli('eval', '--config', broken, '--data', dataDir)).stderr).toMatch(/broken\.json: malformed JSON/);
+    const bad = path.join(dir, 'bad.json');
+    const config = JSON.parse(await readFile(configPath, 'utf8'));
+    config.regions[0].route = [0];
+    await writeFile(bad, JSON.stringify(config));
+    expect((await cli('eval', '--config', bad, '--data', dataDir)).stderr).toMatch(/bad\.json: field "regions\[0\]\.route": expected 2 model indices/);
+  }, 60_000);
+
+  it('runs from bin/cascade-lab.mjs with no build step and reproduces the tune figures', async () => {
+    const tuned = JSON.parse(await readFile(configPath, 'utf8'));
+    const { stdout } = await run(process.execPath, [path.join(repoRoot, 'bin/cascade-lab.mjs'), 'eval', '--config', configPath, '--data', dataDir, '--json'], { cwd: repoRoot });
+    const report = JSON.parse(stdout);
+    expect(report.evaluatedOn).toBe('test-split');
+    expect(report.split.train).toBe(tuned.split.trainQids.length);
+    expect(report.system.retention).toBeGreaterThan(0.9);
+  }, 120_000);
+});
