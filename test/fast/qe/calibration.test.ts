@@ -37,7 +37,7 @@ describe('isotonic calibration (PAV)', () => {
     const y = s.map((x) => (rand() < x ? 1 : 0));
     const c = fitIsotonic(s, y);
     const mean = s.reduce((a, x) => a + calibrate(c, x), 0) / s.length;
-    expect(mean).toBeCloseTo(y.reduce((a, b) => a + b, 0) / y.length, 2);
+    expect(mean).toBeCloseTo(y.reduce((a: number, b) => a + b, 0) / y.length, 2);
   });
 });
 
