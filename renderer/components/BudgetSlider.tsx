@@ -78,7 +78,7 @@ export function BudgetSlider() {
           else setCap(value);
         }}
       />
-      <output htmlFor="budget-slider" data-testid="budget-value" aria-live="off">
+      <output htmlFor="budget-slider" data-testid="budget-value" data-lambda={lambda} data-budget={cap} data-region={region} aria-live="off">
         {shown} <span className="muted">· region {region + 1}/{view.regions.length}, {lambdaRange(r.lambdaFrom, r.lambdaTo)}</span>
       </output>
     </div>

@@ -103,7 +103,7 @@ export function PoolEditor({ pool, status }: { pool: PoolFile | null; status: re
               <fieldset>
                 <legend>
                   {d.kind === 'local' ? 'Local GGUF tier' : 'Cloud tier'} {i + 1}
-                  {st && (st.ready ? <span className="ok"> ✓ ready</span> : <span className="error"> ✗ {st.problem ?? 'not ready'}</span>)}
+                  {st && (st.ready ? <span className="ok"> ✓ {st.name} ready</span> : <span className="error"> ✗ {st.name}: {st.problem ?? 'not ready'}</span>)}
                 </legend>
                 <TierFields draft={d} onChange={(nd) => setDrafts((ds) => ds.map((x, j) => (j === i ? nd : x)))} />
                 <div className="row">

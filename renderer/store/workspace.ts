@@ -14,12 +14,13 @@ export interface WorkspaceSlice {
 }
 
 export const createWorkspaceSlice = (api: AppClient): SliceCreator<WorkspaceSlice> => (set, get) => {
-  /** Runs one workspace change; a new workspace invalidates every tuned view, so it re-tunes. */
-  async function change(call: () => Promise<WorkspaceInfo>): Promise<void> {
+  /** Runs one workspace change; a new run log or split invalidates every tuned view, so it re-tunes. */
+  async function change(call: () => Promise<WorkspaceInfo>, retune: boolean): Promise<void> {
     set({ workspaceBusy: true, workspaceError: null });
     try {
       const workspace = await call();
       set({ workspace, workspaceBusy: false });
+      if (!retune) return;
       get().clearTuned();
       await get().runTune(get().requestedK);
     } catch (err) {
@@ -43,8 +44,9 @@ export const createWorkspaceSlice = (api: AppClient): SliceCreator<WorkspaceSlic
         set({ workspaceBusy: false, workspaceError: describeError(err) });
       }
     },
-    loadWorkspace: (source) => change(() => api.loadWorkspace(source)),
-    setPool: (pool) => change(() => api.setPool(pool)),
-    setSettings: (settings) => change(() => api.setSettings(settings)),
+    loadWorkspace: (source) => change(() => api.loadWorkspace(source), true),
+    // The live pool serves prompts; tuning reads the run log alone, so the tune stands.
+    setPool: (pool) => change(() => api.setPool(pool), false),
+    setSettings: (settings) => change(() => api.setSettings(settings), true),
   };
 };

@@ -49,15 +49,15 @@ function SilhouetteCurve({ map, chosenK }: { map: ClusterMap; chosenK: number })
   const held = seriesStyle(1, dark);
   return (
     <figure className="grow" aria-label="Silhouette and held-out routing error against k">
-      <ResponsiveContainer width="100%" height={220}>
-        <LineChart data={map.kCurve} margin={{ top: 8, right: 24, bottom: 16, left: 8 }}>
+      <ResponsiveContainer width="100%" height={250}>
+        <LineChart data={map.kCurve} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
           <CartesianGrid stroke="var(--grid)" />
-          <XAxis dataKey="k" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} stroke="var(--muted)" label={{ value: 'k (clusters)', position: 'insideBottom', offset: -8, fill: 'var(--muted)' }} />
+          <XAxis dataKey="k" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} stroke="var(--muted)" label={{ value: 'k (clusters)', position: 'insideBottomRight', offset: -4, fill: 'var(--muted)' }} />
           <YAxis yAxisId="sil" stroke="var(--muted)" width={44} />
           <YAxis yAxisId="err" orientation="right" stroke="var(--muted)" width={44} />
           <Tooltip contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }} />
-          <ChartLegend verticalAlign="top" height={24} />
-          <ReferenceLine yAxisId="sil" x={chosenK} stroke="var(--text)" strokeDasharray="4 2" label={{ value: `k = ${chosenK}`, fill: 'var(--text)', position: 'top' }} />
+          <ChartLegend verticalAlign="bottom" height={24} />
+          <ReferenceLine yAxisId="sil" x={chosenK} stroke="var(--text)" strokeDasharray="4 2" label={{ value: `chosen k = ${chosenK}`, fill: 'var(--text)', position: 'insideTopRight' }} />
           <Line yAxisId="sil" dataKey="silhouette" name="silhouette" stroke={sil.color} strokeWidth={2} dot={{ r: 4 }} isAnimationActive={false} connectNulls />
           <Line yAxisId="err" dataKey="heldOutError" name="held-out routing error" stroke={held.color} strokeDasharray={held.dash} strokeWidth={2} dot={{ r: 4, strokeWidth: 2 }} isAnimationActive={false} connectNulls />
         </LineChart>

@@ -123,7 +123,16 @@ export function QeView() {
   const qe = useApp((s) => s.qe);
   const error = useApp((s) => s.qeError);
   const [picked, setPicked] = useState<string | null>(null);
-  if (!qe) return <div className="view">{error ? <p className="error" role="alert">{error}</p> : <p className="muted">No QE yet: tune the workspace first.</p>}</div>;
+  if (!qe) {
+    return (
+      <div className="view">
+        <section className="panel" aria-labelledby="qe-title">
+          <h2 id="qe-title">Quality estimator</h2>
+          {error ? <p className="error" role="alert">{error}</p> : <p className="muted">No QE yet: tune the workspace first.</p>}
+        </section>
+      </div>
+    );
+  }
   const model = qe.models.find((m) => m.model === picked) ?? qe.models[0];
   return (
     <div className="view">

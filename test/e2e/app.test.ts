@@ -1,0 +1,225 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRenderer, DATASET_DIR, ROOT, screenshot, startApp, type RunningApp } from './harness.js';
+
+const VIEWS = ['Workspace', 'Cluster map', 'Routing table', 'Budget', 'Query traces', 'QE', 'Live', 'Compare', 'Runs', 'Export / import'];
+
+async function showView(page: Page, name: string): Promise<void> {
+  await page.getByRole('tab', { name, exact: true }).click();
+}
+
+/** What the page shows for the operating point: region, λ, the routed model of every cluster, and the star's figures. */
+async function shownOperatingPoint(page: Page) {
+  const out = page.getByTestId('budget-value');
+  const star = page.getByTestId('operating-point');
+  const routing = await page.locator('[data-testid^="routing-row-"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-chosen')));
+  return {
+    region: Number(await out.getAttribute('data-region')),
+    lambda: Number(await out.getAttribute('data-lambda')),
+    budget: Number(await out.getAttribute('data-budget')),
+    cost: Number(await star.getAttribute('data-cost')),
+    accuracy: Number(await star.getAttribute('data-accuracy')),
+    routing,
+  };
+}
+
+describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-crux', () => {
+  let app: RunningApp;
+  let renderer: { dir: string; remove(): void };
+  let scratch: string;
+
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'cascade-lab-e2e-'));
+    renderer = await buildRenderer();
+    app = await startApp(renderer.dir);
+    await app.page.getByTestId('tune-summary').waitFor({ timeout: 150_000 });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    renderer?.remove();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('loads the workspace, tunes it, and moves between views with the arrow keys', async () => {
+    const { page } = app;
+    await expect.poll(() => page.getByTestId('workspace-badge').textContent()).toContain('zeroeval-gsm8k-crux');
+    expect(await page.getByTestId('tune-summary').textContent()).toMatch(/k = \d+/);
+    expect(await page.getByRole('tab').count()).toBe(VIEWS.length);
+    await page.getByRole('tab', { name: 'Workspace' }).focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getByRole('tab', { name: 'Cluster map' }).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('End');
+    expect(await page.getByRole('tab', { name: 'Export / import' }).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('Home');
+    expect(await page.getByRole('tab', { name: 'Workspace' }).getAttribute('aria-selected')).toBe('true');
+  });
+
+  it('draws every query on the cluster map and shows its text on hover', async () => {
+    const { page } = app;
+    await showView(page, 'Cluster map');
+    const canvas = page.getByTestId('cluster-canvas');
+    await canvas.waitFor();
+    const map = await app.api.getClusterMap({ projection: 'pca' });
+    expect(map.points.length).toBe(2119);
+    // The first canvas holds the points: find painted pixels, then hover one of them.
+    const painted = await page.locator('.canvas-wrap canvas').first().evaluate((c: HTMLCanvasElement) => {
+      const ctx = c.getContext('2d')!;
+      const { data } = ctx.getImageData(0, 0, c.width, c.height);
+      const hits: [number, number][] = [];
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 200) hits.push([((i - 3) / 4) % c.width, Math.floor((i - 3) / 4 / c.width)]);
+      const dpr = c.width / c.getBoundingClientRect().width;
+      const [x, y] = hits[Math.floor(hits.length / 2)];
+      return { count: hits.length, x: x / dpr, y: y / dpr };
+    });
+    expect(painted.count).toBeGreaterThan(5000);
+    await canvas.hover({ position: { x: painted.x, y: painted.y } });
+    const tip = page.getByTestId('cluster-tooltip');
+    await tip.waitFor();
+    const text = (await tip.textContent()) ?? '';
+    const qid = text.split(' · ')[0];
+    const point = map.points.find((p) => p.qid === qid);
+    expect(point, `tooltip names a query of the map: ${text.slice(0, 80)}`).toBeDefined();
+    expect(text).toContain(point!.text.slice(0, 30));
+  });
+
+  it('moves the routing table and the operating point as the engine says, in λ and in budget mode', async () => {
+    const { page, api } = app;
+    await showView(page, 'Budget');
+    const slider = page.getByTestId('budget-slider');
+    await slider.fill('0');
+    const low = await shownOperatingPoint(page);
+    expect(low.lambda).toBe(0);
+    const engineLow = await api.setOperatingPoint({ lambda: low.lambda });
+    expect(low.region).toBe(engineLow.region);
+    expect(low.routing).toEqual(engineLow.routing);
+    expect(low.cost).toBeCloseTo(engineLow.costPerQuery, 12);
+    expect(low.accuracy).toBeCloseTo(engineLow.accuracy, 12);
+
+    await slider.fill('1000');
+    const high = await shownOperatingPoint(page);
+    const engineHigh = await api.setOperatingPoint({ lambda: high.lambda });
+    expect(high.region).toBe(engineHigh.region);
+    expect(high.routing).toEqual(engineHigh.routing);
+    expect(high.cost).toBeCloseTo(engineHigh.costPerQuery, 12);
+    // A higher λ prices cost higher: the engine routes cheaper, and the page moved the same way.
+    expect(engineHigh.costPerQuery).toBeLessThan(engineLow.costPerQuery);
+    expect(high.cost).toBeLessThan(low.cost);
+    expect(high.routing).not.toEqual(low.routing);
+    expect(await page.getByTestId('op-cost').textContent()).not.toBe('');
+
+    // The budget mode: a cap in the cost unit; the engine's region for that cap is the one shown.
+    await page.getByRole('radio', { name: /Budget/ }).check();
+    await slider.fill('500');
+    const mid = await shownOperatingPoint(page);
+    const engineMid = await api.setOperatingPoint({ budget: mid.budget });
+    expect(mid.cost).toBeLessThanOrEqual(mid.budget * (1 + 1e-9));
+    expect(mid.routing).toEqual(engineMid.routing);
+    await page.getByRole('radio', { name: 'λ' }).check();
+  });
+
+  it('opens a query trace with every model\'s answer side by side', async () => {
+    const { page } = app;
+    await showView(page, 'Query traces');
+    const first = page.getByTestId('trace-table').locator('tbody tr').first();
+    const qid = (await first.locator('td').first().textContent())!;
+    await first.click();
+    const detail = page.getByTestId('trace-detail');
+    await expect.poll(() => detail.textContent()).toContain(`Trace of ${qid}`);
+    await page.getByTestId('trace-answers').waitFor();
+    const engine = await app.api.getTrace({ qid });
+    expect(await page.getByTestId('trace-answers').locator('article').count()).toBe(engine.answers.length);
+    expect(engine.answers.length).toBe(18);
+  });
+
+  it('exports a tuned config that `cascade-lab eval` accepts, and refuses a broken one with a clear error', async () => {
+    const { page } = app;
+    await showView(page, 'Export / import');
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export tuned config (JSON)' }).click();
+    const configPath = join(scratch, 'tuned.json');
+    await (await download).saveAs(configPath);
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as { version: number };
+    expect(config.version).toBe(1);
+    const run = spawnSync('npx', ['cascade-lab', 'eval', '--config', configPath, '--data', DATASET_DIR, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 150_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(report).toHaveProperty('strongest');
+
+    const broken = join(scratch, 'broken.json');
+    writeFileSync(broken, JSON.stringify({ ...config, clusters: 'not a list' }));
+    await page.getByTestId('import-file').setInputFiles(broken);
+    await page.getByRole('button', { name: 'Import and make current' }).click();
+    await expect.poll(() => page.getByTestId('transfer-error').textContent()).toContain('clusters');
+  });
+
+  it('streams a live prompt through a tiny GGUF tier, with TTFT and TPOT, and stops it', async () => {
+    const { page } = app;
+    await showView(page, 'Workspace');
+    await page.getByRole('button', { name: 'Add local tier' }).click();
+    await page.getByRole('button', { name: 'Save pool' }).click();
+    await page.getByText('✓ local-tier ready').waitFor({ timeout: 60_000 });
+    await showView(page, 'Live');
+    await page.getByTestId('live-prompt').fill('Once upon a time');
+    await page.getByRole('button', { name: 'Run cascade' }).click();
+    // The tuned route names a run-log model; the pool has no such tier yet, and the page says so.
+    await expect.poll(() => page.getByTestId('live-status').textContent(), { timeout: 60_000 }).toBe('error');
+    const routed = ((await page.getByTestId('live-pass-0').locator('h3').textContent()) ?? '').replace(/^Stage 1: /, '').replace(/ · cluster \d+$/, '');
+    expect(await page.getByRole('alert').first().textContent()).toContain(`no tier "${routed}"`);
+
+    // Stand the tiny GGUF model in for the routed model, as a user trying the cascade offline would.
+    await showView(page, 'Workspace');
+    await page.getByLabel('Name', { exact: true }).fill(routed);
+    await page.getByRole('button', { name: 'Save pool' }).click();
+    await page.getByText(`✓ ${routed} ready`).waitFor({ timeout: 60_000 });
+    await showView(page, 'Live');
+    await page.getByRole('button', { name: 'Run cascade' }).click();
+    const stream = page.getByTestId('live-stream').first();
+    await expect.poll(async () => ((await stream.textContent()) ?? '').length, { timeout: 120_000 }).toBeGreaterThan(10);
+    await expect.poll(() => page.getByTestId('live-status').textContent(), { timeout: 120_000 }).toBe('done');
+    expect(await page.getByTestId('live-tpot').first().textContent()).toMatch(/TPOT \d/);
+    expect(await page.getByTestId('live-ttft').first().textContent()).toMatch(/TTFT \d/);
+
+    // Stop: a long generation is cut short, and the page reports it aborted.
+    await page.getByLabel('Max tokens').fill('4000');
+    await page.getByRole('button', { name: 'Run cascade' }).click();
+    await expect.poll(async () => ((await stream.textContent()) ?? '').length, { timeout: 60_000 }).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => page.getByTestId('live-status').textContent(), { timeout: 60_000 }).toBe('aborted');
+  });
+
+  it('sends one prompt to two tiers side by side, each with TTFT, TPOT, tokens and cost', async () => {
+    const { page } = app;
+    await showView(page, 'Workspace');
+    await page.getByRole('button', { name: 'Add local tier' }).click();
+    await page.getByLabel('GGUF file').last().fill('../shared/models/llama-2-tiny-random.gguf');
+    await page.getByLabel('Name', { exact: true }).last().fill('tiny-random');
+    await page.getByRole('button', { name: 'Save pool' }).click();
+    await page.getByText('✓ tiny-random ready').waitFor({ timeout: 60_000 });
+    await showView(page, 'Compare');
+    const boxes = page.getByRole('group', { name: 'Tiers' }).getByRole('checkbox');
+    for (const box of await boxes.all()) await box.check();
+    await page.getByRole('button', { name: /Send to 2 tiers/ }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: /^(done|error|aborted)$/ }).count(), { timeout: 120_000 }).toBe(1);
+    const columns = page.locator('[data-testid^="compare-"]');
+    expect(await columns.count()).toBe(2);
+    for (const column of await columns.all()) expect(await column.textContent()).toMatch(/TTFT \d.*TPOT .*\d+ tokens.*\$/);
+  });
+
+  it('saves a screenshot of every view in the light and the dark theme', async () => {
+    const { page } = app;
+    for (const theme of ['light', 'dark'] as const) {
+      if (theme === 'dark') await page.getByRole('button', { name: /Dark theme/ }).click();
+      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
+      for (const [i, name] of VIEWS.entries()) {
+        await showView(page, name);
+        await page.waitForTimeout(300);
+        await screenshot(page, `${theme}-${String(i).padStart(2, '0')}-${name.toLowerCase().replace(/[^a-z]+/g, '-')}`);
+      }
+    }
+  });
+});
