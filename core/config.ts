@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CascadeConfigSchema, cascadeProblem } from './cascade/plan.js';
 import { CostMetricSchema, ModelCostFiguresSchema } from './cost.js';
 import { EmbedderSpecSchema } from './embedder.js';
 import { BuiltinEmbedderStateSchema } from './embed/tfidf.js';
@@ -117,6 +118,8 @@ export const TunedConfigSchema = z.object({
     /** Index into regions. */
     region: z.number().int().nonnegative(),
   }),
+  /** Stage 2 (QE, ladder, per-cluster plans); absent when the config routes with stage 1 alone. */
+  cascade: CascadeConfigSchema.optional(),
 });
 export type TunedConfig = z.infer<typeof TunedConfigSchema>;
 
@@ -153,6 +156,8 @@ export function parseTunedConfig(raw: unknown, where = 'tuned config'): TunedCon
   if (config.operatingPoint.region >= config.regions.length) {
     throw new InvalidInputError(`field "operatingPoint.region": ${config.operatingPoint.region} is not below ${config.regions.length}`, where);
   }
+  const cascadeIssue = config.cascade && cascadeProblem(config.cascade, config.clusters.length, config.pool.map((p) => p.model));
+  if (cascadeIssue) throw new InvalidInputError(cascadeIssue, where);
   return config;
 }
 

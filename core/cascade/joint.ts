@@ -6,6 +6,7 @@ import { LearnedQe, trainQe, type TrainQeOptions } from '../qe/model.js';
 import { mulberry32, permutation } from '../rng.js';
 import type { Workload } from '../workload.js';
 import { candidatePlans, type Candidate, type CandidateOptions } from './candidates.js';
+import { frugalBaseline } from './frugal.js';
 import { paretoLadder } from './ladder.js';
 import type { CascadeCaps, CascadeConfig, ClusterPlan, PlanFigures } from './plan.js';
 import { selectPlans, type Group, type Selection, type SelectionCriterion } from './select.js';
@@ -53,6 +54,8 @@ export interface JointTuneResult {
   stage1: Selection;
   /** Stage 1 + 2 tuned to stage 1's own expected retention: the cost of stage 1's accuracy with a cascade. */
   matched: Selection;
+  /** The FrugalGPT-style baseline's selection on the same queries. */
+  frugal: Selection;
   qe: LearnedQe;
   /** Rows of each part of the training split. */
   parts: { fit: Int32Array; calibrate: Int32Array; select: Int32Array };
@@ -194,18 +197,21 @@ export function jointTune(input: JointTuneInput, options: JointTuneOptions): Joi
     }
     return { accuracy: n ? r / n : Number.NaN, cost: Array.from({ length: k }, (_, c) => full.spend[c * M + m]).reduce((a, b) => a + b, 0) / (n || 1) };
   });
+  const ladder = paretoLadder(globalAcc);
+  const frugal = frugalBaseline({ w, select: parts.select, cost, metric: input.metric, ladder, score, caps, strongest: input.strongest }, criterion);
   const cascade: CascadeConfig = {
     qe: qeModel,
     qeBackend: 'learned',
     qeQuality: { auroc: auroc(heldScores, heldLabels), ece: ece(heldScores, heldLabels), answers: held.length, calibration: qeModel.calibrator.kind },
-    ladder: paretoLadder(globalAcc).map((m) => w.models[m]),
+    ladder: ladder.map((m) => w.models[m]),
     answerKinds,
     plans: system.chosen.map((c) => c.plan),
     caps,
     criterion: criterion.kind === 'budget' ? criterion : { kind: 'targetRetention', targetRetention: criterion.targetRetention, margin: criterion.margin },
     parts: { seed, fit: parts.fit.length, calibrate: parts.calibrate.length, select: parts.select.length },
     expected: { system: figuresOf(system), stage1: figuresOf(stage1) },
+    baselines: { stage1Only: stage1.chosen.map((c) => c.plan), matched: matched.chosen.map((c) => c.plan), frugal: frugal.plan },
   };
   const timings = { qeTrainMs: t1 - t0, qeEvalMs: t2 - t1, plansMs: Date.now() - t2 };
-  return { cascade, stage1Plans: stage1.chosen.map((c) => c.plan), system, stage1, matched, qe, parts, groups, score, timings };
+  return { cascade, stage1Plans: stage1.chosen.map((c) => c.plan), system, stage1, matched, frugal: frugal.selection, qe, parts, groups, score, timings };
 }

@@ -84,8 +84,35 @@ export const CascadeConfigSchema = z.object({
   parts: z.object({ seed: z.number().int(), fit: z.number().int(), calibrate: z.number().int(), select: z.number().int() }),
   /** Expected figures of the chosen plan and of the best stage-1-only plan at the same target. */
   expected: z.object({ system: PlanFiguresSchema, stage1: PlanFiguresSchema }),
+  /** Plans kept only so `eval` can report the same comparisons on any run log; serving ignores them. */
+  baselines: z.object({
+    /** One model per cluster at the same target, from the same selection queries. */
+    stage1Only: z.array(ClusterPlanSchema),
+    /** Stage 1 + 2 tuned to stage 1's expected accuracy. */
+    matched: z.array(ClusterPlanSchema),
+    /** The FrugalGPT-style cascade, the same for every cluster. */
+    frugal: ClusterPlanSchema,
+  }),
 });
 export type CascadeConfig = z.infer<typeof CascadeConfigSchema>;
+
+/**
+ * Cross-field checks of a cascade section against its config: one plan per cluster, and every
+ * model a plan names in the pool. Returns the first problem as text, or null.
+ */
+export function cascadeProblem(cascade: CascadeConfig, clusters: number, pool: readonly string[]): string | null {
+  const known = new Set(pool);
+  if (cascade.plans.length !== clusters) return `field "cascade.plans": ${cascade.plans.length} plans for ${clusters} clusters`;
+  if (cascade.answerKinds.length !== clusters) return `field "cascade.answerKinds": ${cascade.answerKinds.length} entries for ${clusters} clusters`;
+  for (const [i, plan] of cascade.plans.entries()) {
+    const unknown = planModels(plan).find((m) => !known.has(m));
+    if (unknown) return `field "cascade.plans[${i}]": model "${unknown}" is not in the pool`;
+    if (plan.action === 'cascade' && plan.thresholds.length !== plan.rungs.length - 1) {
+      return `field "cascade.plans[${i}].thresholds": ${plan.thresholds.length} thresholds for ${plan.rungs.length} rungs`;
+    }
+  }
+  return null;
+}
 
 /** The models one plan may call, in the order it may call them. */
 export function planModels(plan: ClusterPlan): string[] {

@@ -1,7 +1,9 @@
+import type { AnswerKind } from '../extract.js';
 import { InvalidInputError } from '../errors.js';
+import { LearnedQe } from '../qe/model.js';
+import { withSystem, type EngineReport } from '../report.js';
 import type { Workload } from '../workload.js';
 import { evaluateCascade, type ClusterComparison, type SystemFigures } from './evaluate.js';
-import { frugalBaseline } from './frugal.js';
 import { jointTune, qeScorer, type CascadeCriterion, type JointTuneOptions } from './joint.js';
 import type { CascadeConfig, ClusterPlan } from './plan.js';
 
@@ -38,7 +40,7 @@ export interface PlanRow {
 
 type Figures = Pick<SystemFigures, 'n' | 'accuracy' | 'cost' | 'retention' | 'costRatio' | 'escalationRate'>;
 
-/** What stage 2 adds to the `--json` report of tune and eval (all measured on the test split). */
+/** What stage 2 adds to the `--json` report of tune and eval (all measured on the evaluated queries). */
 export interface CascadeReport {
   escalationRate: number;
   qe: { auroc: number; ece: number; model: string; answers: number; heldOut: CascadeConfig['qeQuality'] };
@@ -52,7 +54,8 @@ export interface CascadeReport {
   atStage1Accuracy: Figures;
   perCluster: ClusterComparison[];
   expected: CascadeConfig['expected'];
-  timings: { qeTrainMs: number; qeEvalMs: number; plansMs: number; totalMs: number };
+  /** Wall time of the tuning steps, ms (tune only). */
+  timings?: { qeTrainMs: number; qeEvalMs: number; plansMs: number; totalMs: number };
 }
 
 /** The report row of one cluster's plan. */
@@ -71,28 +74,27 @@ function pick(f: SystemFigures): Figures {
   return { n: f.n, accuracy: f.accuracy, cost: f.cost, retention: f.retention, costRatio: f.costRatio, escalationRate: f.escalationRate };
 }
 
-/**
- * Stage 2 inside a tune: the joint tuning on the training split, the FrugalGPT baseline on the
- * same selection queries, then all of them on the test split with every pass paid.
- */
-export function tuneStage2(input: Stage2Input, options: Stage2Options = {}): { cascade: CascadeConfig; report: CascadeReport } {
-  const started = Date.now();
-  const { w, clusterOf, cost } = input;
-  const strongest = w.models.indexOf(input.strongest);
-  if (strongest < 0) throw new InvalidInputError(`strongest model "${input.strongest}" is not in the run log`, 'cascade tuning');
-  const criterion: CascadeCriterion = input.criterion.kind === 'targetRetention' ? { ...input.criterion, margin: input.criterion.margin ?? options.margin ?? 1 } : input.criterion;
-  const { margin: _m, ...jointOptions } = options;
-  const joint = jointTune({ w, train: input.train, clusterOf, k: input.k, cost, metric: input.metric, strongest }, { ...jointOptions, criterion });
-  const { cascade } = joint;
-  const frugal = frugalBaseline(
-    { w, select: joint.parts.select, cost, metric: input.metric, ladder: cascade.ladder.map((m) => w.models.indexOf(m)), score: joint.score, caps: cascade.caps, strongest },
-    criterion.kind === 'budget' ? criterion : { kind: 'targetRetention', targetRetention: criterion.targetRetention, margin: criterion.margin ?? 1 },
-  );
+export interface Stage2EvalInput {
+  w: Workload;
+  /** The evaluated queries (the test split). */
+  rows: ArrayLike<number>;
+  clusterOf: ArrayLike<number>;
+  cost: Float64Array;
+  metric: string;
+  strongest: string;
+}
+
+/** A config's cascade and its stored baselines on the evaluated queries, every pass paid. */
+export function evaluateStage2(cascade: CascadeConfig, input: Stage2EvalInput, qe = new LearnedQe(cascade.qe)): CascadeReport {
+  const { w } = input;
+  for (const m of new Set([...cascade.ladder, input.strongest])) {
+    if (!w.models.includes(m)) throw new InvalidInputError(`the cascade uses model "${m}", which has no responses in this run log`, 'run log');
+  }
   const evaluation = evaluateCascade({
-    w, rows: input.test, clusterOf, cost, metric: input.metric, qe: joint.qe, score: qeScorer(joint.qe, w, clusterOf), caps: cascade.caps,
-    answerKinds: cascade.answerKinds, plans: cascade.plans, stage1Plans: joint.stage1Plans, frugalPlan: frugal.plan, matchedPlans: joint.matched.chosen.map((c) => c.plan), strongest: input.strongest,
+    ...input, qe, score: qeScorer(qe, w, input.clusterOf), caps: cascade.caps, answerKinds: cascade.answerKinds as AnswerKind[],
+    plans: cascade.plans, stage1Plans: cascade.baselines.stage1Only, frugalPlan: cascade.baselines.frugal, matchedPlans: cascade.baselines.matched,
   });
-  const report: CascadeReport = {
+  return {
     escalationRate: evaluation.system.escalationRate,
     qe: {
       auroc: evaluation.qe.auroc,
@@ -102,22 +104,37 @@ export function tuneStage2(input: Stage2Input, options: Stage2Options = {}): { c
       heldOut: cascade.qeQuality,
     },
     plan: cascade.plans.map(planRow),
-    frugal: { ...pick(evaluation.frugal), plan: planRow(frugal.plan, -1) },
+    frugal: { ...pick(evaluation.frugal), plan: planRow(cascade.baselines.frugal, -1) },
     system: pick(evaluation.system),
     stage1Only: pick(evaluation.stage1),
     atStage1Accuracy: pick(evaluation.matched),
     perCluster: evaluation.perCluster,
     expected: cascade.expected,
-    timings: { ...joint.timings, totalMs: Date.now() - started },
   };
-  return { cascade, report };
+}
+
+/**
+ * Stage 2 inside a tune: the joint tuning on the training split (with the FrugalGPT baseline on the
+ * same selection queries), then everything on the test split with every pass paid.
+ */
+export function tuneStage2(input: Stage2Input, options: Stage2Options = {}): { cascade: CascadeConfig; report: CascadeReport } {
+  const started = Date.now();
+  const { w } = input;
+  const strongest = w.models.indexOf(input.strongest);
+  if (strongest < 0) throw new InvalidInputError(`strongest model "${input.strongest}" is not in the run log`, 'cascade tuning');
+  const criterion: CascadeCriterion = input.criterion.kind === 'targetRetention' ? { ...input.criterion, margin: input.criterion.margin ?? options.margin ?? 1 } : input.criterion;
+  const { margin: _m, ...jointOptions } = options;
+  const joint = jointTune({ w, train: input.train, clusterOf: input.clusterOf, k: input.k, cost: input.cost, metric: input.metric, strongest }, { ...jointOptions, criterion });
+  const report = evaluateStage2(joint.cascade, { w, rows: input.test, clusterOf: input.clusterOf, cost: input.cost, metric: input.metric, strongest: input.strongest }, joint.qe);
+  return { cascade: joint.cascade, report: { ...report, timings: { ...joint.timings, totalMs: Date.now() - started } } };
 }
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-function describe(plan: ClusterPlan): string {
+/** A plan in words. */
+export function describePlan(plan: ClusterPlan): string {
   switch (plan.action) {
     case 'answer':
       return `answer with ${plan.model}`;
@@ -132,24 +149,42 @@ function describe(plan: ClusterPlan): string {
 export function formatCascadeReport(r: CascadeReport, unit: string): string {
   const fig = (f: Figures) => `accuracy ${pct(f.accuracy)} (retention ${pct(f.retention)}), cost ${f.cost.toPrecision(3)} ${unit} (${pct(f.costRatio)} of strongest), escalated ${pct(f.escalationRate)}`;
   const lines = [
-    'Stage 2 (cascade), on the test split, every pass paid:',
+    'Stage 2 (cascade), every pass paid:',
     `  system (stage 1+2): ${fig(r.system)}`,
-    `  stage 1 alone (same target): ${fig(r.stage1Only)}`,
+    `  stage 1 alone (same target, same selection queries): ${fig(r.stage1Only)}`,
     `  stage 1+2 tuned to stage 1's accuracy: ${fig(r.atStage1Accuracy)}`,
     `  FrugalGPT-style baseline: ${fig(r.frugal)}`,
-    `  QE: AUROC ${r.qe.auroc.toFixed(3)}, ECE ${r.qe.ece.toFixed(3)} on ${r.qe.answers} test answers (held-out train: AUROC ${r.qe.heldOut.auroc.toFixed(3)}, ECE ${r.qe.heldOut.ece.toFixed(3)}); ${r.qe.model}`,
+    `  QE: AUROC ${r.qe.auroc.toFixed(3)}, ECE ${r.qe.ece.toFixed(3)} on ${r.qe.answers} evaluated answers (held-out train: AUROC ${r.qe.heldOut.auroc.toFixed(3)}, ECE ${r.qe.heldOut.ece.toFixed(3)}); ${r.qe.model}`,
     '  per cluster:',
   ];
   for (const c of r.perCluster) {
-    const verdict = c.helped
-      ? 'stage 2 helped'
-      : c.system.accuracy === c.stage1.accuracy && c.system.cost === c.stage1.cost
-        ? 'same as stage 1'
-        : 'stage 2 did not help here';
+    const same = c.system.accuracy === c.stage1.accuracy && c.system.cost === c.stage1.cost;
+    const verdict = c.helped ? 'stage 2 helped' : same ? 'same as stage 1' : 'stage 2 did not help here (cheaper but less accurate, or dearer)';
     lines.push(
-      `    cluster ${c.cluster} (${c.n} queries): ${describe(c.plan)}`,
-      `      ${pct(c.system.accuracy)} at ${c.system.cost.toPrecision(3)} vs stage 1 (${describe(c.stage1Plan)}) ${pct(c.stage1.accuracy)} at ${c.stage1.cost.toPrecision(3)}: ${verdict}`,
+      `    cluster ${c.cluster} (${c.n} queries): ${describePlan(c.plan)}`,
+      `      ${pct(c.system.accuracy)} at ${c.system.cost.toPrecision(3)} vs stage 1 (${describePlan(c.stage1Plan)}) ${pct(c.stage1.accuracy)} at ${c.stage1.cost.toPrecision(3)}: ${verdict}`,
     );
   }
   return lines.join('\n');
+}
+
+/** The fields stage 2 adds to the engine report of tune and eval. */
+export interface Stage2ReportFields {
+  /** Share of evaluated queries escalated at least once (also in `system`). */
+  escalationRate: number;
+  qe: CascadeReport['qe'];
+  /** Per cluster: action, first model, first threshold. */
+  plan: PlanRow[];
+  /** The FrugalGPT-style cascade over the same pool with the same learned scorer. */
+  frugal: CascadeReport['frugal'];
+  /** Everything else stage 2 measured: stage 1 alone at the same target, at stage 1's accuracy, per cluster. */
+  stage2: Omit<CascadeReport, 'escalationRate' | 'qe' | 'plan' | 'frugal'>;
+}
+
+/** The engine report with stage 2 folded in: `system` becomes stage 1 + 2, `stage1` stays the engine's own. */
+export function withStage2<R extends EngineReport>(report: R, s2: CascadeReport): R & Stage2ReportFields {
+  const { escalationRate, qe, plan, frugal, ...rest } = s2;
+  const answered = s2.system.n;
+  const system = withSystem(report, { accuracy: s2.system.accuracy, cost: s2.system.cost, answered, unanswered: report.split.test - answered }, escalationRate).system;
+  return { ...report, system, escalationRate, qe, plan, frugal, stage2: rest };
 }
