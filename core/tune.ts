@@ -6,6 +6,7 @@ import type { Embedder, EmbedderFactory, EmbedderSpec } from './embedder.js';
 import { InvalidInputError, OutOfRangeError } from './errors.js';
 import { aiq, routedTotals, type CostAccuracy, type LabelledCells } from './evaluate.js';
 import { buildReport, type EngineReport } from './report.js';
+import { mulberry32, permutation } from './rng.js';
 import { lambdaRegions, paretoEligible, pickOperatingPoint, type LambdaRegion, type OperatingCriterion } from './routing.js';
 import type { RunLog } from './runlog.js';
 import { checkTrainFraction, foldsOf, splitByTrainQids, splitQueries, SPLIT_DEFAULTS } from './split.js';
@@ -28,6 +29,12 @@ export interface TuneOptions {
   kRange?: [number, number];
   /** Folds of the k cross-validation. Defaults to `3`. */
   cvFolds?: number;
+  /**
+   * Most train queries the k cross-validation looks at (a seeded sample beyond that): choosing k
+   * needs far fewer queries than fitting the final clusters, and this keeps tune time near-linear
+   * in the log's size. Defaults to `2000`.
+   */
+  cvMaxQueries?: number;
   /** k-means++ restarts of the final clustering. Defaults to `4`. */
   restarts?: number;
   /** Embedder. Defaults to `{kind: 'builtin'}`. */
@@ -56,6 +63,7 @@ const DEFAULTS = {
   k: 'auto' as number | 'auto',
   kRange: [1, 8] as [number, number],
   cvFolds: 3,
+  cvMaxQueries: 2000,
   restarts: 4,
   embedder: { kind: 'builtin' } as EmbedderSpec,
   embedderFactory: undefined as EmbedderFactory | undefined,
@@ -82,6 +90,7 @@ export function resolveTuneOptions(options: TuneOptions): ResolvedTuneOptions {
   const [lo, hi] = o.kRange;
   if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && hi >= lo && hi <= MAX_K)) throw new OutOfRangeError(`k range must be integers 1 ≤ from ≤ to ≤ ${MAX_K}, got [${lo}, ${hi}]`, '--k-range');
   if (!(Number.isInteger(o.cvFolds) && o.cvFolds >= 2 && o.cvFolds <= 20)) throw new OutOfRangeError(`CV folds must be an integer in [2, 20], got ${o.cvFolds}`, '--cv-folds');
+  if (!(Number.isInteger(o.cvMaxQueries) && o.cvMaxQueries >= 10)) throw new OutOfRangeError(`CV sample size must be an integer ≥ 10, got ${o.cvMaxQueries}`, '--cv-max-queries');
   if (!(Number.isInteger(o.restarts) && o.restarts >= 1 && o.restarts <= 100)) throw new OutOfRangeError(`restarts must be an integer in [1, 100], got ${o.restarts}`, '--restarts');
   if (!Number.isInteger(o.seed)) throw new OutOfRangeError(`seed must be an integer, got ${o.seed}`, '--seed');
   if (!(o.priorStrength >= 0)) throw new OutOfRangeError(`prior strength must be ≥ 0, got ${o.priorStrength}`, '--prior-strength');
@@ -292,11 +301,13 @@ function chooseK(train: LabelledCells, trainX: Float32Array[], costScale: number
     return { fitted, cvCurve: [], silhouetteCurve: o.k >= 2 ? [{ k: o.k, score: sample.score(fitted.labels, o.k) }] : [] };
   }
   const ks = range(o.kRange[0], Math.min(o.kRange[1], trainX.length - 1));
-  const folds = foldsOf(trainX.length, o.cvFolds, o.seed);
+  const cvRows = trainX.length <= o.cvMaxQueries ? null : permutation(trainX.length, mulberry32(o.seed ^ 0xc5)).slice(0, o.cvMaxQueries).sort();
+  const cvCount = cvRows ? cvRows.length : trainX.length;
+  const folds = foldsOf(cvCount, o.cvFolds, o.seed);
   const foldRows = range(0, o.cvFolds - 1).map((f) => {
     const inRows: number[] = [];
     const outRows: number[] = [];
-    folds.forEach((fold, row) => (fold === f ? outRows : inRows).push(row));
+    folds.forEach((fold, i) => (fold === f ? outRows : inRows).push(cvRows ? cvRows[i] : i));
     const outCells = subsetCells(train, outRows);
     const singles = range(0, outCells.models - 1).map((m) => routedTotals(outCells, new Int32Array(outRows.length).fill(m)));
     const costs = singles.filter((s) => s.answered > 0).map((s) => s.cost);

@@ -1,0 +1,124 @@
+// Engine benchmark: full tune time and peak memory (each in a fresh child process), route-one-query
+// latency (embed + nearest centroid), operating-point re-pick latency and config size, on
+// zeroeval-gsm8k-crux and on a 4× replica of it. Run: npx tsx bench/engine.bench.ts
+// Targets (2-core machine): tune ≤ 10 s, route p99 ≤ 1 ms, re-pick ≤ 5 ms, peak RSS ≤ 500 MB.
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { repickOperatingPoint, routeEmbedding, type TunedConfig } from '../core/config.js';
+import { BuiltinEmbedder } from '../core/embed/tfidf.js';
+import type { RunLog } from '../core/runlog.js';
+import { tune } from '../core/tune.js';
+import { loadRunLog } from '../native-models/runlog/load.js';
+
+const here = fileURLToPath(import.meta.url);
+const repoRoot = path.resolve(path.dirname(here), '..');
+const dataDir = path.resolve(repoRoot, '../shared/data/zeroeval-gsm8k-crux');
+
+/** The log with every query repeated `times` times under a new qid and a slightly changed prompt. */
+function replicate(log: RunLog, times: number): RunLog {
+  if (times === 1) return log;
+  const copy = (r: number, qid: string) => (r === 0 ? qid : `${qid}#r${r}`);
+  const queries = Array.from({ length: times }, (_, r) => log.queries.map((q) => ({ ...q, qid: copy(r, q.qid), prompt: r === 0 ? q.prompt : `${q.prompt}\n(variant ${r})` }))).flat();
+  const responses = Array.from({ length: times }, (_, r) => log.responses.map((x) => ({ ...x, qid: copy(r, x.qid) }))).flat();
+  return { ...log, queries, responses };
+}
+
+function quantile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+/** Child mode: load, tune once, print timings and the RSS high-water mark as JSON. */
+async function child(times: number): Promise<void> {
+  const t0 = performance.now();
+  const log = replicate(await loadRunLog(dataDir), times);
+  const t1 = performance.now();
+  const cpu = process.cpuUsage();
+  const { config, report } = await tune(log, { seed: 0 });
+  const t2 = performance.now();
+  const used = process.cpuUsage(cpu);
+  process.stdout.write(JSON.stringify({
+    loadMs: t1 - t0,
+    tuneMs: t2 - t1,
+    tuneCpuMs: (used.user + used.system) / 1000,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    k: config.clusters.length,
+    regions: config.regions.length,
+    configBytes: JSON.stringify(config).length,
+    retention: report.system.retention,
+    costReduction: report.system.costReduction,
+  }) + '\n');
+}
+
+function runChild(times: number): { loadMs: number; tuneMs: number; tuneCpuMs: number; maxRssMb: number; k: number; regions: number; configBytes: number; retention: number; costReduction: number } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', String(times)], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`tune child (${times}×) failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+}
+
+/** Embed + nearest centroid per query, timed one by one after a warm-up pass. */
+function routeLatency(config: TunedConfig, prompts: string[]): { p50: number; p99: number; max: number } {
+  const embedder = BuiltinEmbedder.fromState(config.embedder.state);
+  for (const p of prompts.slice(0, 200)) routeEmbedding(config, embedder.embedOne(p));
+  const times: number[] = [];
+  for (let rep = 0; rep < 3; rep++) {
+    for (const p of prompts) {
+      const t = performance.now();
+      routeEmbedding(config, embedder.embedOne(p));
+      times.push(performance.now() - t);
+    }
+  }
+  times.sort((a, b) => a - b);
+  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), max: times.at(-1)! };
+}
+
+/** Re-picks for random budgets across the reachable cost range. */
+function repickLatency(config: TunedConfig): { p50: number; p99: number } {
+  const lo = config.regions.at(-1)!.expectedCost;
+  const hi = config.regions[0].expectedCost * 1.1;
+  const times: number[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const budget = lo + ((i * 0.6180339887) % 1) * (hi - lo);
+    const t = performance.now();
+    repickOperatingPoint(config, { kind: 'budget', budget });
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99) };
+}
+
+async function parent(): Promise<void> {
+  const rows: Record<string, string | number>[] = [];
+  const log = await loadRunLog(dataDir);
+  for (const times of [1, 4]) {
+    const figures = runChild(times);
+    const big = replicate(log, times);
+    const { config } = await tune(big, { seed: 0, k: figures.k });
+    const route = routeLatency(config, big.queries.map((q) => q.prompt));
+    const repick = repickLatency(config);
+    rows.push({
+      workload: `${times}× (${big.queries.length} queries)`,
+      'tune s': +(figures.tuneMs / 1000).toFixed(2),
+      'tune CPU s': +(figures.tuneCpuMs / 1000).toFixed(2),
+      'load s': +(figures.loadMs / 1000).toFixed(2),
+      'peak RSS MB': Math.round(figures.maxRssMb),
+      k: figures.k,
+      regions: figures.regions,
+      'config kB': Math.round(figures.configBytes / 1000),
+      'route p50 ms': +route.p50.toFixed(3),
+      'route p99 ms': +route.p99.toFixed(3),
+      're-pick p99 ms': +repick.p99.toFixed(4),
+      retention: +figures.retention.toFixed(4),
+      'cost reduction': +figures.costReduction.toFixed(4),
+    });
+  }
+  console.table(rows);
+  // Wall-clock figures on a shared machine include waiting for a core; CPU seconds do not.
+  console.log(`load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
+  console.log(JSON.stringify({ bench: 'engine', rows }));
+}
+
+const at = process.argv.indexOf('--child');
+if (at >= 0) await child(Number(process.argv[at + 1]));
+else await parent();
