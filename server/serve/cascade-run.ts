@@ -136,7 +136,8 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
     const live = stream !== null && (step > 0 ? step === lastRung : !decision.gate && run.liveUngated);
     if (!live) return new BufferSink();
     trace.delivery = 'live';
-    return new LiveSink(stream, (tier) => cascadeHeaders({ ...trace, final: tier, ...(step === 0 && { stage1: tier }) }));
+    // Headers go out with the first token, before the call returns: say now what the trace will say then.
+    return new LiveSink(stream, (tier) => cascadeHeaders({ ...trace, final: tier, escalated: step > 0, ...(step === 0 && { stage1: tier }) }));
   };
   const call = async (start: number, sink: TokenSink): Promise<Answer> => {
     const t0 = performance.now();
