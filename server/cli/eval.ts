@@ -6,7 +6,7 @@ import { evaluateTunedConfig } from '../../core/tune.js';
 import { formatReport } from './format.js';
 import { collect } from './options.js';
 import { stderrProgress } from './progress.js';
-import { loadRunLogs } from './runlogs.js';
+import { cliEmbedderFactory, loadRunLogs } from './runlogs.js';
 
 /** Reads and validates a tuned config file; errors name the file and the field. */
 export async function readTunedConfig(path: string) {
@@ -32,16 +32,19 @@ export function register(program: Command): void {
     .description("Evaluate a tuned config on run logs: on the config's test split when the logs hold its train queries, else on all queries")
     .requiredOption('--config <file>', 'tuned config (the output of `cascade-lab tune`)')
     .requiredOption('--data <dir>', 'run log (folder or file); repeat to join several', collect)
+    .option('--embedding-cache <dir>', 'on-disk embedding cache of gguf/openai embedders (default: ~/.cache/cascade-lab/embeddings)')
     .option('--json', 'print the report as one JSON object', false)
-    .action(async (flags: { config: string; data: string[]; json: boolean }) => {
+    .action(async (flags: { config: string; data: string[]; json: boolean; embeddingCache?: string }) => {
       const config = await readTunedConfig(flags.config);
       const progress = stderrProgress('eval');
+      const embedders = cliEmbedderFactory(flags.embeddingCache);
       try {
         const log = await loadRunLogs(flags.data);
-        const report = await evaluateTunedConfig(config, log, { onProgress: progress.onProgress });
+        const report = await evaluateTunedConfig(config, log, { embedderFactory: embedders.factory, onProgress: progress.onProgress });
         process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : formatReport(report, config) + '\n');
       } finally {
         progress.stop();
+        await embedders.dispose();
       }
     });
 }

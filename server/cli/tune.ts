@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
-import { CostMetricSchema } from '../../core/cost.js';
+import { checkPricingModels, CostMetricSchema } from '../../core/cost.js';
 import { parseEmbedderSpec } from '../../core/embedder.js';
 import { OutOfRangeError } from '../../core/errors.js';
 import type { OperatingCriterion } from '../../core/routing.js';
@@ -8,7 +8,7 @@ import { resolveTuneOptions, tune, type TuneOptions } from '../../core/tune.js';
 import { formatReport } from './format.js';
 import { collect, finiteNumber, integer } from './options.js';
 import { stderrProgress } from './progress.js';
-import { loadRunLogs, toolInfo } from './runlogs.js';
+import { cliEmbedderFactory, loadRunLogs, readPoolFigures, toolInfo } from './runlogs.js';
 
 interface TuneFlags {
   data: string[];
@@ -23,6 +23,8 @@ interface TuneFlags {
   seed: number;
   out: string;
   json: boolean;
+  pool?: string;
+  embeddingCache?: string;
 }
 
 /** --budget, --target-retention and --lambda are mutually exclusive ways to pick the operating point. */
@@ -59,6 +61,8 @@ export function register(program: Command): void {
     .option('--k <auto|N>', 'clusters: a number, or auto (routing-quality cross-validation within train)', 'auto')
     .option('--k-range <from-to>', 'k values tried by --k auto', '1-8')
     .option('--embedder <spec>', 'builtin | builtin:DIMS | gguf:PATH | openai:URL#MODEL', 'builtin')
+    .option('--embedding-cache <dir>', 'on-disk embedding cache of gguf/openai embedders (default: ~/.cache/cascade-lab/embeddings)')
+    .option('--pool <file>', 'pool file whose per-tier prices, tpotMs and latencyMs fill what the run log lacks')
     .addOption(new Option('--train-frac <f>', 'share of queries to tune on, in (0, 1)').argParser(finiteNumber).default(0.6))
     .addOption(new Option('--seed <s>', 'seed of the split, embedder, k-means and bootstrap').argParser(integer).default(0))
     .option('--out <file>', 'where to write the tuned config', 'tuned.json')
@@ -80,13 +84,20 @@ export function register(program: Command): void {
       // Settings are checked before the (slow) run-log load, so a typo fails at once.
       resolveTuneOptions(options);
       const progress = stderrProgress('tune');
+      const embedders = cliEmbedderFactory(flags.embeddingCache);
       try {
         const log = await loadRunLogs(flags.data);
-        const { config, report } = await tune(log, { ...options, onProgress: progress.onProgress });
+        if (flags.pool) {
+          const perModel = await readPoolFigures(flags.pool);
+          checkPricingModels({ perModel }, log.models, flags.pool);
+          options.pricing = { perModel };
+        }
+        const { config, report } = await tune(log, { ...options, embedderFactory: embedders.factory, onProgress: progress.onProgress });
         await writeFileAtomic(flags.out, JSON.stringify(config) + '\n');
         process.stdout.write(flags.json ? JSON.stringify({ ...report, config: flags.out }) + '\n' : `${formatReport(report, config)}\n\nTuned config written to ${flags.out}\n`);
       } finally {
         progress.stop();
+        await embedders.dispose();
       }
     });
 }

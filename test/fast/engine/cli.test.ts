@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -80,6 +81,38 @@ describe('cascade-lab tune', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/UnsatisfiableError: --budget: budget 1e-7 USD per query is below the cheapest reachable cost 0\.0000\d+ USD/);
   }, 120_000);
+});
+
+describe('cascade-lab tune with a pool file', () => {
+  /** A pool file with one cloud tier per run-log model (no call is made; only figures are read). */
+  async function poolFile(name: string, models: string[]): Promise<string> {
+    const file = path.join(dir, name);
+    const tiers = models.map((m, i) => ({ kind: 'cloud', name: m, baseUrl: 'http://127.0.0.1:9/v1', model: m, usdPerMtokIn: 1, usdPerMtokOut: 2, tpotMs: 5 + i }));
+    await writeFile(file, JSON.stringify({ version: 1, tiers }));
+    return file;
+  }
+  const models = JSON.parse(readFileSync(path.join(dataDir, 'prices.json'), 'utf8')).models.map((m: { model: string }) => m.model) as string[];
+
+  it('tunes on TPOT from the pool where the log has none', async () => {
+    const pool = await poolFile('pool.json', models);
+    const out = path.join(dir, 'tpot.json');
+    const { code, stdout, stderr } = await cli('tune', '--data', dataDir, '--cost', 'tpot', '--pool', pool, '--k', '1', '--out', out, '--json');
+    expect(stderr).not.toMatch(/Error/);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.cost).toEqual({ metric: 'tpot', unit: 'ms/token' });
+    expect(report.baselines.single[models[0]].cost).toBe(5);
+  }, 120_000);
+
+  it('names the model and metric when a TPOT figure is missing, and refuses a pool model not in the log', async () => {
+    const noTpot = await cli('tune', '--data', dataDir, '--cost', 'tpot', '--out', path.join(dir, 'never.json'));
+    expect(noTpot.code).toBe(2);
+    expect(noTpot.stderr).toMatch(/no TPOT figure for model ".+" \(metric tpot\)/);
+    const pool = await poolFile('typo.json', [...models, 'gpt-5-imaginary']);
+    const typo = await cli('tune', '--data', dataDir, '--pool', pool, '--out', path.join(dir, 'never.json'));
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/typo\.json: unknown model "gpt-5-imaginary" in pricing/);
+  }, 60_000);
 });
 
 describe('cascade-lab eval', () => {
