@@ -15,35 +15,25 @@ const Probability = z.number().min(0).max(1);
 
 const ModelStatsSchema = z.object({
   model: z.string(),
-  /** Answered train queries of this cluster (unanswered ones are excluded, never counted wrong). */
-  n: z.number().int().nonnegative(),
+  n: z.number().int().nonnegative().describe('Answered train queries of this cluster (unanswered ones are excluded, never counted wrong).'),
   errors: z.number().int().nonnegative(),
-  /** Raw error rate; null when the model answered none of the cluster's queries. */
-  errorRate: Probability.nullable(),
-  /** Error rate shrunk towards the model's global train rate (Beta prior). */
-  shrunkErrorRate: Probability,
-  /** 90% posterior interval of the shrunk rate. */
-  interval: z.tuple([Probability, Probability]),
-  /** Mean cost per query in the metric's units. */
-  meanCost: z.number().nonnegative(),
-  /** False when Pareto-dominated within the cluster (never routed to). */
-  eligible: z.boolean(),
+  errorRate: Probability.nullable().describe('Raw error rate; null when the model answered none of the cluster\'s queries.'),
+  shrunkErrorRate: Probability.describe('Error rate shrunk towards the model\'s global train rate (Beta prior).'),
+  interval: z.tuple([Probability, Probability]).describe('90% posterior interval of the shrunk rate.'),
+  meanCost: z.number().nonnegative().describe('Mean cost per query in the metric\'s units.'),
+  eligible: z.boolean().describe('False when Pareto-dominated within the cluster (never routed to).'),
 });
 
 const ClusterSchema = z.object({
-  /** Centroid in embedding space. */
-  centroid: z.array(z.number()),
-  /** Train queries in the cluster. */
-  size: z.number().int().nonnegative(),
-  /** Most common task among its train queries, for labels. */
-  topTask: z.string(),
+  centroid: z.array(z.number()).describe('Centroid in embedding space.'),
+  size: z.number().int().nonnegative().describe('Train queries in the cluster.'),
+  topTask: z.string().describe('Most common task among its train queries, for labels.'),
   stats: z.array(ModelStatsSchema),
 });
 
 const RegionSchema = z.object({
   lambdaFrom: z.number().nonnegative(),
-  /** null: unbounded. */
-  lambdaTo: z.number().nonnegative().nullable(),
+  lambdaTo: z.number().nonnegative().nullable().describe('null: unbounded.'),
   route: z.array(z.number().int().nonnegative()),
   expectedAccuracy: Probability,
   expectedCost: z.number().nonnegative(),
@@ -57,20 +47,18 @@ const CriterionSchema = z.discriminatedUnion('kind', [
 
 const PoolEntrySchema = z.object({
   model: z.string(),
-  /** Train accuracy over answered queries. */
-  accuracy: Probability,
-  /** Mean cost per query on train, in the metric's units. */
-  meanCost: z.number().nonnegative(),
-  /** Cost figures the tune used where the log had none (prices or pool-file figures). */
-  figures: ModelCostFiguresSchema.optional(),
+  accuracy: Probability.describe('Train accuracy over answered queries.'),
+  meanCost: z.number().nonnegative().describe('Mean cost per query on train, in the metric\'s units.'),
+  figures: ModelCostFiguresSchema.optional().describe('Cost figures the tune used where the log had none (prices or pool-file figures).'),
 });
 
 const KCurvePointSchema = z.object({ k: z.number().int().positive(), score: z.number() });
 
 /** The versioned output of `cascade-lab tune`: everything serving needs, and how it was made. */
-export const TunedConfigSchema = z.object({
-  version: z.literal(TUNED_CONFIG_VERSION),
-  createdAt: z.string(),
+export const TunedConfigSchema = z
+  .object({
+  version: z.literal(TUNED_CONFIG_VERSION).describe('Format version; a build reads only its own version.'),
+  createdAt: z.string().describe('ISO 8601 time the config was made.'),
   tool: z.object({ name: z.string(), version: z.string() }),
   provenance: z.object({
     sources: z.array(z.object({ path: z.string(), sha256: z.string() })),
@@ -80,47 +68,39 @@ export const TunedConfigSchema = z.object({
   split: z.object({
     seed: z.number().int(),
     trainFraction: z.number().gt(0).lt(1),
-    trainQids: z.array(z.string()),
+    trainQids: z.array(z.string()).describe('The queries tuned on; eval evaluates on the others.'),
     testCount: z.number().int().nonnegative(),
   }),
   cost: z.object({
     metric: CostMetricSchema,
-    /** cost_norm = cost / scale, so λ is unitless: the largest mean cost per query of any pool model on train. */
-    scale: z.number().positive(),
+    scale: z.number().positive().describe('cost_norm = cost / scale, so λ is unitless: the largest mean cost per query of any pool model on train.'),
     unit: z.string(),
   }),
-  pool: z.array(PoolEntrySchema).min(1),
-  /** The strongest model: highest train accuracy (ties: cheaper). Retention is measured against it. */
-  strongest: z.object({ model: z.string(), accuracy: Probability, meanCost: z.number().nonnegative() }),
+  pool: z.array(PoolEntrySchema).min(1).describe('The models routed among; regions[].route holds indices into this list.'),
+  strongest: z.object({ model: z.string(), accuracy: Probability, meanCost: z.number().nonnegative() }).describe('The strongest model: highest train accuracy (ties: cheaper). Retention is measured against it.'),
   embedder: z.object({
     spec: EmbedderSpecSchema,
-    /** The id the embedder had when fitted; serving checks it matches. */
-    id: z.string(),
+    id: z.string().describe('The id the embedder had when fitted; serving checks it matches.'),
     dimensions: z.number().int().positive(),
-    /** Fitted state of the built-in embedder; null for external ones. */
-    state: BuiltinEmbedderStateSchema.nullable(),
+    state: BuiltinEmbedderStateSchema.nullable().describe('Fitted state of the built-in embedder; null for external ones.'),
   }),
   clustering: z.object({
     k: z.number().int().positive(),
-    /** How k was chosen: fixed by hand, or by routing-quality cross-validation within train. */
-    selection: z.enum(['fixed', 'cv']),
+    selection: z.enum(['fixed', 'cv']).describe('How k was chosen: fixed by hand, or by routing-quality cross-validation within train.'),
     restarts: z.number().int().positive(),
-    /** Mean held-out AIQ per k (cross-validation within train); empty when k was fixed. */
-    cvCurve: z.array(KCurvePointSchema),
-    /** Silhouette per k ≥ 2 on a seeded sample of train. */
-    silhouetteCurve: z.array(KCurvePointSchema),
+    cvCurve: z.array(KCurvePointSchema).describe('Mean held-out AIQ per k (cross-validation within train); empty when k was fixed.'),
+    silhouetteCurve: z.array(KCurvePointSchema).describe('Silhouette per k ≥ 2 on a seeded sample of train.'),
     priorStrength: z.number().nonnegative(),
   }),
-  clusters: z.array(ClusterSchema).min(1),
-  regions: z.array(RegionSchema).min(1),
+  clusters: z.array(ClusterSchema).min(1).describe('Per cluster: centroid and the routing table (per-model stats on train).'),
+  regions: z.array(RegionSchema).min(1).describe('Exact λ regions in increasing λ: the route is constant within each.'),
   operatingPoint: z.object({
     criterion: CriterionSchema,
-    /** Index into regions. */
-    region: z.number().int().nonnegative(),
+    region: z.number().int().nonnegative().describe('Index into regions.'),
   }),
-  /** Stage 2 (QE, ladder, per-cluster plans); absent when the config routes with stage 1 alone. */
-  cascade: CascadeConfigSchema.optional(),
-});
+  cascade: CascadeConfigSchema.optional().describe('Stage 2 (QE, ladder, per-cluster plans); absent when the config routes with stage 1 alone.'),
+  })
+  .describe('The output of `cascade-lab tune`: everything serving needs to route a query, and how it was made.');
 export type TunedConfig = z.infer<typeof TunedConfigSchema>;
 
 /**

@@ -46,7 +46,7 @@ describe('cascade-lab tune', () => {
     const report = JSON.parse(stdout);
     expect(Object.keys(report)).toEqual(expect.arrayContaining(['split', 'strongest', 'system', 'stage1', 'baselines', 'aiq', 'ci']));
     expect(Object.keys(report.baselines)).toEqual(expect.arrayContaining(['random', 'oracle', 'k1', 'single']));
-    expect(report.system.escalationRate).toBe(0);
+    expect(report.stage1.escalationRate).toBe(0);
     expect(report.operatingPoint.criterion).toEqual({ kind: 'targetRetention', targetRetention: 0.98 });
     expect(stderr).toMatch(/tune: cluster done.*\n.*tune: evaluate done/s);
     const config = parseTunedConfig(JSON.parse(await readFile(configPath, 'utf8')));

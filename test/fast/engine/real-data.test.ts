@@ -27,8 +27,10 @@ describe('tune on zeroeval-gsm8k-crux (seed 0, 60/40 split, USD)', () => {
     expect(report.split).toEqual({ train: 1271, test: 848 });
     expect(report.stage1.retention).toBeGreaterThanOrEqual(0.97);
     expect(report.stage1.cost).toBeLessThan(report.strongest.cost);
-    expect(report.system).toEqual(report.stage1);
-    expect(report.system.escalationRate).toBe(0);
+    expect(report.stage1.escalationRate).toBe(0);
+    // The system is stage 1 alone, or stage 1 plus a cascade; either way it must hold the same line.
+    expect(report.system.retention).toBeGreaterThanOrEqual(0.97);
+    expect(report.system.cost).toBeLessThan(report.strongest.cost);
   });
 
   it('never has a frontier point below random routing at the same cost', () => {
