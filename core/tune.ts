@@ -6,6 +6,7 @@ import type { Embedder, EmbedderFactory, EmbedderSpec } from './embedder.js';
 import { InvalidInputError, OutOfRangeError } from './errors.js';
 import { aiq, routedTotals, type CostAccuracy, type LabelledCells } from './evaluate.js';
 import { buildReport, type EngineReport } from './report.js';
+import { cascadeCriterionOf, clusterOfRows, evaluateStage2, tuneStage2, withStage2, type Stage2Options, type Stage2ReportFields } from './cascade/stage2.js';
 import { mulberry32, permutation } from './rng.js';
 import { lambdaRegions, paretoEligible, pickOperatingPoint, type LambdaRegion, type OperatingCriterion } from './routing.js';
 import type { RunLog } from './runlog.js';
@@ -54,6 +55,8 @@ export interface TuneOptions {
   /** Clock for createdAt. Defaults to `() => new Date()`. */
   now?: () => Date;
   onProgress?: TuneProgress;
+  /** Stage 2 (QE and per-cluster cascade plans, tuned jointly with stage 1), or false for stage 1 alone. Defaults to `{}`. */
+  cascade?: Stage2Options | false;
 }
 
 const DEFAULTS = {
@@ -74,6 +77,7 @@ const DEFAULTS = {
   tool: { name: 'cascade-lab', version: '0.0.0' },
   now: () => new Date(),
   onProgress: (() => undefined) as TuneProgress,
+  cascade: {} as Stage2Options | false,
 };
 
 const MAX_K = 64;
@@ -165,7 +169,8 @@ export function frontierPoints(regions: readonly LambdaRegion[], cells: Labelled
 /** The result of a tune: the config to serve and the honest report on the test split. */
 export interface TuneResult {
   config: TunedConfig;
-  report: EngineReport;
+  /** With stage 2's fields when the config has a cascade. */
+  report: EngineReport & Partial<Stage2ReportFields>;
 }
 
 function pickStrongest(global: { errorRate: number; meanCost: number }[]): number {
@@ -262,14 +267,26 @@ export async function tune(log: RunLog, options: TuneOptions = {}): Promise<Tune
     operatingPoint: { criterion: o.criterion, region },
   };
   o.onProgress('evaluate', 0, 1);
-  const report = buildReport({
+  const testLabels = assignClusters(fitted, testX);
+  let report: TuneResult['report'] = buildReport({
     config,
     test: test,
-    testLabels: assignClusters(fitted, testX),
+    testLabels,
     trainCount: split.train.length,
     bootstrap: { samples: o.bootstrapSamples, seed: o.seed },
   });
   o.onProgress('evaluate', 1, 1);
+  if (o.cascade) {
+    o.onProgress('cascade', 0, 1);
+    const clusterOf = clusterOfRows(w.qids.length, [{ rows: split.train, labels: fitted.labels }, { rows: split.test, labels: testLabels }]);
+    const stage2 = tuneStage2(
+      { w, train: split.train, test: split.test, clusterOf, k: fitted.k, cost, metric: o.costMetric, strongest: config.strongest.model, criterion: cascadeCriterionOf(config) },
+      o.cascade,
+    );
+    config.cascade = stage2.cascade;
+    report = withStage2(report, stage2.report);
+    o.onProgress('cascade', 1, 1);
+  }
   return { config, report };
 }
 
@@ -359,7 +376,7 @@ export interface EvaluateOptions {
  * Evaluates a tuned config on a run log. When the log holds every query the config was tuned
  * on, only the other queries are evaluated (the config's own test split); otherwise all of them.
  */
-export async function evaluateTunedConfig(config: TunedConfig, log: RunLog, options: EvaluateOptions = {}): Promise<EngineReport> {
+export async function evaluateTunedConfig(config: TunedConfig, log: RunLog, options: EvaluateOptions = {}): Promise<TuneResult['report']> {
   const onProgress = options.onProgress ?? DEFAULTS.onProgress;
   const w = buildWorkload(log);
   const column = new Map(w.models.map((m, i) => [m, i]));
@@ -383,12 +400,16 @@ export async function evaluateTunedConfig(config: TunedConfig, log: RunLog, opti
   const testX = await embedAll(embedder, Array.from(split.test, (i) => w.prompts[i]), onProgress);
   const flat = new Float64Array(config.clusters.length * config.embedder.dimensions);
   config.clusters.forEach((c, i) => flat.set(c.centroid, i * config.embedder.dimensions));
+  const testLabels = assignClusters({ centroids: flat, dimensions: config.embedder.dimensions }, testX);
   const report = buildReport({
     config,
     test: poolCells(w, cost, split.test, pool),
-    testLabels: assignClusters({ centroids: flat, dimensions: config.embedder.dimensions }, testX),
+    testLabels,
     trainCount: split.train.length,
     bootstrap: { samples: options.bootstrapSamples ?? DEFAULTS.bootstrapSamples, seed: config.provenance.seed },
   });
-  return { ...report, evaluatedOn: onTestSplit ? 'test-split' : 'all-queries' };
+  const evaluated = { ...report, evaluatedOn: onTestSplit ? 'test-split' : 'all-queries' } as const;
+  if (!config.cascade) return evaluated;
+  const clusterOf = clusterOfRows(w.qids.length, [{ rows: split.test, labels: testLabels }]);
+  return withStage2(evaluated, evaluateStage2(config.cascade, { w, rows: split.test, clusterOf, cost, metric: config.cost.metric, strongest: config.strongest.model }));
 }

@@ -1,10 +1,11 @@
+import type { TunedConfig } from '../config.js';
 import type { AnswerKind } from '../extract.js';
 import { InvalidInputError } from '../errors.js';
 import { LearnedQe } from '../qe/model.js';
 import { withSystem, type EngineReport } from '../report.js';
 import type { Workload } from '../workload.js';
 import { evaluateCascade, type ClusterComparison, type SystemFigures } from './evaluate.js';
-import { jointTune, qeScorer, type CascadeCriterion, type JointTuneOptions } from './joint.js';
+import { jointTune, qeScorer, type CascadeCriterion, type JointTuneOptions, type JointTuneResult } from './joint.js';
 import type { CascadeConfig, ClusterPlan } from './plan.js';
 
 /** Stage-2 settings of a tune; the criterion comes from the tune's own. */
@@ -54,8 +55,6 @@ export interface CascadeReport {
   atStage1Accuracy: Figures;
   perCluster: ClusterComparison[];
   expected: CascadeConfig['expected'];
-  /** Wall time of the tuning steps, ms (tune only). */
-  timings?: { qeTrainMs: number; qeEvalMs: number; plansMs: number; totalMs: number };
 }
 
 /** The report row of one cluster's plan. */
@@ -117,8 +116,7 @@ export function evaluateStage2(cascade: CascadeConfig, input: Stage2EvalInput, q
  * Stage 2 inside a tune: the joint tuning on the training split (with the FrugalGPT baseline on the
  * same selection queries), then everything on the test split with every pass paid.
  */
-export function tuneStage2(input: Stage2Input, options: Stage2Options = {}): { cascade: CascadeConfig; report: CascadeReport } {
-  const started = Date.now();
+export function tuneStage2(input: Stage2Input, options: Stage2Options = {}): { cascade: CascadeConfig; report: CascadeReport; timings: JointTuneResult['timings'] } {
   const { w } = input;
   const strongest = w.models.indexOf(input.strongest);
   if (strongest < 0) throw new InvalidInputError(`strongest model "${input.strongest}" is not in the run log`, 'cascade tuning');
@@ -126,7 +124,7 @@ export function tuneStage2(input: Stage2Input, options: Stage2Options = {}): { c
   const { margin: _m, ...jointOptions } = options;
   const joint = jointTune({ w, train: input.train, clusterOf: input.clusterOf, k: input.k, cost: input.cost, metric: input.metric, strongest }, { ...jointOptions, criterion });
   const report = evaluateStage2(joint.cascade, { w, rows: input.test, clusterOf: input.clusterOf, cost: input.cost, metric: input.metric, strongest: input.strongest }, joint.qe);
-  return { cascade: joint.cascade, report: { ...report, timings: { ...joint.timings, totalMs: Date.now() - started } } };
+  return { cascade: joint.cascade, report, timings: joint.timings };
 }
 
 function pct(x: number): string {
@@ -187,4 +185,19 @@ export function withStage2<R extends EngineReport>(report: R, s2: CascadeReport)
   const answered = s2.system.n;
   const system = withSystem(report, { accuracy: s2.system.accuracy, cost: s2.system.cost, answered, unanswered: report.split.test - answered }, escalationRate).system;
   return { ...report, system, escalationRate, qe, plan, frugal, stage2: rest };
+}
+
+/** The stage-2 criterion of a config's operating point; a λ operating point asks for the retention stage 1 expects there. */
+export function cascadeCriterionOf(config: Pick<TunedConfig, 'operatingPoint' | 'regions' | 'strongest'>): CascadeCriterion {
+  const c = config.operatingPoint.criterion;
+  if (c.kind === 'budget') return { kind: 'budget', budget: c.budget };
+  if (c.kind === 'targetRetention') return { kind: 'targetRetention', targetRetention: c.targetRetention };
+  return { kind: 'targetRetention', targetRetention: config.regions[config.operatingPoint.region].expectedAccuracy / config.strongest.accuracy };
+}
+
+/** Per workload row of `n`, the cluster of the listed rows (others 0: never read). */
+export function clusterOfRows(n: number, parts: readonly { rows: ArrayLike<number>; labels: ArrayLike<number> }[]): Int32Array {
+  const out = new Int32Array(n);
+  for (const { rows, labels } of parts) for (let i = 0; i < rows.length; i++) out[rows[i]] = labels[i];
+  return out;
 }
