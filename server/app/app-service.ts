@@ -26,8 +26,9 @@ import { buildWorkload, type Workload } from '../../core/workload.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
 import { findDataSets, SIMULATED_ID } from './data-sets.js';
 import { project2d } from './projection.js';
-import { runCompare, runLive, type StreamContext } from './streams.js';
-import { ServeToggle } from './serve-toggle.js';
+// Streams and serving load node-llama-cpp (seconds): imported when first used, not at start-up.
+import type { StreamContext } from './streams.js';
+import type { ServeToggle } from './serve-toggle.js';
 import * as views from './views.js';
 
 export interface AppServiceOptions {
@@ -70,7 +71,7 @@ export class AppService implements AppClient {
   readonly #listeners = new Set<AppEventListener>();
   readonly #streams = new Map<string, AbortController>();
   readonly #projections = new Map<string, Float64Array>();
-  readonly #serve: ServeToggle;
+  #serve: ServeToggle | null = null;
   #workspace: Workspace | null = null;
   #tuned: views.TunedState | null = null;
 
@@ -79,7 +80,6 @@ export class AppService implements AppClient {
     this.#simulatedDir = options.simulatedDir === undefined ? defaultSimulatedDir() : options.simulatedDir;
     this.#baseDir = options.baseDir ?? process.cwd();
     this.#env = options.env ?? process.env;
-    this.#serve = new ServeToggle((status) => this.#emit({ type: 'serve.status', status }));
   }
 
   /** Builds the service and loads the initial data set (the simulated pool unless told otherwise). */
@@ -106,7 +106,7 @@ export class AppService implements AppClient {
       apiVersion: APP_API_VERSION,
       workspace: this.#workspace && this.#workspaceInfo(this.#workspace),
       tune: this.#tuned && views.tuneReport(this.#tuned),
-      serve: this.#serve.status,
+      serve: this.#serve?.status ?? { running: false, url: null, models: [] },
       runs: [],
     };
   }
@@ -346,11 +346,13 @@ export class AppService implements AppClient {
 
   async startLive(request: LiveRequest): Promise<StreamHandle> {
     const ctx = this.#streamContext('startLive');
+    const { runLive } = await import('./streams.js');
     void runLive(ctx, request);
     return { streamId: ctx.streamId };
   }
 
   async startCompare(request: CompareRequest): Promise<StreamHandle> {
+    const { runCompare } = await import('./streams.js');
     const ctx = this.#streamContext('startCompare');
     const unknown = request.tiers.filter((n) => !ctx.pool.tiers.some((t) => t.name === n));
     if (unknown.length > 0) {
@@ -421,11 +423,15 @@ export class AppService implements AppClient {
     const t = this.#requireTuned('startServe');
     const ws = this.#requireWorkspace('startServe');
     if (!ws.pool) throw new UnsatisfiableError('serving needs a live pool whose tier names match the config\'s models: set the pool first', 'startServe');
+    if (!this.#serve) {
+      const { ServeToggle } = await import('./serve-toggle.js');
+      this.#serve = new ServeToggle((status) => this.#emit({ type: 'serve.status', status }));
+    }
     return this.#serve.start({ config: t.config, pool: ws.pool, baseDir: this.#baseDir, ...request });
   }
 
   async stopServe(): Promise<ServeStatus> {
-    return this.#serve.stop();
+    return this.#serve ? this.#serve.stop() : { running: false, url: null, models: [] };
   }
 
   /** Stops streams and the endpoint; safe to call twice. */
@@ -433,7 +439,7 @@ export class AppService implements AppClient {
     for (const c of this.#streams.values()) c.abort();
     this.#streams.clear();
     this.#listeners.clear();
-    await this.#serve.stop();
+    await this.#serve?.stop();
   }
 }
 

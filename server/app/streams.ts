@@ -1,8 +1,8 @@
 import type { AppEvent, CompareRequest, LiveRequest, PassStats, PoolFile } from '../../core/app-api.js';
-import { routeEmbedding, type TunedConfig } from '../../core/config.js';
-import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
+import type { TunedConfig } from '../../core/config.js';
 import { InvalidInputError } from '../../core/errors.js';
 import type { GenerateRequest, GenerationResult, Tier } from '../../core/tier.js';
+import { policyFromTunedConfig, runLiveCascade, type CascadePolicy, type PassTrace } from '../../native-models/live-cascade.js';
 import { createTier } from '../../native-models/tiers/pool.js';
 
 /** What one live or compare stream needs from the service. */
@@ -41,36 +41,71 @@ async function openTier(ctx: StreamContext, name: string): Promise<Tier> {
   return createTier(spec, { baseDir: ctx.baseDir, env: ctx.env, signal: ctx.signal });
 }
 
-/** The tier and cluster a live prompt starts on: the tuned config's route, or the pool's first tier. */
-async function firstPass(ctx: StreamContext, prompt: string): Promise<{ tier: string; cluster: number | null }> {
-  if (!ctx.config?.embedder.state) return { tier: ctx.pool.tiers[0].name, cluster: null };
-  const [embedding] = await BuiltinEmbedder.fromState(ctx.config.embedder.state).embed([prompt]);
-  const { cluster, model } = routeEmbedding(ctx.config, embedding);
-  return { tier: model, cluster };
-}
-
 /**
- * Runs a prompt through the cascade's first pass with streamed tokens: the tuned route picks
- * the tier (its name must be a pool tier), and each pass reports its TTFT and TPOT.
+ * Runs a prompt through the tuned cascade for real (native-models/live-cascade): route, stream
+ * stage 1, QE, escalate as the core decides. Each run-log model the plan names must be a pool
+ * tier of the same name. Without a tuned config, the pool's first (cheapest) tier answers alone.
  */
 export async function runLive(ctx: StreamContext, request: LiveRequest): Promise<void> {
   const { streamId } = ctx;
-  let tier: Tier | undefined;
+  const tiers = new Map<string, Tier>();
+  const opening = new Map<string, Promise<Tier>>();
+  const passOf = new Map<string, number>();
   try {
-    const pass = await firstPass(ctx, request.prompt);
-    ctx.emit({ type: 'live.passStart', streamId, pass: 0, tier: pass.tier, cluster: pass.cluster });
-    tier = await openTier(ctx, pass.tier);
-    const result = await tier.generate(requestOf(request), {
+    // Tiers are created before the cascade asks for them synchronously: every tier a plan may name is opened up front.
+    const names = ctx.config ? [...new Set(ctx.config.pool.map((p) => p.model))].filter((m) => ctx.pool.tiers.some((t) => t.name === m)) : [ctx.pool.tiers[0].name];
+    for (const name of names) opening.set(name, openTier(ctx, name));
+    for (const [name, p] of opening) tiers.set(name, await p);
+    const tierFor = (model: string) => {
+      const tier = tiers.get(model);
+      if (!tier) throw new InvalidInputError(`the cascade routes to "${model}", but the pool has no tier of that name (it has: ${ctx.pool.tiers.map((t) => t.name).join(', ')})`, 'pool');
+      return tier;
+    };
+    const policy: CascadePolicy = ctx.config
+      ? policyFromTunedConfig(ctx.config, null)
+      : { embed: () => [], route: () => ({ cluster: 0, plan: { action: 'answer', model: names[0] } }), answerKind: () => 'text', caps: { maxEscalations: 0, maxTotalTokens: null } };
+    const pending: PassTrace[] = [];
+    const endPass = (p: PassTrace, qeScore: number | null, escalate: boolean) => {
+      const key = `${p.step}:${p.tier}`;
+      const pass = passOf.get(key) ?? passOf.size;
+      passOf.set(key, pass);
+      ctx.emit({ type: 'live.passEnd', streamId, pass, tier: p.tier, stats: statsOf(p.result), qeScore, threshold: null, escalate });
+    };
+    const trace = await runLiveCascade(request.prompt, policy, {
+      tierFor,
+      request: { maxTokens: request.maxTokens ?? 256, temperature: request.temperature ?? 0 },
       signal: ctx.signal,
-      onToken: (e) => ctx.emit({ type: 'live.token', streamId, pass: 0, tier: pass.tier, text: e.text, atMs: e.atMs }),
+      onEvent: (e) => {
+        if (e.type === 'routed') {
+          e.tiers.forEach((tier) => {
+            const pass = passOf.size;
+            passOf.set(`0:${tier}`, pass);
+            ctx.emit({ type: 'live.passStart', streamId, pass, tier, cluster: ctx.config ? e.cluster : null });
+          });
+        } else if (e.type === 'token') {
+          let pass = passOf.get(`${e.step}:${e.tier}`);
+          if (pass === undefined) {
+            pass = passOf.size;
+            passOf.set(`${e.step}:${e.tier}`, pass);
+            ctx.emit({ type: 'live.passStart', streamId, pass, tier: e.tier, cluster: null });
+          }
+          ctx.emit({ type: 'live.token', streamId, pass, tier: e.tier, text: e.text, atMs: e.atMs });
+        } else if (e.type === 'pass') {
+          // A pass's end is reported with the decision that follows it (escalate or not); a partner's has none.
+          if (e.pass.role === 'partner') endPass(e.pass, e.pass.qe, false);
+          else pending.push(e.pass);
+        } else if (e.type === 'decision') {
+          for (const p of pending.splice(0)) endPass(p, e.qe ?? p.qe, e.decision.kind === 'escalate');
+        }
+      },
     });
-    ctx.emit({ type: 'live.passEnd', streamId, pass: 0, tier: pass.tier, stats: statsOf(result), qeScore: null, threshold: null, escalate: false });
-    ctx.emit({ type: 'live.done', streamId, finalTier: pass.tier, text: result.text, aborted: ctx.signal.aborted });
+    for (const p of pending.splice(0)) endPass(p, p.qe, false);
+    ctx.emit({ type: 'live.done', streamId, finalTier: trace.finalTier, text: trace.text, aborted: ctx.signal.aborted });
   } catch (err) {
     if (ctx.signal.aborted) ctx.emit({ type: 'live.done', streamId, finalTier: null, text: '', aborted: true });
     else ctx.emit({ type: 'stream.error', streamId, tier: null, message: (err as Error).message });
   } finally {
-    await tier?.dispose();
+    for (const p of opening.values()) await p.then((t) => t.dispose(), () => undefined);
     ctx.done();
   }
 }

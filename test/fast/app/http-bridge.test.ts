@@ -158,7 +158,7 @@ describe('HTTP bridge', () => {
 
       const exported = parseTunedConfig(JSON.parse((await api.exportConfig()).text), 'exported config');
       expect(exported.operatingPoint.region).toBe(byBudget.region);
-    });
+    }, 180_000); // loading and tuning 2119 queries × 18 models takes ~10 s alone, several times that on a busy 2-core machine
 
     it('serves the views of the tune: routing table, cluster map, traces', async () => {
       const table = await api.getRoutingTable();
@@ -243,6 +243,36 @@ describe('HTTP bridge', () => {
       const failed = mine.find((e) => e.type === 'stream.error');
       expect(failed?.type === 'stream.error' && failed.tier).toBe('keyless');
       expect(failed?.type === 'stream.error' && failed.message).toMatch(/CASCADE_LAB_TEST_UNSET_KEY/);
+    });
+
+    it('runs a live prompt through the tuned route with streamed tokens and per-pass TTFT/TPOT', async () => {
+      const models = (await api.getState()).workspace!.models.map((m) => m.model);
+      await api.setPool({
+        version: 1,
+        tiers: models.map((name) => ({ kind: 'cloud' as const, name, baseUrl: upstream.url, model: name, usdPerMtokIn: 1, usdPerMtokOut: 1, concurrency: 1, timeoutMs: 5000, retry: { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }, sampling: { temperature: 0, maxTokens: 64, stop: [] } })),
+      });
+      const routing = (await api.getRoutingTable()).clusters.map((c) => c.chosen);
+      const events: AppEvent[] = [];
+      let finished: () => void = () => undefined;
+      const done = new Promise<void>((r) => (finished = r));
+      const stop = api.subscribe((e) => {
+        events.push(e);
+        if (e.type === 'live.done' || e.type === 'stream.error') finished();
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const { streamId } = await api.startLive({ prompt: 'Janet has 3 apples and buys 2 more. How many apples does she have?' });
+      await done;
+      stop();
+      const mine = events.filter((e) => 'streamId' in e && e.streamId === streamId);
+      expect(mine.find((e) => e.type === 'stream.error')).toBeUndefined();
+      const start = mine.find((e) => e.type === 'live.passStart');
+      expect(start?.type === 'live.passStart' && routing).toContain(start?.type === 'live.passStart' ? start.tier : '');
+      expect(mine.flatMap((e) => (e.type === 'live.token' ? [e.text] : [])).join('')).toBe('Paris is the capital of France.');
+      const end = mine.find((e) => e.type === 'live.passEnd');
+      expect(end?.type === 'live.passEnd' && end.stats.ttftMs).toBeGreaterThanOrEqual(0);
+      expect(end?.type === 'live.passEnd' && end.escalate).toBe(false);
+      const last = mine.at(-1);
+      expect(last?.type === 'live.done' && last.finalTier).toBe(start?.type === 'live.passStart' ? start.tier : null);
     });
   });
 });
