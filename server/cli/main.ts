@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { CascadeLabError } from '../../core/errors.js';
+import { register as registerAdapt } from './adapt.js';
 import { register as registerEval } from './eval.js';
 import { register as registerPool } from './pool.js';
+import { register as registerProbePlan } from './probe-plan.js';
 import { register as registerRun } from './run.js';
 import { register as registerServe } from './serve.js';
 import { toolInfo } from './runlogs.js';
@@ -11,7 +13,7 @@ import { register as registerTune } from './tune.js';
  * The `cascade-lab` subcommands. To add one, export `register(program)` from its module and add
  * one import and one entry here.
  */
-const COMMANDS: ((program: Command) => void)[] = [registerTune, registerEval, registerServe, registerRun, registerPool];
+const COMMANDS: ((program: Command) => void)[] = [registerTune, registerEval, registerServe, registerRun, registerPool, registerProbePlan, registerAdapt];
 
 /** Exit codes: 0 success, 1 unexpected failure, 2 bad input or an unsatisfiable request. */
 export const EXIT_BAD_INPUT = 2;
