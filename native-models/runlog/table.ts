@@ -27,6 +27,7 @@ function csvRows(file: TextFile, required: string[]): Row[] {
   const { text, path } = file;
   const rows: Row[] = [];
   let header: string[] | null = null;
+  let index = new Map<string, number>();
   let cursor = 0;
   let line = 1;
   // papaparse reports rows, not lines: its cursor tells where each row ends, which keeps line
@@ -45,6 +46,7 @@ function csvRows(file: TextFile, required: string[]): Row[] {
       if (error) throw new MalformedLineError(`malformed CSV row (${error.message})`, `${path}:${rowLine}`);
       if (!header) {
         header = cells.map((c) => c.trim());
+        index = new Map(header.map((h, i) => [h, i]));
         const missing = required.filter((c) => !header!.includes(c));
         if (missing.length) throw new MissingColumnError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')} (header has ${header.map((c) => `"${c}"`).join(', ')})`, `${path}:${rowLine}`);
         return;
@@ -52,8 +54,10 @@ function csvRows(file: TextFile, required: string[]): Row[] {
       if (cells.length !== header.length) {
         throw new MalformedLineError(`row has ${cells.length} cells, the header has ${header.length}`, `${path}:${rowLine}`);
       }
-      const index = new Map(header.map((h, i) => [h, i]));
-      rows.push({ line: rowLine, cell: (c) => (index.has(c) ? cells[index.get(c)!] : undefined) });
+      rows.push({ line: rowLine, cell: (c) => {
+        const i = index.get(c);
+        return i === undefined ? undefined : cells[i];
+      } });
     },
   });
   if (!header) throw new MissingColumnError('empty table: no header row', path);
