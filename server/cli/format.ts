@@ -68,6 +68,8 @@ export function formatReport(report: EngineReport, config: TunedConfig): string 
   return [
     `Operating point: region ${op.region} (λ ${num(op.lambdaFrom)} to ${op.lambdaTo === null ? '∞' : num(op.lambdaTo)}), chosen by ${criterionText(op.criterion, config.cost.unit)}`,
     `k = ${report.k} clusters (${config.clustering.selection === 'cv' ? 'chosen by routing-quality cross-validation within train' : 'set by hand'}); split ${report.split.train} train / ${report.split.test} evaluated, on the ${where}`,
+    ...(config.clustering.cvCurve.length > 0 ? [`  held-out AIQ by k: ${config.clustering.cvCurve.map((p) => `${p.k}: ${p.score.toFixed(4)}`).join(', ')}`] : []),
+    ...(config.clustering.silhouetteCurve.length > 0 ? [`  silhouette by k:   ${config.clustering.silhouetteCurve.map((p) => `${p.k}: ${p.score.toFixed(4)}`).join(', ')}`] : []),
     '',
     'Routing table',
     formatRoutingTable(config, op.region),
