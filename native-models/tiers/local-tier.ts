@@ -172,41 +172,36 @@ export class LocalTier implements Tier {
     const generated: Token[] = [];
     let pending: Token[] = [];
     let text = '';
-    let stopReason: StopReason = 'length';
+    let stopReason = 'length' as StopReason;
     let firstAt = 0;
     let lastAt = 0;
     try {
       const temperature = request.temperature ?? sampling.temperature;
       const topP = request.topP ?? sampling.topP;
       const seed = request.seed ?? sampling.seed;
-      const evaluation = sequence.evaluateWithMetadata(
-        promptTokens,
-        { confidence: wantLogprobs, probabilities: wantLogprobs },
-        { temperature, ...(topP !== undefined && { topP }), ...(seed !== undefined && { seed }) },
-      );
-      for await (const out of evaluation) {
+      const evaluateOptions = { temperature, ...(topP !== undefined && { topP }), ...(seed !== undefined && { seed }) };
+      // One generated token; true when generation should stop here.
+      const take = (token: Token, meta?: { confidence: number; probabilities: Map<Token, number> }): boolean => {
         if (signal?.aborted) {
           stopReason = 'abort';
-          break;
+          return true;
         }
-        if (this.#model.isEogToken(out.token)) {
+        if (this.#model.isEogToken(token)) {
           stopReason = 'stop';
-          break;
+          return true;
         }
         const now = performance.now() - started;
         if (generated.length === 0) firstAt = now;
         lastAt = now;
         let logprob: number | undefined;
-        if (logprobs) {
-          // Asked for above only when wantLogprobs; the output type cannot follow a runtime flag.
-          const meta = out as unknown as { confidence: number; probabilities: Map<Token, number> };
+        if (meta && logprobs) {
           logprob = Math.log(meta.confidence);
           logprobs.add(logprob, entropyOf(meta.probabilities.values()));
         }
         // A multi-byte character can span tokens: hold tokens back until they decode cleanly.
-        pending.push(out.token);
-        const piece = this.#model.detokenize(pending, false, generated.slice(-8));
-        generated.push(out.token);
+        pending.push(token);
+        const piece = this.#model.detokenize(pending, false, generated.slice(-4));
+        generated.push(token);
         if (!piece.endsWith('\uFFFD') || pending.length >= 4) {
           pending = [];
           text += piece;
@@ -215,10 +210,16 @@ export class LocalTier implements Tier {
           if (cut >= 0) {
             text = text.slice(0, cut);
             stopReason = 'stop';
-            break;
+            return true;
           }
         }
-        if (generated.length >= maxTokens) break;
+        return generated.length >= maxTokens;
+      };
+      // evaluateWithMetadata only when probabilities are wanted: it costs a few % per token even without them.
+      if (wantLogprobs) {
+        for await (const out of sequence.evaluateWithMetadata(promptTokens, { confidence: true, probabilities: true }, evaluateOptions)) if (take(out.token, out)) break;
+      } else {
+        for await (const token of sequence.evaluate(promptTokens, evaluateOptions)) if (take(token)) break;
       }
       if (signal?.aborted && stopReason !== 'stop') stopReason = 'abort';
     } finally {
