@@ -55,7 +55,8 @@ export function formatReport(report: EngineReport, config: TunedConfig): string 
   const where = report.evaluatedOn === 'test-split' ? 'test split' : 'all queries (the config was tuned on another log)';
   const m = (name: string, x: { accuracy: number; cost: number; retention: number; costReduction: number }) => [name, pct(x.accuracy), num(x.cost), pct(x.retention), pct(x.costReduction)];
   const rows = [
-    m('system', report.system),
+    m(report.system.escalationRate > 0 ? `system (escalates ${pct(report.system.escalationRate)})` : 'system', report.system),
+    ...(report.system.accuracy !== report.stage1.accuracy || report.system.cost !== report.stage1.cost ? [m('stage 1 alone', report.stage1)] : []),
     m(`strongest: ${report.strongest.model}`, { ...report.strongest, retention: 1, costReduction: 0 }),
     m(`random (${report.baselines.random.between.join(' / ')})`, report.baselines.random),
     m('per-query oracle', report.baselines.oracle),
@@ -81,6 +82,6 @@ export function formatReport(report: EngineReport, config: TunedConfig): string 
     table(['router', 'accuracy', 'cost', 'retention', 'cost reduction'], rows, ['l', 'r', 'r', 'r', 'r']),
     '',
     `AIQ ${report.aiq.toFixed(4)} (random routing ${report.baselines.random.aiq.toFixed(4)}) over cost ${num(report.aiqRange[0])}–${num(report.aiqRange[1])}`,
-    `${Math.round(report.ci.level * 100)}% bootstrap CI (${report.ci.samples} resamples): retention ${pct(report.ci.retention[0])}–${pct(report.ci.retention[1])}, cost reduction ${pct(report.ci.costReduction[0])}–${pct(report.ci.costReduction[1])}${unanswered}`,
+    `${Math.round(report.ci.level * 100)}% bootstrap CI of stage 1 (${report.ci.samples} resamples): retention ${pct(report.ci.retention[0])}–${pct(report.ci.retention[1])}, cost reduction ${pct(report.ci.costReduction[0])}–${pct(report.ci.costReduction[1])}${unanswered}`,
   ].join('\n');
 }
