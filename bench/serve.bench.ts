@@ -1,0 +1,155 @@
+// Serving benchmark: router overhead in front of an upstream that answers at once, 2,000
+// concurrent streams, and memory over a soak. Prints figures; asserts nothing.
+//
+//   npx tsx bench/serve.bench.ts           full run (5-minute soak, ~7 minutes)
+//   npx tsx bench/serve.bench.ts --quick   short phases and a 30 s soak (or SERVE_BENCH_QUICK=1)
+//
+// Two processes share the machine: the endpoint (`cascade-lab serve`, as users run it) and this
+// one, which runs both autocannon and the upstream (so the direct and the routed paths pay the
+// same load-generator costs). On a 2-core machine they compete for CPU with each other and with
+// anything else running, so the figures are upper bounds of what the router costs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { tune } from '../core/tune.js';
+import { loadRunLog } from '../native-models/runlog/load.js';
+import { start as startUpstream } from '../test/helpers/openai-upstream.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const QUICK = process.argv.includes('--quick') || process.env.SERVE_BENCH_QUICK === '1';
+const PHASE_S = QUICK ? 10 : 30;
+const SOAK_S = QUICK ? 30 : 300;
+const RATE = 500;
+const STREAMS = 2000;
+const SOAK_RATE = 200;
+
+interface AutocannonResult {
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  requests: { sent: number; average: number };
+  statusCodeStats: Record<string, { count: number }>;
+}
+interface AutocannonInstance {
+  on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
+}
+type Autocannon = (opts: Record<string, unknown>, done: (err: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
+// autocannon ships no types; only the calls used here are typed above.
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+/** Runs autocannon and collects every response's own latency (float ms), not just its integer histogram. */
+function load(opts: Record<string, unknown>): Promise<{ result: AutocannonResult; latencies: number[] }> {
+  const latencies: number[] = [];
+  return new Promise((resolvePromise, reject) => {
+    const instance = autocannon({ method: 'POST', headers: { 'content-type': 'application/json' }, ...opts }, (err, result) => (err ? reject(err) : resolvePromise({ result, latencies })));
+    instance.on('response', (_c, status, _b, ms) => {
+      if (status >= 200 && status < 300) latencies.push(ms);
+    });
+  });
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function summary(latencies: number[]) {
+  const s = [...latencies].sort((a, b) => a - b);
+  return { n: s.length, p50: quantile(s, 0.5), p90: quantile(s, 0.9), p99: quantile(s, 0.99) };
+}
+
+const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+/** Estimates a quantile of a Prometheus histogram from its cumulative buckets (the bucket's upper bound). */
+function histogramQuantile(metrics: string, name: string, q: number): number {
+  const buckets = [...metrics.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => ({ le: Number(m[1]), count: Number(m[2]) }));
+  const total = buckets[buckets.length - 1]?.count ?? 0;
+  return (buckets.find((b) => b.count >= q * total)?.le ?? Number.NaN) * 1000;
+}
+
+async function startServe(configPath: string, poolPath: string, map: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const args = [join(ROOT, 'bin/cascade-lab.mjs'), 'serve', '--config', configPath, '--pool', poolPath, '--port', '0', '--no-watch'];
+  for (const [model, tier] of Object.entries(map)) args.push('--map', `${model}=${tier}`);
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolveUrl(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`cascade-lab serve exited ${code}`)));
+  });
+  return { child, url };
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'serve-bench-'));
+  console.log(`serve bench (${QUICK ? 'quick' : 'full'}): ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  const log = await loadRunLog(join(ROOT, '../shared/data/zeroeval-gsm8k-crux'));
+  const { config } = await tune(log, { k: 4 });
+  const configPath = join(dir, 'tuned.json');
+  writeFileSync(configPath, JSON.stringify(config));
+  const prompt = log.queries.find((q) => q.task === 'gsm8k')!.prompt;
+
+  // The upstream answers at once with one short word: what remains is transport and routing.
+  const upstream = await startUpstream({ reply: 'ok' });
+  const poolPath = join(dir, 'pool.json');
+  writeFileSync(poolPath, JSON.stringify({ version: 1, tiers: [{ kind: 'cloud', name: 'up', baseUrl: upstream.url, model: 'up', usdPerMtokIn: 0.15, usdPerMtokOut: 0.6, concurrency: 256 }] }));
+  const map = Object.fromEntries(config.pool.map((p) => [p.model, 'up']));
+  const { child, url } = await startServe(configPath, poolPath, map);
+  const body = (model: string, stream = false) => JSON.stringify({ model, messages: [{ role: 'user', content: prompt }], stream });
+  const upstreamBase = upstream.url.replace(/\/v1$/, '');
+
+  try {
+    // Warm both paths (JIT, keep-alive sockets) before measuring.
+    await load({ url: `${url}/v1/chat/completions`, body: body('cascade'), connections: 10, amount: 2000 });
+    await load({ url: `${upstreamBase}/v1/chat/completions`, body: body('up'), connections: 10, amount: 2000 });
+
+    console.log(`\n1. Router overhead at ${RATE} requests/s, ${PHASE_S} s per path, non-streamed, keep-alive:`);
+    const direct = await load({ url: `${upstreamBase}/v1/chat/completions`, body: body('up'), connections: 20, overallRate: RATE, duration: PHASE_S });
+    const routed = await load({ url: `${url}/v1/chat/completions`, body: body('cascade'), connections: 20, overallRate: RATE, duration: PHASE_S });
+    const bypass = await load({ url: `${url}/v1/chat/completions`, body: body('up'), connections: 20, overallRate: RATE, duration: PHASE_S });
+    const d = summary(direct.latencies);
+    const r = summary(routed.latencies);
+    const b = summary(bypass.latencies);
+    console.log(`   upstream directly:           p50 ${fmt(d.p50)}  p90 ${fmt(d.p90)}  p99 ${fmt(d.p99)}  (${d.n} answers, ${direct.result.errors + direct.result.non2xx} errors)`);
+    console.log(`   through serve, routed:       p50 ${fmt(r.p50)}  p90 ${fmt(r.p90)}  p99 ${fmt(r.p99)}  (${r.n} answers, ${routed.result.errors + routed.result.non2xx} errors)`);
+    console.log(`   through serve, tier by name: p50 ${fmt(b.p50)}  p90 ${fmt(b.p90)}  p99 ${fmt(b.p99)}  (${b.n} answers, ${bypass.result.errors + bypass.result.non2xx} errors)`);
+    console.log(`   extra for routing:           p50 ${fmt(r.p50 - d.p50)}  p99 ${fmt(r.p99 - d.p99)}   (targets: p50 ≤ 0.5 ms, p99 ≤ 2 ms)`);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    console.log(`   serve's own overhead histogram (time outside tier calls, bucket bounds): p50 ≤ ${histogramQuantile(metrics, 'cascade_router_overhead_seconds', 0.5)} ms, p99 ≤ ${histogramQuantile(metrics, 'cascade_router_overhead_seconds', 0.99)} ms`);
+
+    console.log(`\n2. ${STREAMS} concurrent streams (stream: true), all opened at once:`);
+    const streams = await load({ url: `${url}/v1/chat/completions`, body: body('cascade', true), connections: STREAMS, amount: STREAMS, timeout: 120 });
+    const s = summary(streams.latencies);
+    const codes = Object.entries(streams.result.statusCodeStats).map(([code, v]) => `${code}×${v.count}`).join(' ');
+    console.log(`   ${streams.result.requests.sent} sent, ${s.n} answered 2xx, errors ${streams.result.errors}, timeouts ${streams.result.timeouts}, non-2xx ${streams.result.non2xx} (${codes}); p50 ${fmt(s.p50)} p99 ${fmt(s.p99)}`);
+
+    console.log(`\n3. Soak at ${SOAK_RATE} requests/s for ${SOAK_S} s (RSS of the serve process):`);
+    const rssStart = rssMiB(child.pid!);
+    const samples: number[] = [rssStart];
+    const sampler = setInterval(() => samples.push(rssMiB(child.pid!)), 10_000);
+    const soak = await load({ url: `${url}/v1/chat/completions`, body: body('cascade'), connections: 20, overallRate: SOAK_RATE, duration: SOAK_S });
+    clearInterval(sampler);
+    const rssEnd = rssMiB(child.pid!);
+    samples.push(rssEnd);
+    console.log(`   ${soak.latencies.length} answers, ${soak.result.errors + soak.result.non2xx + soak.result.timeouts} errors; RSS start ${rssStart.toFixed(1)} MiB, end ${rssEnd.toFixed(1)} MiB, max ${Math.max(...samples).toFixed(1)} MiB`);
+    console.log(`   RSS every 10 s: ${samples.map((m) => m.toFixed(0)).join(' ')}`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
