@@ -1,17 +1,19 @@
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { Tabs } from './components/Tabs.js';
 import { useApp } from './store/index.js';
 import type { ViewId } from './store/ui.js';
 import { BudgetView } from './views/BudgetView.js';
-import { ClusterMapView } from './views/ClusterMapView.js';
-import { CompareView } from './views/CompareView.js';
 import { ExportView } from './views/ExportView.js';
-import { LiveView } from './views/LiveView.js';
-import { QeView } from './views/QeView.js';
 import { RoutingView } from './views/RoutingView.js';
 import { RunsView } from './views/RunsView.js';
 import { TracesView } from './views/TracesView.js';
 import { WorkspaceView } from './views/WorkspaceView.js';
+
+// The recharts views load on first use, so the first page parses a smaller bundle.
+const ClusterMapView = lazy(() => import('./views/ClusterMapView.js').then((m) => ({ default: m.ClusterMapView })));
+const QeView = lazy(() => import('./views/QeView.js').then((m) => ({ default: m.QeView })));
+const LiveView = lazy(() => import('./views/LiveView.js').then((m) => ({ default: m.LiveView })));
+const CompareView = lazy(() => import('./views/CompareView.js').then((m) => ({ default: m.CompareView })));
 
 const TABS: readonly { id: ViewId; label: string; render: () => React.JSX.Element }[] = [
   { id: 'workspace', label: 'Workspace', render: () => <WorkspaceView /> },
@@ -72,7 +74,7 @@ export function App() {
         <Tabs label="Views" items={TABS} selected={view} onSelect={setView} />
       </nav>
       <main id={`panel-${tab.id}`} role="tabpanel" aria-labelledby={`tab-${tab.id}`} tabIndex={-1}>
-        {tab.render()}
+        <Suspense fallback={<p className="view muted" role="status">Loading view…</p>}>{tab.render()}</Suspense>
       </main>
     </div>
   );

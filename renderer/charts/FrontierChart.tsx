@@ -140,7 +140,7 @@ function StaticLayer({ budget, baselines, s, t, width, height, edges }: { budget
       {others.map((b) => (
         <g key={b.label} transform={`translate(${s.x(b.cost)} ${s.y(b.accuracy)})`}>
           <path d={markerPath(b.kind === 'oracle' ? 'triangle' : 'cross', 5)} fill={t.text} />
-          <text x={7} y={4} fontSize="10" fill={t.text}>{b.label}</text>
+          <text x={7} y={14} fontSize="10" fill={t.text}>{b.label}</text>
           <title>{`${b.label}: ${pct(b.accuracy)} at ${fmtCost(b.cost, unit)}`}</title>
         </g>
       ))}

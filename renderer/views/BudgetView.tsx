@@ -1,4 +1,5 @@
 import { useMemo, useRef } from 'react';
+import { NotTuned } from '../components/NotTuned.js';
 import { readBaselines } from '../charts/baselines.js';
 import { FrontierChart } from '../charts/FrontierChart.js';
 import { Legend } from '../charts/Legend.js';
@@ -31,7 +32,7 @@ export function BudgetView() {
   const models = useApp((s) => s.routingTable?.models);
   const svgRef = useRef<SVGSVGElement>(null);
   const baselines = useMemo(() => (tune ? readBaselines(tune.evaluation, models ?? []) : []), [tune, models]);
-  if (!budget || !tune) return <div className="view"><p className="muted">No budget yet: tune the workspace first.</p></div>;
+  if (!budget || !tune) return <div className="view"><NotTuned what="budget" /></div>;
   return (
     <div className="view">
       <section className="panel" aria-labelledby="budget-title">

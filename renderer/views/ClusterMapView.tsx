@@ -1,4 +1,5 @@
 import { useCallback, useMemo } from 'react';
+import { NotTuned } from '../components/NotTuned.js';
 import { CartesianGrid, Legend as ChartLegend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ClusterMap } from '../../core/app-api.js';
 import { Legend } from '../charts/Legend.js';
@@ -53,8 +54,8 @@ function SilhouetteCurve({ map, chosenK }: { map: ClusterMap; chosenK: number })
         <LineChart data={map.kCurve} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
           <CartesianGrid stroke="var(--grid)" />
           <XAxis dataKey="k" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} stroke="var(--muted)" label={{ value: 'k (clusters)', position: 'insideBottomRight', offset: -4, fill: 'var(--muted)' }} />
-          <YAxis yAxisId="sil" stroke="var(--muted)" width={44} />
-          <YAxis yAxisId="err" orientation="right" stroke="var(--muted)" width={44} />
+          <YAxis yAxisId="sil" stroke="var(--muted)" width={56} label={{ value: 'silhouette', angle: -90, position: 'insideLeft', fill: 'var(--muted)' }} />
+          <YAxis yAxisId="err" orientation="right" stroke="var(--muted)" width={56} label={{ value: 'held-out error', angle: 90, position: 'insideRight', fill: 'var(--muted)' }} />
           <Tooltip contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }} />
           <ChartLegend verticalAlign="bottom" height={24} />
           <ReferenceLine yAxisId="sil" x={chosenK} stroke="var(--text)" strokeDasharray="4 2" label={{ value: `chosen k = ${chosenK}`, fill: 'var(--text)', position: 'insideTopRight' }} />
@@ -133,7 +134,7 @@ export function ClusterMapView() {
             <Legend label={colourBy === 'cluster' ? 'Clusters' : 'Routed models'} items={series.labels.map((l, i) => ({ label: `${l} (${series.counts[i]})`, style: styles[i] }))} />
           </>
         ) : (
-          !error && <p className="muted">No cluster map yet: load a workspace and tune it.</p>
+          !error && (loading ? <p className="muted" role="status">Projecting the queries…</p> : <NotTuned what="cluster map" />)
         )}
       </section>
       {map && map.kCurve.length > 0 && (

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type PointerEvent } from 'react';
+import { NotTuned } from '../components/NotTuned.js';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { QeView as QeViewData } from '../../core/app-api.js';
 import { Metric } from '../components/Metric.js';
@@ -128,7 +129,7 @@ export function QeView() {
       <div className="view">
         <section className="panel" aria-labelledby="qe-title">
           <h2 id="qe-title">Quality estimator</h2>
-          {error ? <p className="error" role="alert">{error}</p> : <p className="muted">No QE yet: tune the workspace first.</p>}
+          {error ? <p className="error" role="alert">{error}</p> : <NotTuned what="QE" />}
         </section>
       </div>
     );

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { NotTuned } from '../components/NotTuned.js';
 import { BudgetSlider } from '../components/BudgetSlider.js';
 import { RoutingHeatmap, type HeatMetric } from '../charts/RoutingHeatmap.js';
 import { useApp } from '../store/index.js';
@@ -24,7 +25,7 @@ export function RoutingView() {
           </fieldset>
           <p className="hint">Darker is higher. ★ and a thick outline mark each cluster's routed model; hatched grey cells are dominated (another model is no worse on error and cost).</p>
         </div>
-        {table && routing ? <RoutingHeatmap table={table} routing={routing} metric={metric} /> : <p className="muted">No routing table yet: tune the workspace first.</p>}
+        {table && routing ? <RoutingHeatmap table={table} routing={routing} metric={metric} /> : <NotTuned what="routing table" />}
       </section>
     </div>
   );

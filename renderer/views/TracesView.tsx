@@ -1,4 +1,5 @@
 import type { TraceDetail, TraceFilter } from '../../core/app-api.js';
+import { NotTuned } from '../components/NotTuned.js';
 import { cost as fmtCost, num } from '../format.js';
 import { useApp } from '../store/index.js';
 import { PAGE_SIZE } from '../store/traces.js';
@@ -64,7 +65,7 @@ function TraceTable() {
   const setFilter = useApp((s) => s.setTraceFilter);
   const unit = useApp((s) => s.budget?.costUnit ?? '');
   if (error) return <p className="error" role="alert">{error}</p>;
-  if (!page) return <p className="muted">No traces yet: tune the workspace first.</p>;
+  if (!page) return <NotTuned what="traces" />;
   const last = Math.min(page.offset + page.rows.length, page.total);
   return (
     <>
