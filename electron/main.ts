@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     simulatedDir: join(root, 'fixtures', 'simulated'),
     dataDirs: [...(process.env.CASCADE_LAB_DATA?.split(delimiter).filter(Boolean) ?? []), ...(existsSync(shared) ? [shared] : [])],
     baseDir: root,
+    runsDir: join(app.getPath('userData'), 'runs'),
   });
   const rendererDir = join(import.meta.dirname, '..', 'renderer');
   protocol.handle(APP_SCHEME, (request) => serveAppRequest(request, rendererDir));

@@ -8,7 +8,7 @@ import {
   APP_API_VERSION,
   type AppClient, type AppEvent, type AppEventListener, type AppState, type BudgetView, type ClusterMap, type ClusterMapRequest,
   type CompareRequest, type DataSetInfo, type ExportFile, type LiveRequest, type OperatingPoint, type OperatingPointRequest,
-  type PoolFile, type QeThresholdResult, type QeView, type RoutingTable, type RunInfo, type ServeStatus, type Settings,
+  type PoolFile, type QeThresholdResult, type QeView, type RoutingTable, type RunInfo, type RunRequest, type ServeStatus, type Settings,
   type StreamHandle, type TierStatus, type TraceDetail, type TraceFilter, type TracePage, type TuneReport, type TuneRequest,
   type WorkspaceInfo, type WorkspaceSource,
 } from '../../core/app-api.js';
@@ -28,6 +28,7 @@ import { findDataSets, SIMULATED_ID } from './data-sets.js';
 import { project2d } from './projection.js';
 // Streams and serving load node-llama-cpp (seconds): imported when first used, not at start-up.
 import type { StreamContext } from './streams.js';
+import type { RunManager } from './runs.js';
 import type { ServeToggle } from './serve-toggle.js';
 import * as views from './views.js';
 
@@ -42,6 +43,8 @@ export interface AppServiceOptions {
   baseDir?: string;
   /** Environment holding cloud API keys; only whether a variable is set ever leaves the service. Defaults to `process.env`. */
   env?: Record<string, string | undefined>;
+  /** Where benchmark runs keep their store and exported run logs. Defaults to `<os tmpdir>/cascade-lab-runs`. */
+  runsDir?: string;
 }
 
 interface Workspace {
@@ -72,6 +75,8 @@ export class AppService implements AppClient {
   readonly #streams = new Map<string, AbortController>();
   readonly #projections = new Map<string, Float64Array>();
   #serve: ServeToggle | null = null;
+  #runs: RunManager | null = null;
+  readonly #runsDir: string;
   #workspace: Workspace | null = null;
   #tuned: views.TunedState | null = null;
 
@@ -80,6 +85,7 @@ export class AppService implements AppClient {
     this.#simulatedDir = options.simulatedDir === undefined ? defaultSimulatedDir() : options.simulatedDir;
     this.#baseDir = options.baseDir ?? process.cwd();
     this.#env = options.env ?? process.env;
+    this.#runsDir = options.runsDir ?? join(tmpdir(), 'cascade-lab-runs');
   }
 
   /** Builds the service and loads the initial data set (the simulated pool unless told otherwise). */
@@ -107,7 +113,7 @@ export class AppService implements AppClient {
       workspace: this.#workspace && this.#workspaceInfo(this.#workspace),
       tune: this.#tuned && views.tuneReport(this.#tuned),
       serve: this.#serve?.status ?? { running: false, url: null, models: [] },
-      runs: [],
+      runs: this.#runs?.list() ?? [],
     };
   }
 
@@ -370,19 +376,29 @@ export class AppService implements AppClient {
   // ---- benchmark runs ---------------------------------------------------------------
 
   async listRuns(): Promise<RunInfo[]> {
-    return [];
+    return this.#runs?.list() ?? [];
   }
 
-  async startRun(): Promise<RunInfo> {
-    throw new UnsatisfiableError('benchmark runs are not wired into the playground in this build: use `cascade-lab run` from the command line', 'startRun');
+  async startRun(request: RunRequest): Promise<RunInfo> {
+    const ws = this.#requireWorkspace('startRun');
+    if (!ws.pool) throw new UnsatisfiableError('a benchmark run needs a live pool: add a local GGUF or cloud tier first', 'startRun');
+    const set = (await this.listDataSets()).find((d) => d.id === request.dataSet);
+    if (!set) throw new InvalidInputError(`no data set "${request.dataSet}"`, 'startRun');
+    if (!this.#runs) {
+      const { RunManager } = await import('./runs.js');
+      this.#runs = new RunManager({ dir: this.#runsDir, emit: (e) => this.#emit(e) });
+    }
+    return this.#runs.start({ ...request, benchPath: set.path, pool: ws.pool, baseDir: this.#baseDir, env: this.#env });
   }
 
   async pauseRun(request: { runId: string }): Promise<RunInfo> {
-    throw new InvalidInputError(`no run "${request.runId}"`, 'pauseRun');
+    if (!this.#runs) throw new InvalidInputError(`no run "${request.runId}"`, 'pauseRun');
+    return this.#runs.pause(request.runId);
   }
 
   async resumeRun(request: { runId: string }): Promise<RunInfo> {
-    throw new InvalidInputError(`no run "${request.runId}"`, 'resumeRun');
+    if (!this.#runs) throw new InvalidInputError(`no run "${request.runId}"`, 'resumeRun');
+    return this.#runs.resume(request.runId);
   }
 
   // ---- export, import, serving --------------------------------------------------------
@@ -440,6 +456,7 @@ export class AppService implements AppClient {
     this.#streams.clear();
     this.#listeners.clear();
     await this.#serve?.stop();
+    await this.#runs?.dispose();
   }
 }
 

@@ -23,6 +23,7 @@ export async function runBrowserMode(options: BrowserModeOptions): Promise<void>
     simulatedDir: join(options.root, 'fixtures', 'simulated'),
     dataDirs: [...(options.dataDirs ?? []), ...(existsSync(shared) ? [shared] : [])],
     baseDir: options.root,
+    runsDir: join(options.root, '.cache', 'runs'),
   });
   const ws = (await server.service.getState()).workspace;
   console.log(`Cascade Lab (browser mode) is serving ${ws ? `"${ws.label}"${ws.simulated ? ' — simulated data' : ''}` : 'no workspace'}.`);

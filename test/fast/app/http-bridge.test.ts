@@ -1,9 +1,12 @@
 // The AppApi for real over the HTTP + WebSocket bridge on 127.0.0.1: access control, then
 // load → tune → budget → export on the shared data, through the renderer's own HTTP client.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { AppApiError, type AppClient, type AppEvent } from '../../../core/app-api.js';
+import { AppApiError, type AppClient, type AppEvent, type RunInfo } from '../../../core/app-api.js';
 import { parseTunedConfig, repickOperatingPoint } from '../../../core/config.js';
 import { startAppServer, type AppServer } from '../../../server/app/app-server.js';
 import { createHttpClient } from '../../../renderer/api/http-client.js';
@@ -41,13 +44,16 @@ function wsOutcome(url: string, headers: Record<string, string> = {}): Promise<n
 describe('HTTP bridge', () => {
   let server: AppServer;
   let api: AppClient;
+  let runsDir: string;
 
   beforeAll(async () => {
-    server = await startAppServer({ port: 0, dataDirs: [DATA], initialDataSet: null, simulatedDir: null });
+    runsDir = await mkdtemp(join(tmpdir(), 'cascade-lab-test-runs-'));
+    server = await startAppServer({ port: 0, dataDirs: [DATA], initialDataSet: null, simulatedDir: null, runsDir });
     api = createHttpClient({ baseUrl: server.origin, token: server.token, WebSocket: WebSocket as never, reconnectMs: 50 });
   });
   afterAll(async () => {
     await server?.close();
+    await rm(runsDir, { recursive: true, force: true });
   });
 
   describe('access control', () => {
@@ -273,6 +279,36 @@ describe('HTTP bridge', () => {
       expect(end?.type === 'live.passEnd' && end.escalate).toBe(false);
       const last = mine.at(-1);
       expect(last?.type === 'live.done' && last.finalTier).toBe(start?.type === 'live.passStart' ? start.tier : null);
+    });
+
+    it('runs a benchmark on a tier with progress, pause and resume, and exports a run log that loads', async () => {
+      await api.setPool({
+        version: 1,
+        tiers: [{ kind: 'cloud', name: 'fast', baseUrl: upstream.url, model: 'm', usdPerMtokIn: 1, usdPerMtokOut: 2, concurrency: 1, timeoutMs: 5000, retry: { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }, sampling: { temperature: 0, maxTokens: 16, stop: [] } }],
+      });
+      const progress: RunInfo[] = [];
+      let finished: (run: RunInfo) => void = () => undefined;
+      const done = new Promise<RunInfo>((r) => (finished = r));
+      const stop = api.subscribe((e) => {
+        if (e.type !== 'run.progress') return;
+        progress.push(e.run);
+        if (e.run.state === 'done' || e.run.state === 'failed') finished(e.run);
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const started = await api.startRun({ dataSet: DATA_SET, limit: 4 });
+      expect(started.total).toBe(4);
+      expect((await api.pauseRun({ runId: started.runId })).state).toBe('paused');
+      expect((await api.listRuns()).find((r) => r.runId === started.runId)?.state).toBe('paused');
+      expect((await api.resumeRun({ runId: started.runId })).state).toBe('running');
+      const run = await done;
+      stop();
+      expect(run.state).toBe('done');
+      expect(run.tiers).toEqual([{ tier: 'fast', done: 4, errors: 0, lastError: null }]);
+      expect(progress.some((p) => p.state === 'paused')).toBe(true);
+      await expect(api.pauseRun({ runId: 'nope' })).rejects.toThrow(/no run "nope"/);
+      const ws = await api.loadWorkspace({ kind: 'path', path: run.outDir });
+      expect(ws.queries).toBe(4);
+      expect(ws.models.map((m) => m.model)).toEqual(['fast']);
     });
   });
 });
