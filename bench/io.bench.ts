@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Papa from 'papaparse';
-import { gradeExactMatch, gradeNumeric } from '../core/graders.js';
+import { gradeExactMatch, gradeNumeric, gradePythonLiteral } from '../core/graders.js';
 import { createEmbedder } from '../native-models/embedders/index.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
 import { o200kCounter } from '../native-models/tokenizer.js';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
 
     const gsm = log.responses.filter((r) => byQid.get(r.qid)!.task === 'gsm8k');
     const crux = log.responses.filter((r) => byQid.get(r.qid)!.task === 'cruxeval');
-    for (const [name, grader, rows] of [['numeric (GSM8K)', gradeNumeric, gsm], ['exact match (CRUXEval)', gradeExactMatch, crux]] as const) {
+    for (const [name, grader, rows] of [['numeric (GSM8K)', gradeNumeric, gsm], ['exact match (CRUXEval)', gradeExactMatch, crux], ['python-literal (CRUXEval)', gradePythonLiteral, crux]] as const) {
       const t0 = performance.now();
       let agree = 0;
       for (const r of rows) if (grader(r.response, byQid.get(r.qid)!.reference!).correct === r.correct) agree++;

@@ -11,6 +11,7 @@ import {
   type AnswerKind,
   type ExtractionMethod,
 } from './extract.js';
+import { parsePythonLiteral, pythonEquals } from './python-literal.js';
 
 /** The verdict on one output: 1 right, 0 wrong, with the final answer it was judged on. */
 export interface Grade {
@@ -96,19 +97,59 @@ export const gradeExactMatch: Grader = (response, reference) => {
   return { correct, answer, method };
 };
 
+/**
+ * A CRUXEval-style prediction reduced to its output literal: newlines re-escaped (as ZeroEval does),
+ * surrounding whitespace and back-ticks dropped, and `assert f(...) == Y` or `f(...) == Y` reduced to `Y`.
+ */
+export function outputLiteral(answer: string): string {
+  const s = answer.replace(/\n/g, '\\n').trim().replace(/^`+|`+$/g, '').trim();
+  const m = /^(?:assert\s+)?[A-Za-z_][\w.]*\(.*\)\s*==\s*([\s\S]+)$/.exec(s);
+  return m ? m[1].trim() : s;
+}
+
+const stripQuotes = (s: string) => s.replace(/^['"]+|['"]+$/g, '');
+
+/**
+ * Python-literal grader (CRUXEval-O: predict a function's output), the rule behind the shared
+ * CRUXEval labels: when both sides parse as Python literals, Python `==` decides (`8.50 == 8.5`,
+ * dict order ignored); a string reference also matches the bare text of the answer (the JSON
+ * `answer` field is itself a string); otherwise the texts are compared with quotes stripped and
+ * whitespace kept.
+ */
+export const gradePythonLiteral: Grader = (response, reference) => {
+  const { answer, method } = extractFinalAnswer('text', response);
+  if (answer === null) return { correct: 0, answer, method };
+  const pred = outputLiteral(answer);
+  const ref = parsePythonLiteral(reference.trim());
+  const got = parsePythonLiteral(pred);
+  let correct: 0 | 1;
+  if (ref && got && pythonEquals(ref, got)) correct = 1;
+  else if (ref?.t === 'str' && answer === ref.v) correct = 1;
+  else if (ref && got) correct = 0;
+  // ZeroEval's fallback compares with whitespace kept: ' POO' is not 'POO'.
+  else correct = stripQuotes(answer.replace(/\n/g, '\\n')) === stripQuotes(reference) ? 1 : 0;
+  return { correct, answer, method };
+};
+
 /** The graders by name, for configs and the CLI. */
 export const GRADERS = {
   numeric: gradeNumeric,
   'multiple-choice': gradeMultipleChoice,
   'exact-match': gradeExactMatch,
+  'python-literal': gradePythonLiteral,
 } as const satisfies Record<string, Grader>;
 export type GraderName = keyof typeof GRADERS;
 
 const GRADER_OF_KIND: Record<AnswerKind, GraderName> = { numeric: 'numeric', choice: 'multiple-choice', text: 'exact-match' };
+// Tasks whose answers are Python values (CRUXEval output prediction).
+const LITERAL_TASKS = /^crux/i;
 
-/** The grader name a task uses by default: numeric for GSM8K-like, multiple-choice for MMLU-like, else exact match. */
+/**
+ * The grader name a task uses by default: numeric for GSM8K-like, multiple-choice for MMLU-like,
+ * python-literal for CRUXEval, else exact match.
+ */
 export function graderNameFor(task: string): GraderName {
-  return GRADER_OF_KIND[answerKindOf(task)];
+  return LITERAL_TASKS.test(task) ? 'python-literal' : GRADER_OF_KIND[answerKindOf(task)];
 }
 
 /** The default grader of a task (see graderNameFor). */
@@ -131,6 +172,11 @@ export function answersAgree(task: string | AnswerKind, a: string | null, b: str
   if (kind === 'choice') {
     const x = extractChoiceLetter(a.trim());
     return x !== null && x === extractChoiceLetter(b.trim());
+  }
+  if (LITERAL_TASKS.test(task)) {
+    const x = parsePythonLiteral(outputLiteral(a));
+    const y = parsePythonLiteral(outputLiteral(b));
+    if (x && y) return pythonEquals(x, y);
   }
   return normalizeAnswer(a) === normalizeAnswer(b);
 }

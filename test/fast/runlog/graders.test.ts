@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractFinalAnswer, answerKindOf } from '../../../core/extract.js';
-import { answersAgree, gradeExactMatch, gradeMultipleChoice, gradeNumeric, graderNameFor, parseNumericAnswer } from '../../../core/graders.js';
+import { answersAgree, gradeExactMatch, gradeMultipleChoice, gradeNumeric, gradePythonLiteral, graderNameFor, outputLiteral, parseNumericAnswer } from '../../../core/graders.js';
+import { parsePythonLiteral, pythonEquals } from '../../../core/python-literal.js';
 import type { Query, RunLog } from '../../../core/runlog.js';
 import { loadRunLog } from '../../../native-models/runlog/load.js';
 
@@ -56,10 +57,36 @@ describe('multiple choice and exact match', () => {
   it('maps tasks to graders and checks answer agreement', () => {
     expect(answerKindOf('gsm8k')).toBe('numeric');
     expect(graderNameFor('mmlu-pro/law')).toBe('multiple-choice');
-    expect(graderNameFor('cruxeval')).toBe('exact-match');
+    expect(graderNameFor('cruxeval')).toBe('python-literal');
+    expect(graderNameFor('trivia')).toBe('exact-match');
+    expect(answersAgree('cruxeval', "{'a': 1, 'b': 2}", "{'b': 2, 'a': 1}")).toBe(true);
     expect(answersAgree('gsm8k', '$18.00', '18 dollars')).toBe(true);
     expect(answersAgree('gsm8k', '18', '19')).toBe(false);
     expect(answersAgree('gsm8k', null, '18')).toBe(false);
+  });
+});
+
+describe('Python literals (CRUXEval)', () => {
+  const eq = (a: string, b: string) => pythonEquals(parsePythonLiteral(a)!, parsePythonLiteral(b)!);
+  it('follows Python ==', () => {
+    expect(eq('8.50', '8.5')).toBe(true);
+    expect(eq('1', 'True')).toBe(true);
+    expect(eq("{'a': 1, 'b': [1, 2]}", '{"b": [1,2], "a": 1}')).toBe(true);
+    expect(eq('[1, 2]', '(1, 2)')).toBe(false);
+    expect(eq("'20'", '20')).toBe(false);
+    expect(eq('{1, 2}', '{2, 1}')).toBe(true);
+    expect(eq('(1,)', '1,')).toBe(true);
+    expect(eq("'a\\nb'", '"a\\nb"')).toBe(true);
+    expect(parsePythonLiteral('f(x)')).toBeNull();
+    expect(parsePythonLiteral("'unterminated")).toBeNull();
+  });
+
+  it('reduces assert statements and grades like the CRUXEval labels', () => {
+    expect(outputLiteral("assert f('ab') == 'ba'")).toBe("'ba'");
+    expect(gradePythonLiteral('{"answer": "assert f([1]) == [1, 2]"}', '[1, 2]').correct).toBe(1);
+    expect(gradePythonLiteral('{"answer": "123314"}', "'123314'").correct).toBe(1);
+    expect(gradePythonLiteral('{"answer": " POO"}', "'POO'").correct).toBe(0);
+    expect(gradePythonLiteral('{"answer": "\'20\'"}', '20').correct).toBe(0);
   });
 });
 
@@ -95,5 +122,11 @@ describe('agreement with the recorded labels', () => {
     const agree = crux.filter((r) => gradeExactMatch(r.response, refs.get(r.qid)!.reference!).correct === r.correct).length;
     expect(crux.length).toBe(800 * 18);
     expect(agree / crux.length).toBeGreaterThan(0.9);
+  });
+
+  it('the Python-literal grader agrees with the CRUXEval labels on >= 99% of rows', () => {
+    const crux = log.responses.filter((r) => refs.get(r.qid)!.task === 'cruxeval');
+    const agree = crux.filter((r) => gradePythonLiteral(r.response, refs.get(r.qid)!.reference!).correct === r.correct).length;
+    expect(agree / crux.length).toBeGreaterThanOrEqual(0.99);
   });
 });
