@@ -10,7 +10,8 @@ import type { ClusterPlan } from '../core/cascade/plan.js';
 import { routeEmbedding } from '../core/config.js';
 import { BuiltinEmbedder } from '../core/embed/tfidf.js';
 import { LocalTierSpecSchema, CloudTierSpecSchema } from '../core/pool.js';
-import { LearnedQe, trainQe, type LabelledAnswer } from '../core/qe/model.js';
+import { trainQe, type LabelledAnswer } from '../core/qe/model.js';
+import type { QeInput } from '../core/qe/features.js';
 import { tune } from '../core/tune.js';
 import { policyFromTunedConfig, runLiveCascade } from '../native-models/live-cascade.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
@@ -110,32 +111,24 @@ async function cascadeOverhead(): Promise<void> {
   const clusterOf = new Map(log.queries.map((q) => [q.qid, routeEmbedding(config, embedder.embedOne(q.prompt)).cluster]));
   const cheap = 'gpt-4o-mini-2024-07-18';
   const strong = 'gpt-4o-2024-08-06';
-  const tasks = new Map(log.queries.map((q) => [q.qid, q.task]));
   const answers: LabelledAnswer[] = log.responses.filter((r) => r.model === cheap).map((r) => ({
     input: { query: prompts.get(r.qid)!, response: r.response, answer: r.answer, model: r.model, cluster: clusterOf.get(r.qid)!, ...(r.outputTokens !== undefined && { outputTokens: r.outputTokens }) },
     correct: r.correct,
   }));
   const half = Math.floor(answers.length / 2);
-  const qe = new LearnedQe(trainQe(answers.slice(0, half), answers.slice(half), config.pool.map((p) => p.model), config.clusters.length));
+  const model = trainQe(answers.slice(0, half), answers.slice(half), config.pool.map((p) => p.model), config.clusters.length);
 
   const cheapUp = await start({ reply: 'Let me think. 6 * 7 = 42. The answer is 42.' });
   const strongUp = await start({ reply: 'The answer is 42.' });
   const tier = (name: string, url: string) => CloudTier.create(CloudTierSpecSchema.parse({ kind: 'cloud', name, baseUrl: url, model: name, usdPerMtokIn: 1, usdPerMtokOut: 1 }));
   const tiers = new Map([[cheap, await tier('cheap', cheapUp.url)], [strong, await tier('strong', strongUp.url)]]);
-  // The threshold is set after a warm-up, at the median stage-1 QE score, so about half escalate.
-  const plan: ClusterPlan = { action: 'cascade', rungs: [cheap, strong], thresholds: [0] };
-  const base = policyFromTunedConfig(config, null);
-  const policy = {
-    ...base,
-    route: (e: ArrayLike<number>) => ({ cluster: base.route(e).cluster, plan }),
-    score: (input: Parameters<LearnedQe['score']>[0]) => qe.score(input),
-    answerKind: (c: number) => (tasks.get(log.queries.find((q) => clusterOf.get(q.qid) === c)!.qid) === 'gsm8k' ? 'numeric' as const : 'text' as const),
-    caps: { maxEscalations: 1, maxTotalTokens: null },
-  };
+  const plans: ClusterPlan[] = config.clusters.map(() => ({ action: 'cascade', rungs: [cheap, strong], thresholds: [0] }));
+  const section = { qe: model, plans, answerKinds: config.clusters.map(() => 'numeric' as const), caps: { maxEscalations: 1, maxTotalTokens: null } };
+  const policy = policyFromTunedConfig(config, section);
   const queries = log.queries.filter((_, i) => i % Math.floor(log.queries.length / QUERIES) === 0).slice(0, QUERIES);
   const warm: number[] = [];
   for (const q of queries.slice(0, 40)) warm.push((await runLiveCascade(q.prompt, policy, { tierFor: (m) => tiers.get(m)! })).qe!);
-  plan.thresholds[0] = median(warm) + 1e-9; // isotonic scores tie: those at the median escalate
+  for (const p of plans) if (p.action === 'cascade') p.thresholds[0] = median(warm);
   const steps: number[] = [];
   const parts = { embed: [] as number[], route: [] as number[], qe: [] as number[] };
   const outside: number[] = [];
@@ -147,7 +140,7 @@ async function cascadeOverhead(): Promise<void> {
     ...policy,
     embed: (text: string) => { const c = process.cpuUsage(); const e = policy.embed(text); cpuAcc += cpuMs(c); return e; },
     route: (e: ArrayLike<number>) => { const c = process.cpuUsage(); const r = policy.route(e); cpuAcc += cpuMs(c); return r; },
-    score: (input: Parameters<LearnedQe['score']>[0]) => { const c = process.cpuUsage(); const r = policy.score(input); cpuAcc += cpuMs(c); return r; },
+    score: (input: QeInput) => { const c = process.cpuUsage(); const r = policy.score!(input); cpuAcc += cpuMs(c); return r; },
   };
   let cpuAcc = 0;
   for (const q of queries) {

@@ -24,8 +24,11 @@ export interface CascadePolicy {
   caps: CascadeCaps;
 }
 
+/** The parts of a tuned config's `cascade` section the live cascade reads. */
+export type CascadeSection = Pick<CascadeConfig, 'qe' | 'plans' | 'answerKinds' | 'caps'>;
+
 /** Builds the policy of a tuned config (with its optional `cascade` section) over its built-in embedder. */
-export function policyFromTunedConfig(config: TunedConfig, cascade: CascadeConfig | null): CascadePolicy {
+export function policyFromTunedConfig(config: TunedConfig, cascade: CascadeSection | null): CascadePolicy {
   if (config.embedder.spec.kind !== 'builtin' || config.embedder.state === null) {
     throw new InvalidInputError(`the live cascade runs the built-in embedder; this config uses "${config.embedder.spec.kind}"`, 'embedder.spec');
   }

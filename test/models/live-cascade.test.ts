@@ -1,0 +1,85 @@
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterPlan } from '../../core/cascade/plan.js';
+import { routeEmbedding, type TunedConfig } from '../../core/config.js';
+import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
+import { trainQe, type LabelledAnswer } from '../../core/qe/model.js';
+import type { RunLog } from '../../core/runlog.js';
+import { tune } from '../../core/tune.js';
+import { policyFromTunedConfig, runLiveCascade, type CascadeSection, type LiveCascadeEvent } from '../../native-models/live-cascade.js';
+import { loadRunLog } from '../../native-models/runlog/load.js';
+import { TierPool } from '../../native-models/tiers/pool.js';
+
+// A config tuned on the shared data, run for real on the two tiny GGUF tiers: every run-log
+// model the config names is answered by one of them (their answers are nonsense; the wiring is real).
+const CHEAP = 'gpt-4o-mini-2024-07-18';
+const STRONG = 'gpt-4o-2024-08-06';
+let pool: TierPool;
+let log: RunLog;
+let config: TunedConfig;
+let cascade: CascadeSection;
+
+beforeAll(async () => {
+  pool = await TierPool.open('fixtures/pools/tiny-local.json');
+  log = await loadRunLog(resolve('../shared/data/zeroeval-gsm8k-crux'));
+  config = (await tune(log, { seed: 0, k: 4 })).config;
+  const embedder = BuiltinEmbedder.fromState(config.embedder.state);
+  const prompts = new Map(log.queries.map((q) => [q.qid, q.prompt]));
+  const answers: LabelledAnswer[] = log.responses.filter((r) => r.model === CHEAP).map((r) => ({
+    input: { query: prompts.get(r.qid)!, response: r.response, answer: r.answer, model: r.model, cluster: routeEmbedding(config, embedder.embedOne(prompts.get(r.qid)!)).cluster },
+    correct: r.correct,
+  }));
+  const half = Math.floor(answers.length / 2);
+  cascade = {
+    qe: trainQe(answers.slice(0, half), answers.slice(half), config.pool.map((p) => p.model), config.clusters.length),
+    answerKinds: config.clusters.map(() => 'numeric'),
+    plans: config.clusters.map((): ClusterPlan => ({ action: 'cascade', rungs: [CHEAP, STRONG], thresholds: [1] })),
+    caps: { maxEscalations: 1, maxTotalTokens: null },
+  };
+});
+afterAll(async () => {
+  await pool?.dispose();
+});
+
+const tierFor = (model: string) => pool.get(model === STRONG ? 'tiny-random' : 'stories260K');
+
+describe('the live cascade of a tuned config on real local tiers', () => {
+  it('a stage-1-only config routes to the cluster the config picks and answers once', async () => {
+    const policy = policyFromTunedConfig(config, null);
+    const query = log.queries.find((q) => q.task === 'gsm8k')!.prompt;
+    const expected = routeEmbedding(config, BuiltinEmbedder.fromState(config.embedder.state).embedOne(query));
+    const trace = await runLiveCascade(query, policy, { tierFor, request: { maxTokens: 8 } });
+    expect(trace.cluster).toBe(expected.cluster);
+    expect(trace.plan).toBe('answer');
+    expect(trace.passes).toHaveLength(1);
+    expect(trace.passes[0].model).toBe(expected.model);
+    expect(trace.qe).toBeNull();
+    expect(trace.escalated).toBe(false);
+    expect(trace.passes[0].result.outputTokens).toBeGreaterThan(0);
+  });
+
+  it('with a cascade section the learned QE scores stage 1 and decide escalates below the threshold', async () => {
+    const policy = policyFromTunedConfig(config, cascade);
+    const events: LiveCascadeEvent[] = [];
+    // A short GSM8K question: both tiny models have 512-token contexts.
+    const query = log.queries.filter((q) => q.task === 'gsm8k').sort((a, b) => a.prompt.length - b.prompt.length)[0].prompt;
+    const trace = await runLiveCascade(query, policy, { tierFor, request: { maxTokens: 8 }, onEvent: (e) => events.push(e) });
+    expect(trace.plan).toBe('cascade');
+    expect(trace.stage1Tier).toBe('stories260K');
+    expect(trace.qe).toBeGreaterThanOrEqual(0);
+    expect(trace.qe).toBeLessThanOrEqual(1);
+    expect(trace.threshold).toBe(1);
+    expect(trace.escalated).toBe(trace.qe! < 1);
+    if (trace.escalated) {
+      expect(trace.finalTier).toBe('tiny-random');
+      expect(trace.passes[1].result.logprobs?.entropy).toBeGreaterThan(0);
+    }
+    expect(events.at(-1)).toEqual({ type: 'done', trace });
+    expect(events.filter((e) => e.type === 'token').length).toBeGreaterThan(0);
+
+    const never = policyFromTunedConfig(config, { ...cascade, plans: cascade.plans.map(() => ({ action: 'cascade', rungs: [CHEAP, STRONG], thresholds: [0] })) });
+    const kept = await runLiveCascade(query, never, { tierFor, request: { maxTokens: 8 } });
+    expect(kept.escalated).toBe(false);
+    expect(kept.decision).toEqual({ kind: 'accept', reason: 'confident' });
+  });
+});
