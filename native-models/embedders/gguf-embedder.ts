@@ -128,6 +128,11 @@ export class GgufEmbedder implements ManagedEmbedder {
     return this.#guard.disposed;
   }
 
+  /** Registers a listener called once, after the model and context are freed. */
+  onDispose(listener: () => void): void {
+    this.#guard.onDispose(listener);
+  }
+
   embed(texts: string[]): Promise<Float32Array[]> {
     return this.#guard.run(() => {
       // One context evaluates one text at a time; concurrent calls queue behind each other.

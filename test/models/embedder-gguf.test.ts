@@ -33,11 +33,16 @@ describe('GGUF embedder (stories260K)', () => {
   });
 
   it('cuts a text longer than the context, and embeds empty text as zeros', async () => {
-    await using small = await GgufEmbedder.create(stories, { contextSize: 64 });
+    const small = await GgufEmbedder.create(stories, { contextSize: 64, threads: 1 });
+    let released = 0;
+    small.onDispose(() => released++);
     const [long, prefix, empty] = await small.embed(['word '.repeat(500), 'word '.repeat(400), '']);
     expect(long.every(Number.isFinite)).toBe(true);
     expect([...long]).toEqual([...prefix]); // both cut to the same first tokens
     expect([...empty]).toEqual(new Array(64).fill(0));
+    await Promise.all([small.dispose(), small.dispose()]);
+    expect(released).toBe(1);
+    await expect(small.embed(['x'])).rejects.toBeInstanceOf(DisposedError);
   });
 
   it('serves concurrent calls one after another with the same results', async () => {
