@@ -57,20 +57,28 @@ function runChild(times: number): { loadMs: number; tuneMs: number; tuneCpuMs: n
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
 }
 
-/** Embed + nearest centroid per query, timed one by one after a warm-up pass. */
-function routeLatency(config: TunedConfig, prompts: string[]): { p50: number; p99: number; max: number } {
+/**
+ * Embed + nearest centroid per query, timed one by one after a warm-up pass. `p99` is over every
+ * timed call; `p99Best` takes each query's fastest of the passes first, which removes the time a
+ * shared machine spends running other processes (the call's own cost, GC included, stays).
+ */
+function routeLatency(config: TunedConfig, prompts: string[], passes = 5): { p50: number; p99: number; p99Best: number } {
   const embedder = BuiltinEmbedder.fromState(config.embedder.state);
   for (const p of prompts.slice(0, 200)) routeEmbedding(config, embedder.embedOne(p));
   const times: number[] = [];
-  for (let rep = 0; rep < 3; rep++) {
-    for (const p of prompts) {
+  const best = new Array<number>(prompts.length).fill(Infinity);
+  for (let rep = 0; rep < passes; rep++) {
+    prompts.forEach((p, i) => {
       const t = performance.now();
       routeEmbedding(config, embedder.embedOne(p));
-      times.push(performance.now() - t);
-    }
+      const dt = performance.now() - t;
+      times.push(dt);
+      best[i] = Math.min(best[i], dt);
+    });
   }
   times.sort((a, b) => a - b);
-  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), max: times.at(-1)! };
+  best.sort((a, b) => a - b);
+  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), p99Best: quantile(best, 0.99) };
 }
 
 /** Re-picks for random budgets across the reachable cost range. */
@@ -108,6 +116,7 @@ async function parent(): Promise<void> {
       'config kB': Math.round(figures.configBytes / 1000),
       'route p50 ms': +route.p50.toFixed(3),
       'route p99 ms': +route.p99.toFixed(3),
+      'route p99 (best of 5) ms': +route.p99Best.toFixed(3),
       're-pick p99 ms': +repick.p99.toFixed(4),
       retention: +figures.retention.toFixed(4),
       'cost reduction': +figures.costReduction.toFixed(4),
