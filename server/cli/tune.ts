@@ -25,6 +25,10 @@ interface TuneFlags {
   json: boolean;
   pool?: string;
   embeddingCache?: string;
+  restarts: number;
+  cvFolds: number;
+  priorStrength: number;
+  bootstrap: number;
 }
 
 /** --budget, --target-retention and --lambda are mutually exclusive ways to pick the operating point. */
@@ -63,6 +67,10 @@ export function register(program: Command): void {
     .option('--embedder <spec>', 'builtin | builtin:DIMS | gguf:PATH | openai:URL#MODEL', 'builtin')
     .option('--embedding-cache <dir>', 'on-disk embedding cache of gguf/openai embedders (default: ~/.cache/cascade-lab/embeddings)')
     .option('--pool <file>', 'pool file whose per-tier prices, tpotMs and latencyMs fill what the run log lacks')
+    .addOption(new Option('--restarts <n>', 'k-means++ restarts of the final clustering').argParser(integer).default(4))
+    .addOption(new Option('--cv-folds <n>', 'folds of the cross-validation that chooses k').argParser(integer).default(3))
+    .addOption(new Option('--prior-strength <n>', 'Beta prior strength (pseudo-queries) shrinking per-cluster error rates to the model\'s global rate').argParser(finiteNumber).default(10))
+    .addOption(new Option('--bootstrap <n>', 'bootstrap resamples of the confidence intervals').argParser(integer).default(1000))
     .addOption(new Option('--train-frac <f>', 'share of queries to tune on, in (0, 1)').argParser(finiteNumber).default(0.6))
     .addOption(new Option('--seed <s>', 'seed of the split, embedder, k-means and bootstrap').argParser(integer).default(0))
     .option('--out <file>', 'where to write the tuned config', 'tuned.json')
@@ -79,6 +87,10 @@ export function register(program: Command): void {
         embedder,
         trainFraction: flags.trainFrac,
         seed: flags.seed,
+        restarts: flags.restarts,
+        cvFolds: flags.cvFolds,
+        priorStrength: flags.priorStrength,
+        bootstrapSamples: flags.bootstrap,
         tool: toolInfo(),
       };
       // Settings are checked before the (slow) run-log load, so a typo fails at once.

@@ -62,6 +62,8 @@ describe('cascade-lab tune', () => {
     [['--train-frac', '1'], /--train-frac: train fraction must be in the open range \(0, 1\), got 1/],
     [['--target-retention', '0'], /--target-retention: target retention must be in \(0, 2\]/],
     [['--budget', '-1'], /--budget: budget must be a number ≥ 0, got -1/],
+    [['--cv-folds', '1'], /--cv-folds: CV folds must be an integer in \[2, 20\], got 1/],
+    [['--prior-strength', '-3'], /--prior-strength: prior strength must be ≥ 0, got -3/],
     [['--embedder', 'bert'], /--embedder: unknown embedder "bert"/],
   ])('refuses %j with exit code 2 and names the setting', async (args, message) => {
     const { code, stderr } = await cli('tune', '--data', dataDir, '--out', path.join(dir, 'never.json'), ...(args as string[]));
