@@ -71,7 +71,7 @@ async function loadState(opts: ResolvedServeOptions, previous: ServingState | un
   } catch (err) {
     throw new ConfigRejectedError((err as Error).message);
   }
-  const router = TunedRouter.create(opts.routerModel, configFile.value, config, pool.tiers.map((t) => t.name), opts.tierMap, configPath);
+  const router = TunedRouter.create(opts.routerModel, config, pool.tiers.map((t) => t.name), opts.tierMap, configPath);
   if (pool.tiers.some((t) => t.name === opts.routerModel)) {
     throw new ConfigRejectedError(`a tier is named "${opts.routerModel}", the router's own model name; rename it or pick another --router-model`, poolPath);
   }

@@ -1,11 +1,10 @@
-import { CascadeConfigSchema, decide, type CascadeConfig, type ClusterPlan } from '../../core/cascade/plan.js';
+import { decide, type CascadeConfig, type ClusterPlan } from '../../core/cascade/plan.js';
 import { routeEmbedding, type TunedConfig } from '../../core/config.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
 import { extractFinalAnswer } from '../../core/extract.js';
 import { answersAgree } from '../../core/graders.js';
 import { DENSE_FEATURES } from '../../core/qe/features.js';
 import { LearnedQe } from '../../core/qe/model.js';
-import { issuePath } from '../../core/runlog.js';
 import type { GenerationResult } from '../../core/tier.js';
 import { ConfigRejectedError } from './errors.js';
 import type { CascadeDecision, CascadeRouter, RoutingText, Verdict } from './router.js';
@@ -30,25 +29,6 @@ export function mapModels(config: TunedConfig, tierNames: readonly string[], tie
     if (tier) out.set(model, tier);
   }
   return out;
-}
-
-/** The config's `cascade` section (stage 2), or null for a stage-1-only config. Read from the raw JSON so it survives any schema that strips it. */
-export function readCascadeSection(raw: unknown, config: TunedConfig, where: string): CascadeConfig | null {
-  const section = (raw as { cascade?: unknown } | null)?.cascade;
-  if (section === undefined || section === null) return null;
-  const parsed = CascadeConfigSchema.safeParse(section);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigRejectedError(`field "cascade.${issuePath(issue.path)}": ${issue.message}`, where);
-  }
-  const cascade = parsed.data;
-  if (cascade.plans.length !== config.clusters.length) {
-    throw new ConfigRejectedError(`field "cascade.plans": ${cascade.plans.length} plans for ${config.clusters.length} clusters`, where);
-  }
-  if (cascade.qeBackend !== 'learned') {
-    throw new ConfigRejectedError(`field "cascade.qeBackend": serve runs the learned QE only, not "${cascade.qeBackend}"`, where);
-  }
-  return cascade;
 }
 
 function normalise(v: Float32Array): Float32Array {
@@ -115,13 +95,17 @@ export class TunedRouter implements CascadeRouter {
    * Builds the router; refuses a config whose embedder serve cannot run, or whose plans name a
    * model no pool tier stands for.
    */
-  static create(name: string, raw: unknown, config: TunedConfig, tierNames: readonly string[], tierMap: Record<string, string>, where: string): TunedRouter {
+  static create(name: string, config: TunedConfig, tierNames: readonly string[], tierMap: Record<string, string>, where: string): TunedRouter {
     if (config.embedder.spec.kind !== 'builtin' || config.embedder.state === null) {
       throw new ConfigRejectedError(`serve runs the built-in embedder only; this config uses "${config.embedder.spec.kind}"`, `${where}: embedder.spec`);
     }
     const embedder = BuiltinEmbedder.fromState(config.embedder.state, `${where}: embedder.state`);
     if (embedder.id !== config.embedder.id) throw new ConfigRejectedError(`the rebuilt embedder's id ${embedder.id} differs from the fitted one ${config.embedder.id}`, `${where}: embedder.id`);
-    const cascade = readCascadeSection(raw, config, where);
+    // parseTunedConfig already checked the section against the clusters and the pool.
+    const cascade = config.cascade ?? null;
+    if (cascade && cascade.qeBackend !== 'learned') {
+      throw new ConfigRejectedError(`field "cascade.qeBackend": serve runs the learned QE only, not "${cascade.qeBackend}"`, where);
+    }
     const modelTier = mapModels(config, tierNames, tierMap, where);
     const region = config.regions[config.operatingPoint.region];
     const needed = cascade

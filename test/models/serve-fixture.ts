@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import writeFileAtomic from 'write-file-atomic';
-import type { CascadeConfig, ClusterPlan } from '../../core/cascade/plan.js';
+import type { ClusterPlan } from '../../core/cascade/plan.js';
 import type { TunedConfig } from '../../core/config.js';
 import { TunedRouter } from '../../server/serve/tuned-router.js';
 
@@ -13,17 +13,15 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const DATA = resolve(ROOT, '../shared/data/zeroeval-gsm8k-crux');
 export const MODELS = resolve(ROOT, '../shared/models');
 
-export type ConfigWithCascade = TunedConfig & { cascade?: CascadeConfig };
-
 /** Runs `cascade-lab tune` on the shared data (k fixed, to keep the test short) and returns the config. */
-export async function tuneOnSharedData(dir: string): Promise<{ path: string; config: ConfigWithCascade }> {
+export async function tuneOnSharedData(dir: string): Promise<{ path: string; config: TunedConfig }> {
   const path = join(dir, 'tuned.json');
   const child = spawn(process.execPath, [join(ROOT, 'bin/cascade-lab.mjs'), 'tune', '--data', DATA, '--k', '4', '--out', path], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((r) => child.on('close', r));
   if (code !== 0) throw new Error(`cascade-lab tune exited ${code}: ${stderr.slice(-2000)}`);
-  return { path, config: JSON.parse(readFileSync(path, 'utf8')) as ConfigWithCascade };
+  return { path, config: JSON.parse(readFileSync(path, 'utf8')) as TunedConfig };
 }
 
 /** The shared data's prompts of one task. */
@@ -33,15 +31,15 @@ export function prompts(task: string, count: number): string[] {
 }
 
 /** The cluster a prompt routes to under `config` and the run-log model its plan tries first, found with the server's own router. */
-export async function routeOf(config: ConfigWithCascade, prompt: string): Promise<{ cluster: number; stage1: string }> {
+export async function routeOf(config: TunedConfig, prompt: string): Promise<{ cluster: number; stage1: string }> {
   const map = Object.fromEntries(config.pool.map((p) => [p.model, 'any']));
-  const router = TunedRouter.create('cascade', config, config, ['any'], map, 'fixture');
+  const router = TunedRouter.create('cascade', config, ['any'], map, 'fixture');
   const decision = await router.route({ last: prompt, context: '' });
   return { cluster: decision.cluster, stage1: decision.models[0] };
 }
 
 /** A copy of the config whose plan for `cluster` is a two-rung cascade with this threshold. */
-export function withCascadePlan(config: ConfigWithCascade, cluster: number, rungs: [string, string], threshold: number): ConfigWithCascade {
+export function withCascadePlan(config: TunedConfig, cluster: number, rungs: [string, string], threshold: number): TunedConfig {
   if (!config.cascade) throw new Error('the tuned config has no cascade section: `cascade-lab tune` must write one for the escalation tests');
   const plans: ClusterPlan[] = [...config.cascade.plans];
   plans[cluster] = { action: 'cascade', rungs, thresholds: [threshold] };
@@ -49,7 +47,7 @@ export function withCascadePlan(config: ConfigWithCascade, cluster: number, rung
 }
 
 /** Every run-log model the config may call, mapped onto `tier` unless `overrides` says otherwise. */
-export function mapAll(config: ConfigWithCascade, tier: string, overrides: Record<string, string> = {}): Record<string, string> {
+export function mapAll(config: TunedConfig, tier: string, overrides: Record<string, string> = {}): Record<string, string> {
   return { ...Object.fromEntries(config.pool.map((p) => [p.model, tier])), ...overrides };
 }
 

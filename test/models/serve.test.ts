@@ -9,7 +9,8 @@ import { ConfigRejectedError } from '../../server/serve/errors.js';
 import { startServer, type RunningServer } from '../../server/serve/server.js';
 import { parsePrometheusText, sampleSum, sampleValue } from '../fast/serve/prometheus-text.js';
 import { start as startUpstream, type Upstream } from '../helpers/openai-upstream.js';
-import { localPool, mapAll, prompts, routeOf, tuneOnSharedData, withCascadePlan, writeJson, type ConfigWithCascade } from './serve-fixture.js';
+import { localPool, mapAll, prompts, routeOf, tuneOnSharedData, withCascadePlan, writeJson } from './serve-fixture.js';
+import type { TunedConfig } from '../../core/config.js';
 
 const cascadeHeaders = (h: Headers) => {
   const out: Record<string, string> = {};
@@ -20,7 +21,7 @@ const cascadeHeaders = (h: Headers) => {
 };
 
 let dir: string;
-let tuned: ConfigWithCascade;
+let tuned: TunedConfig;
 let prompt: string;
 let cluster: number;
 let stage1Model: string;
