@@ -8,7 +8,7 @@ import {
   APP_API_VERSION,
   type AppClient, type AppEvent, type AppEventListener, type AppState, type BudgetView, type ClusterMap, type ClusterMapRequest,
   type CompareRequest, type DataSetInfo, type ExportFile, type LiveRequest, type OperatingPoint, type OperatingPointRequest,
-  type PoolFile, type QeThresholdResult, type QeView, type RoutingTable, type RunInfo, type RunRequest, type ServeStatus, type Settings,
+  type PoolFile, type QeThresholdRequest, type QeThresholdResult, type QeView, type RoutingTable, type RunInfo, type RunRequest, type ServeStatus, type Settings,
   type StreamHandle, type TierStatus, type TraceDetail, type TraceFilter, type TracePage, type TuneReport, type TuneRequest,
   type WorkspaceInfo, type WorkspaceSource,
 } from '../../core/app-api.js';
@@ -18,10 +18,13 @@ import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
 import { InvalidInputError, UnsatisfiableError } from '../../core/errors.js';
 import { poolCostFigures } from '../../core/pool.js';
-import { buildReport, type EngineReport } from '../../core/report.js';
+import { evaluateStage2, planRow, withStage2 } from '../../core/cascade/stage2.js';
+import { qeScorer } from '../../core/cascade/joint.js';
+import { LearnedQe } from '../../core/qe/model.js';
+import type { EngineReport } from '../../core/report.js';
 import type { RunLog } from '../../core/runlog.js';
 import { SPLIT_DEFAULTS } from '../../core/split.js';
-import { embedAll, poolCells, tune } from '../../core/tune.js';
+import { embedAll, evaluateTunedConfig, tune } from '../../core/tune.js';
 import { buildWorkload, type Workload } from '../../core/workload.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
 import { findDataSets, SIMULATED_ID } from './data-sets.js';
@@ -266,16 +269,12 @@ export class AppService implements AppClient {
       return m;
     });
     const cost = costMatrix(ws.w, config.cost.metric, this.#pricing(ws));
-    const evaluated = report ?? buildReport({
-      config,
-      test: poolCells(ws.w, cost, testRows, poolToWorkload),
-      testLabels: Int32Array.from(testRows, (q) => clusterOf[q]),
-      trainCount: config.split.trainQids.length,
-    });
+    const evaluated = report ?? (await evaluateTunedConfig(config, ws.log));
     this.#embeddings = embeddings;
     const region = config.operatingPoint.region;
     return {
       config, report: evaluated, kMode, durationMs, simulated: ws.info.simulated, w: ws.w, cost, clusterOf, testRows, isTest, poolToWorkload,
+      score: config.cascade ? qeScorer(new LearnedQe(config.cascade.qe), ws.w, clusterOf) : null,
       region, lambda: config.regions[region].lambdaFrom, budget: null,
     };
   }
@@ -321,13 +320,33 @@ export class AppService implements AppClient {
   }
 
   async getQe(): Promise<QeView> {
-    this.#requireTuned('getQe');
-    throw new UnsatisfiableError('this tune has no QE stage: the cascade (stage 2) is not part of the playground\'s tune yet', 'getQe');
+    const view = views.qeView(this.#requireTuned('getQe'));
+    if (!view) throw new UnsatisfiableError('this config routes with stage 1 alone: it has no QE', 'getQe');
+    return view;
   }
 
-  async setQeThreshold(): Promise<QeThresholdResult> {
-    this.#requireTuned('setQeThreshold');
-    throw new UnsatisfiableError('this tune has no QE stage: the cascade (stage 2) is not part of the playground\'s tune yet', 'setQeThreshold');
+  /** Sets the first QE threshold of every plan that starts on `model` (or of all plans), then re-evaluates the cascade on test. */
+  async setQeThreshold(request: QeThresholdRequest): Promise<QeThresholdResult> {
+    const t = this.#requireTuned('setQeThreshold');
+    const cascade = t.config.cascade;
+    if (!cascade) throw new UnsatisfiableError('this config routes with stage 1 alone: it has no QE threshold', 'setQeThreshold');
+    let changed = 0;
+    const plans = cascade.plans.map((plan, c) => {
+      if (request.model !== undefined && planRow(plan, c).model !== request.model) return plan;
+      if (plan.action === 'cascade') {
+        changed++;
+        return { ...plan, thresholds: [request.threshold, ...plan.thresholds.slice(1)] };
+      }
+      if (plan.action === 'agree') {
+        changed++;
+        return { ...plan, threshold: request.threshold };
+      }
+      return plan;
+    });
+    if (changed === 0) throw new InvalidInputError(`no cluster's plan thresholds the QE score of ${request.model === undefined ? 'any model' : `"${request.model}"`}`, 'setQeThreshold');
+    t.config = { ...t.config, cascade: { ...cascade, plans } };
+    t.report = withStage2(t.report, evaluateStage2(t.config.cascade!, { w: t.w, rows: t.testRows, clusterOf: t.clusterOf, cost: t.cost, metric: t.config.cost.metric, strongest: t.config.strongest.model }));
+    return { qe: views.qeView(t)!, operatingPoint: views.operatingPoint(t) };
   }
 
   // ---- live streams -----------------------------------------------------------------

@@ -62,7 +62,7 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
       return tier;
     };
     const policy: CascadePolicy = ctx.config
-      ? policyFromTunedConfig(ctx.config, null)
+      ? policyFromTunedConfig(ctx.config, ctx.config.cascade ?? null)
       : { embed: () => [], route: () => ({ cluster: 0, plan: { action: 'answer', model: names[0] } }), answerKind: () => 'text', caps: { maxEscalations: 0, maxTotalTokens: null } };
     const pending: PassTrace[] = [];
     const endPass = (p: PassTrace, qeScore: number | null, escalate: boolean) => {

@@ -1,7 +1,11 @@
 import type {
-  BudgetView, ClusterMap, EvaluationRow, OperatingPoint, RoutingTable, TraceDetail, TraceFilter, TracePage, TraceRow, TuneReport,
+  BudgetView, ClusterMap, EvaluationRow, OperatingPoint, QeView, RoutingTable, TraceDetail, TraceFilter, TracePage, TraceRow, TuneReport,
 } from '../../core/app-api.js';
+import { compositionOf, simulateQuery } from '../../core/cascade/simulate.js';
+import { planRow } from '../../core/cascade/stage2.js';
 import type { TunedConfig } from '../../core/config.js';
+import type { AnswerKind } from '../../core/extract.js';
+import { auroc, ece, reliabilityBins } from '../../core/qe/metrics.js';
 import type { EngineReport } from '../../core/report.js';
 import type { Workload } from '../../core/workload.js';
 
@@ -23,6 +27,8 @@ export interface TunedState {
   isTest: Uint8Array;
   /** Workload index of each config pool entry. */
   poolToWorkload: number[];
+  /** Calibrated QE score of an answered cell, when the config has a cascade (stage 2). */
+  score: ((q: number, m: number) => number) | null;
   /** The current operating point: its region, and the λ or budget the user set. */
   region: number;
   lambda: number;
@@ -130,16 +136,82 @@ export function routingTable(t: TunedState): RoutingTable {
   };
 }
 
-function traceRow(t: TunedState, q: number): TraceRow {
+function stage1Row(t: TunedState, q: number): TraceRow {
   const cluster = t.clusterOf[q];
-  const p = t.config.regions[t.region].route[cluster];
-  const m = t.poolToWorkload[p];
+  const m = t.poolToWorkload[t.config.regions[t.region].route[cluster]];
   const cell = q * t.w.models.length + m;
   const v = t.w.correct[cell];
   const model = t.w.models[m];
   return {
     qid: t.w.qids[q], task: t.w.tasks[q], cluster, stage1Model: model, qeScore: null, threshold: null, escalated: false, finalModel: model,
     correct: v === -1 ? null : v === 1, cost: finiteOrNull(t.cost[cell]),
+  };
+}
+
+/** A test query as the tuned cascade (stage 1 + QE + escalation) handles it, or stage 1 alone where there is none. */
+function traceRow(t: TunedState, q: number): TraceRow {
+  const cascade = t.config.cascade;
+  if (!cascade || !t.score) return stage1Row(t, q);
+  const cluster = t.clusterOf[q];
+  const plan = cascade.plans[cluster];
+  const row = planRow(plan, cluster);
+  const first = t.w.models.indexOf(row.model);
+  const answered = first >= 0 && t.w.correct[q * t.w.models.length + first] !== -1;
+  const outcome = simulateQuery(q, plan, cascade.caps, {
+    w: t.w, rows: [q], clusterOf: t.clusterOf, cost: t.cost, composition: compositionOf(t.config.cost.metric), score: t.score, answerKinds: cascade.answerKinds as AnswerKind[],
+  });
+  return {
+    qid: t.w.qids[q], task: t.w.tasks[q], cluster, stage1Model: row.model,
+    qeScore: answered && row.threshold !== null ? t.score(q, first) : null,
+    threshold: row.threshold,
+    escalated: outcome.escalations > 0,
+    finalModel: t.w.models[outcome.finalModel],
+    correct: outcome.correct === -1 ? null : outcome.correct === 1,
+    cost: finiteOrNull(outcome.cost),
+  };
+}
+
+const HISTOGRAM_BINS = 20;
+
+/** QE score distributions on the test split, per model of the cascade's ladder. */
+export function qeView(t: TunedState): QeView | null {
+  const cascade = t.config.cascade;
+  if (!cascade || !t.score) return null;
+  const M = t.w.models.length;
+  const allScores: number[] = [];
+  const allLabels: number[] = [];
+  const thresholdOf = (model: string) => cascade.plans.map((p, c) => planRow(p, c)).find((r) => r.model === model && r.threshold !== null)?.threshold ?? null;
+  const models = cascade.ladder.map((model) => {
+    const m = t.w.models.indexOf(model);
+    const scores: number[] = [];
+    const labels: number[] = [];
+    for (const q of t.testRows) {
+      const v = t.w.correct[q * M + m];
+      if (m < 0 || v === -1) continue;
+      scores.push(t.score!(q, m));
+      labels.push(v);
+    }
+    allScores.push(...scores);
+    allLabels.push(...labels);
+    const edges = Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => i / HISTOGRAM_BINS);
+    const correct = new Array<number>(HISTOGRAM_BINS).fill(0);
+    const incorrect = new Array<number>(HISTOGRAM_BINS).fill(0);
+    scores.forEach((x, i) => ((labels[i] === 1 ? correct : incorrect)[Math.min(HISTOGRAM_BINS - 1, Math.floor(x * HISTOGRAM_BINS))] += 1));
+    const both = labels.includes(0) && labels.includes(1);
+    return {
+      model,
+      threshold: thresholdOf(model),
+      auroc: both ? finiteOrNull(auroc(scores, labels)) : null,
+      ece: scores.length ? finiteOrNull(ece(scores, labels)) : null,
+      histogram: { edges, correct, incorrect },
+      reliability: reliabilityBins(scores, labels).filter((b) => b.count > 0).map((b) => ({ predicted: b.meanPredicted, observed: b.fractionRight, count: b.count })),
+    };
+  });
+  return {
+    method: `logistic regression on hashed n-grams, model/cluster and length features, ${cascade.qe.calibrator.kind} calibration`,
+    auroc: allLabels.includes(0) && allLabels.includes(1) ? finiteOrNull(auroc(allScores, allLabels)) : null,
+    ece: allScores.length ? finiteOrNull(ece(allScores, allLabels)) : null,
+    models,
   };
 }
 
@@ -180,7 +252,7 @@ export function traceDetail(t: TunedState, qid: string): TraceDetail | null {
         correct: v === -1 ? null : v === 1,
         cost: finiteOrNull(t.cost[q * M + m]),
         outputTokens: finiteOrNull(t.w.outputTokens[q * M + m]),
-        qeScore: null,
+        qeScore: t.score && r ? t.score(q, m) : null,
       };
     }),
   };
