@@ -87,7 +87,7 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     expect(text).toContain(point!.text.slice(0, 30));
   });
 
-  it('moves the routing table and the operating point as the engine says, in λ and in budget mode', async () => {
+  it('moves the routing table and the operating point with λ as the engine says', async () => {
     const { page, api } = app;
     await showView(page, 'Budget');
     const slider = page.getByTestId('budget-slider');
@@ -111,15 +111,24 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     expect(high.cost).toBeLessThan(low.cost);
     expect(high.routing).not.toEqual(low.routing);
     expect(await page.getByTestId('op-cost').textContent()).not.toBe('');
+  });
 
-    // The budget mode: a cap in the cost unit; the engine's region for that cap is the one shown.
+  it('in budget mode shows the region the engine picks for that cap', async () => {
+    const { page, api } = app;
+    await showView(page, 'Budget');
+    const slider = page.getByTestId('budget-slider');
     await page.getByRole('radio', { name: /Budget/ }).check();
-    await slider.fill('500');
-    const mid = await shownOperatingPoint(page);
-    const engineMid = await api.setOperatingPoint({ budget: mid.budget });
-    expect(mid.cost).toBeLessThanOrEqual(mid.budget * (1 + 1e-9));
-    expect(mid.routing).toEqual(engineMid.routing);
-    await page.getByRole('radio', { name: 'λ' }).check();
+    try {
+      for (const position of ['250', '500', '750']) {
+        await slider.fill(position);
+        const shown = await shownOperatingPoint(page);
+        const engine = await api.setOperatingPoint({ budget: shown.budget });
+        expect(shown.region, `budget ${shown.budget}`).toBe(engine.region);
+        expect(shown.routing).toEqual(engine.routing);
+      }
+    } finally {
+      await page.getByRole('radio', { name: 'λ' }).check();
+    }
   });
 
   it('opens a query trace with every model\'s answer side by side', async () => {
@@ -169,21 +178,27 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     await page.getByText('✓ local-tier ready').waitFor({ timeout: 60_000 });
     await showView(page, 'Live');
     await page.getByTestId('live-prompt').fill('Once upon a time');
-    await page.getByRole('button', { name: 'Run cascade' }).click();
-    // The tuned route names a run-log model; the pool has no such tier yet, and the page says so.
-    await expect.poll(() => page.getByTestId('live-status').textContent(), { timeout: 60_000 }).toBe('error');
-    const message = (await page.getByRole('alert').first().textContent()) ?? '';
-    const routed = message.match(/routes to "([^"]+)"/)?.[1];
-    expect(routed, message).toBeDefined();
-    expect(routed).not.toBe('local-tier');
-
-    // Stand the tiny GGUF model in for the routed model, as a user trying the cascade offline would.
-    await showView(page, 'Workspace');
-    await page.getByLabel('Name', { exact: true }).fill(routed!);
-    await page.getByRole('button', { name: 'Save pool' }).click();
-    await page.getByText(`✓ ${routed} ready`).waitFor({ timeout: 60_000 });
-    await showView(page, 'Live');
-    await page.getByRole('button', { name: 'Run cascade' }).click();
+    // The tuned cascade names run-log models; until the pool has a tier for each model the plan
+    // calls, the page names the missing one. Stand the tiny GGUF model in for each, as a user
+    // trying the cascade offline would.
+    const standIns: string[] = [];
+    for (let attempt = 0; attempt < 6; attempt++) {
+      await page.getByRole('button', { name: 'Run cascade' }).click();
+      await expect.poll(() => page.getByTestId('live-status').textContent(), { timeout: 120_000 }).toMatch(/^(error|done)$/);
+      if ((await page.getByTestId('live-status').textContent()) === 'done') break;
+      const message = (await page.getByRole('alert').first().textContent()) ?? '';
+      const routed = message.match(/routes to "([^"]+)"/)?.[1];
+      expect(routed, message).toBeDefined();
+      expect(standIns).not.toContain(routed);
+      standIns.push(routed!);
+      await showView(page, 'Workspace');
+      await page.getByRole('button', { name: 'Add local tier' }).click();
+      await page.getByLabel('Name', { exact: true }).last().fill(routed!);
+      await page.getByRole('button', { name: 'Save pool' }).click();
+      await page.getByText(`✓ ${routed} ready`).waitFor({ timeout: 60_000 });
+      await showView(page, 'Live');
+    }
+    expect(standIns.length).toBeGreaterThan(0);
     const stream = page.getByTestId('live-stream').first();
     await expect.poll(async () => ((await stream.textContent()) ?? '').length, { timeout: 120_000 }).toBeGreaterThan(10);
     await expect.poll(() => page.getByTestId('live-status').textContent(), { timeout: 120_000 }).toBe('done');
@@ -207,10 +222,9 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     await page.getByRole('button', { name: 'Save pool' }).click();
     await page.getByText('✓ tiny-random ready').waitFor({ timeout: 60_000 });
     await showView(page, 'Compare');
-    const boxes = page.getByRole('group', { name: 'Tiers' }).getByRole('checkbox');
-    await boxes.first().waitFor();
-    expect(await boxes.count()).toBe(2);
-    for (const box of await boxes.all()) await box.check();
+    const tiers = page.getByRole('group', { name: 'Tiers' });
+    await tiers.getByRole('checkbox', { name: 'local-tier' }).check();
+    await tiers.getByRole('checkbox', { name: 'tiny-random' }).check();
     await page.getByRole('button', { name: /Send to 2 tiers/ }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: /^(done|error|aborted)$/ }).count(), { timeout: 120_000 }).toBe(1);
     const columns = page.locator('[data-testid^="compare-"]');
