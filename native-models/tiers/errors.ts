@@ -22,3 +22,6 @@ export class TierHttpError extends EndpointStatusError {}
 
 /** A tier name that the pool does not list. */
 export class UnknownTierError extends CascadeLabError {}
+
+/** `pool check` found tiers that cannot answer; `where` names the pool file, the message the tiers. */
+export class TierCheckFailedError extends CascadeLabError {}

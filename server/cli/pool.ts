@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { poolCostFigures } from '../../core/pool.js';
 import type { GenerationResult } from '../../core/tier.js';
+import { TierCheckFailedError } from '../../native-models/tiers/errors.js';
 import { sharedLlama } from '../../native-models/tiers/llama-instance.js';
 import { createTier, loadPool } from '../../native-models/tiers/pool.js';
 
@@ -78,11 +80,12 @@ export function register(program: Command): void {
     .option('--prompt <text>', 'prompt of the test call', 'Once upon a time')
     .option('--max-tokens <n>', 'output tokens of the test call', positiveInt, 32)
     .option('--repeat <n>', 'test calls per tier (the median is shown)', positiveInt, 3)
-    .option('--json', 'print JSON (per-tier figures for the cost step) instead of a table')
+    .option('--json', 'print JSON instead of a table: the checks, and per-tier cost figures (prices, measured TPOT and latency) for the cost step')
     .action(async (file: string, o: { tier?: string[]; prompt: string; maxTokens: number; repeat: number; json?: boolean }) => {
       const checks = await checkPool(file, { ...(o.tier && { tiers: o.tier }), prompt: o.prompt, maxTokens: o.maxTokens, repeat: o.repeat });
       if (o.json) {
-        process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
+        const measured = Object.fromEntries(checks.filter((c) => c.ok).map((c) => [c.tier, { tpotMs: c.tpotMs, latencyMs: c.latencyMs }]));
+        process.stdout.write(`${JSON.stringify({ checks, costFigures: poolCostFigures(loadPool(file).pool, measured) }, null, 2)}\n`);
       } else {
         const rows = [['tier', 'kind', 'status', 'load ms', 'TTFT ms', 'TPOT ms', 'tokens'], ...checks.map((c) => [
           c.tier, c.kind, c.ok ? 'ok' : `FAILED: ${c.error}`, ms(c.loadMs), ms(c.ttftMs), ms(c.tpotMs), c.outputTokens === undefined ? '-' : String(c.outputTokens),
@@ -90,6 +93,7 @@ export function register(program: Command): void {
         const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (i === 2 && r[i].length > 40 ? 6 : r[i].length))));
         for (const r of rows) process.stdout.write(`${r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()}\n`);
       }
-      if (checks.some((c) => !c.ok)) process.exitCode = 1;
+      const failed = checks.filter((c) => !c.ok);
+      if (failed.length) throw new TierCheckFailedError(`${failed.length} of ${checks.length} tiers cannot answer: ${failed.map((c) => c.tier).join(', ')}`, loadPool(file).file);
     });
 }

@@ -146,7 +146,6 @@ export function register(program: Command): void {
       try {
         const s = await runBenchmarkCommand(options, controller.signal);
         process.stdout.write(`${s.aborted ? 'stopped' : 'finished'}: ${s.done}/${s.total} answered (${s.answered} this session, ${s.failed} failed), ${(100 * s.accuracy).toFixed(1)}% right; run log in ${options.out}\n`);
-        if (s.aborted) process.exitCode = 130;
       } finally {
         process.off('SIGINT', onSignal);
       }

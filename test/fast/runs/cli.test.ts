@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { start, type Upstream } from '../../helpers/openai-upstream.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cascade-cli-'));
+let upstream: Upstream;
+let deadUrl: string;
+
+function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/cascade-lab.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CASCADE_CLI_TEST_KEY: 'k' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+const cloud = (name: string, baseUrl: string, extra: object = {}) => ({ kind: 'cloud', name, baseUrl, model: 'm', usdPerMtokIn: 1, usdPerMtokOut: 3, retry: { maxRetries: 0 }, timeoutMs: 2000, ...extra });
+
+beforeAll(async () => {
+  upstream = await start({ reply: 'one two three four five', tokenDelayMs: 2 });
+  const dead = await start();
+  deadUrl = dead.url;
+  await dead.close();
+  writeFileSync(join(dir, 'pool.json'), JSON.stringify({ tiers: [
+    cloud('live', upstream.url, { apiKeyEnv: 'CASCADE_CLI_TEST_KEY' }),
+    cloud('dead', deadUrl),
+    cloud('keyless', upstream.url, { apiKeyEnv: 'CASCADE_CLI_UNSET_KEY' }),
+  ] }));
+  writeFileSync(join(dir, 'broken.json'), '{"tiers": [}');
+  writeFileSync(join(dir, 'bench.csv'), 'prompt,reference\nWhat is 2+2?,4\n');
+});
+afterAll(async () => {
+  await upstream.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('cascade-lab pool check and run', () => {
+  it('pool check measures the live tier and reports each failing tier by name', async () => {
+    const { code, stdout, stderr } = await cli('pool', 'check', join(dir, 'pool.json'), '--json', '--repeat', '1', '--max-tokens', '5');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/TierCheckFailedError: .*pool\.json: 2 of 3 tiers cannot answer: dead, keyless/);
+    const { checks, costFigures } = JSON.parse(stdout) as { checks: { tier: string; ok: boolean; ttftMs?: number; tpotMs?: number; outputTokens?: number; error?: string }[]; costFigures: Record<string, { tpotMs?: number; usdPerMtokOut: number }> };
+    const byName = Object.fromEntries(checks.map((c) => [c.tier, c]));
+    expect(byName.live).toMatchObject({ ok: true, outputTokens: 5 });
+    expect(byName.live.ttftMs).toBeGreaterThan(0);
+    expect(byName.live.tpotMs).toBeGreaterThan(1);
+    expect(byName.dead.ok).toBe(false);
+    expect(byName.dead.error).toMatch(/tier "dead" \(http:\/\/127\.0\.0\.1:\d+\/v1\): cannot reach the endpoint/);
+    expect(byName.keyless.error).toMatch(/tier "keyless": environment variable CASCADE_CLI_UNSET_KEY/);
+    expect(costFigures.live.tpotMs).toBe(byName.live.tpotMs);
+    expect(costFigures.dead).toEqual({ usdPerMtokIn: 1, usdPerMtokOut: 3 });
+  });
+
+  it('pool check prints a table', async () => {
+    const { stdout } = await cli('pool', 'check', join(dir, 'pool.json'), '--tier', 'live', '--repeat', '1');
+    expect(stdout).toMatch(/^tier\s+kind\s+status\s+load ms\s+TTFT ms\s+TPOT ms\s+tokens\nlive\s+cloud\s+ok\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+5\n$/);
+  });
+
+  it('bad input exits 2 with a typed error naming the file or tier', async () => {
+    const broken = await cli('pool', 'check', join(dir, 'broken.json'));
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/InvalidInputError: .*broken\.json: malformed JSON/);
+    const unknown = await cli('run', '--pool', join(dir, 'pool.json'), '--tier', 'nope', '--bench', join(dir, 'bench.csv'), '--out', join(dir, 'out'));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/UnknownTierError: .*pool\.json: no tier "nope" in the pool \(it has: live, dead, keyless\)/);
+  });
+
+  it('run answers a CSV benchmark and writes the run log', async () => {
+    const { code, stdout } = await cli('run', '--pool', join(dir, 'pool.json'), '--tier', 'live', '--bench', join(dir, 'bench.csv'), '--out', join(dir, 'out'), '--no-progress');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/finished: 1\/1 answered \(1 this session, 0 failed\), 0\.0% right/);
+  });
+});
