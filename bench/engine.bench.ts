@@ -1,4 +1,4 @@
-// Engine benchmark: full tune time and peak memory (each in a fresh child process), route-one-query
+// Engine benchmark: tune time and peak memory, stage 1 alone and with the cascade (each in a fresh child process), route-one-query
 // latency (embed + nearest centroid), operating-point re-pick latency and config size, on
 // zeroeval-gsm8k-crux and on a 4× replica of it. Run: npx tsx bench/engine.bench.ts
 // Targets (2-core machine): tune ≤ 10 s, route p99 ≤ 1 ms, re-pick ≤ 5 ms, peak RSS ≤ 500 MB.
@@ -29,13 +29,13 @@ function quantile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-/** Child mode: load, tune once, print timings and the RSS high-water mark as JSON. */
-async function child(times: number): Promise<void> {
+/** Child mode: load, tune once (stage 1 alone, or with the cascade), print timings and the RSS high-water mark as JSON. */
+async function child(times: number, stage: 'stage1' | 'full'): Promise<void> {
   const t0 = performance.now();
   const log = replicate(await loadRunLog(dataDir), times);
   const t1 = performance.now();
   const cpu = process.cpuUsage();
-  const { config, report } = await tune(log, { seed: 0 });
+  const { config, report } = await tune(log, { seed: 0, ...(stage === 'stage1' && { cascade: false }) });
   const t2 = performance.now();
   const used = process.cpuUsage(cpu);
   process.stdout.write(JSON.stringify({
@@ -46,13 +46,13 @@ async function child(times: number): Promise<void> {
     k: config.clusters.length,
     regions: config.regions.length,
     configBytes: JSON.stringify(config).length,
-    retention: report.system.retention,
-    costReduction: report.system.costReduction,
+    retention: report.stage1.retention,
+    costReduction: report.stage1.costReduction,
   }) + '\n');
 }
 
-function runChild(times: number): { loadMs: number; tuneMs: number; tuneCpuMs: number; maxRssMb: number; k: number; regions: number; configBytes: number; retention: number; costReduction: number } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', String(times)], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 20 });
+function runChild(times: number, stage: 'stage1' | 'full'): { loadMs: number; tuneMs: number; tuneCpuMs: number; maxRssMb: number; k: number; regions: number; configBytes: number; retention: number; costReduction: number } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', String(times), stage], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`tune child (${times}×) failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
 }
@@ -100,26 +100,29 @@ async function parent(): Promise<void> {
   const rows: Record<string, string | number>[] = [];
   const log = await loadRunLog(dataDir);
   for (const times of [1, 4]) {
-    const figures = runChild(times);
+    const figures = runChild(times, 'stage1');
+    const full = runChild(times, 'full');
     const big = replicate(log, times);
-    const { config } = await tune(big, { seed: 0, k: figures.k });
+    const { config } = await tune(big, { seed: 0, k: figures.k, cascade: false });
     const route = routeLatency(config, big.queries.map((q) => q.prompt));
     const repick = repickLatency(config);
     rows.push({
       workload: `${times}× (${big.queries.length} queries)`,
-      'tune s': +(figures.tuneMs / 1000).toFixed(2),
-      'tune CPU s': +(figures.tuneCpuMs / 1000).toFixed(2),
+      'stage-1 tune s': +(figures.tuneMs / 1000).toFixed(2),
+      'stage-1 tune CPU s': +(figures.tuneCpuMs / 1000).toFixed(2),
+      'full tune s': +(full.tuneMs / 1000).toFixed(2),
+      'full tune CPU s': +(full.tuneCpuMs / 1000).toFixed(2),
       'load s': +(figures.loadMs / 1000).toFixed(2),
-      'peak RSS MB': Math.round(figures.maxRssMb),
+      'peak RSS MB (stage 1 / full)': `${Math.round(figures.maxRssMb)} / ${Math.round(full.maxRssMb)}`,
       k: figures.k,
       regions: figures.regions,
-      'config kB': Math.round(figures.configBytes / 1000),
+      'config kB (stage 1 / full)': `${Math.round(figures.configBytes / 1000)} / ${Math.round(full.configBytes / 1000)}`,
       'route p50 ms': +route.p50.toFixed(3),
       'route p99 ms': +route.p99.toFixed(3),
       'route p99 (best of 5) ms': +route.p99Best.toFixed(3),
       're-pick p99 ms': +repick.p99.toFixed(4),
-      retention: +figures.retention.toFixed(4),
-      'cost reduction': +figures.costReduction.toFixed(4),
+      'stage-1 retention': +figures.retention.toFixed(4),
+      'stage-1 cost reduction': +figures.costReduction.toFixed(4),
     });
   }
   console.table(rows);
@@ -129,5 +132,5 @@ async function parent(): Promise<void> {
 }
 
 const at = process.argv.indexOf('--child');
-if (at >= 0) await child(Number(process.argv[at + 1]));
+if (at >= 0) await child(Number(process.argv[at + 1]), process.argv[at + 2] === 'full' ? 'full' : 'stage1');
 else await parent();

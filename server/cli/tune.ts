@@ -29,6 +29,7 @@ interface TuneFlags {
   cvFolds: number;
   priorStrength: number;
   bootstrap: number;
+  cascade: boolean;
 }
 
 /** --budget, --target-retention and --lambda are mutually exclusive ways to pick the operating point. */
@@ -73,6 +74,7 @@ export function register(program: Command): void {
     .addOption(new Option('--bootstrap <n>', 'bootstrap resamples of the confidence intervals').argParser(integer).default(1000))
     .addOption(new Option('--train-frac <f>', 'share of queries to tune on, in (0, 1)').argParser(finiteNumber).default(0.6))
     .addOption(new Option('--seed <s>', 'seed of the split, embedder, k-means and bootstrap').argParser(integer).default(0))
+    .option('--no-cascade', 'tune stage 1 (cluster routing) alone, without the QE cascade')
     .option('--out <file>', 'where to write the tuned config', 'tuned.json')
     .option('--json', 'print the report as one JSON object', false)
     .action(async (flags: TuneFlags) => {
@@ -91,6 +93,7 @@ export function register(program: Command): void {
         cvFolds: flags.cvFolds,
         priorStrength: flags.priorStrength,
         bootstrapSamples: flags.bootstrap,
+        ...(!flags.cascade && { cascade: false }),
         tool: toolInfo(),
       };
       // Settings are checked before the (slow) run-log load, so a typo fails at once.

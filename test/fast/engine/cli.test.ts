@@ -98,12 +98,14 @@ describe('cascade-lab tune with a pool file', () => {
   it('tunes on TPOT from the pool where the log has none', async () => {
     const pool = await poolFile('pool.json', models);
     const out = path.join(dir, 'tpot.json');
-    const { code, stdout, stderr } = await cli('tune', '--data', dataDir, '--cost', 'tpot', '--pool', pool, '--k', '1', '--out', out, '--json');
+    const { code, stdout, stderr } = await cli('tune', '--data', dataDir, '--cost', 'tpot', '--pool', pool, '--k', '1', '--no-cascade', '--out', out, '--json');
     expect(stderr).not.toMatch(/Error/);
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
     expect(report.cost).toEqual({ metric: 'tpot', unit: 'ms/token' });
     expect(report.baselines.single[models[0]].cost).toBe(5);
+    expect(report.system).toEqual(report.stage1);
+    expect(JSON.parse(await readFile(out, 'utf8')).cascade).toBeUndefined();
   }, 120_000);
 
   it('names the model and metric when a TPOT figure is missing, and refuses a pool model not in the log', async () => {
