@@ -65,7 +65,7 @@ export function cascadeHeaders(trace: CascadeTrace): Record<string, string> {
 
 /** The trace as the `cascade` extension field of a body or last chunk. */
 export function traceBody(trace: CascadeTrace): object {
-  return { cluster: trace.cluster, stage1: trace.stage1, final: trace.final, escalated: trace.escalated, qe: trace.qe, agree: trace.agree, fallbacks: trace.fallbacks };
+  return { cluster: trace.cluster, stage1: trace.stage1, final: trace.final, escalated: trace.escalated, qe: trace.qe, agree: trace.agree, fallbacks: trace.fallbacks, delivery: trace.delivery };
 }
 
 class BufferSink implements TokenSink {

@@ -9,6 +9,7 @@ import { DecisionLog } from './decision-log.js';
 import {
   AllTiersFailedError,
   AuthenticationError,
+  InvalidRequestError,
   NotReadyError,
   RouteNotFoundError,
   ServeRequestError,
@@ -40,6 +41,15 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { ...JSON_HEADERS, ...headers, 'content-length': String(Buffer.byteLength(text)) }).end(text);
+}
+
+/** The `x-cascade-stream-stage1` header, for clients that cannot add body fields; undefined when absent. */
+function streamStage1Header(req: IncomingMessage): boolean | undefined {
+  const value = req.headers['x-cascade-stream-stage1'];
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new InvalidRequestError(`The header x-cascade-stream-stage1 must be true or false, got "${String(value)}"`, 'x-cascade-stream-stage1', 'invalid_value');
 }
 
 function tokenDigest(token: string): Buffer {
@@ -162,7 +172,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         signal: controller.signal,
         stream: request.stream ? new SseWriter(res, endpoint, id, request.model, created) : null,
         includeUsage: request.includeUsage,
-        liveUngated: request.streamStage1 ?? opts.streamUngated,
+        liveUngated: request.streamStage1 ?? streamStage1Header(req) ?? opts.streamUngated,
       });
       if (!request.stream) sendJson(res, 200, completionBody(endpoint, id, request.model, created, outcome.result, traceBody(outcome.trace)), cascadeHeaders(outcome.trace));
     } catch (err) {

@@ -135,6 +135,19 @@ describe('serve over two local GGUF tiers, with a config tuned on the shared dat
     expect(text.length).toBeGreaterThan(0);
   });
 
+  it('streams an ungated answer as it is generated only when asked (header or body field)', async () => {
+    const delivery = async (headers: Record<string, string>, body: object) => {
+      sent++;
+      const stream = await client.chat.completions.create({ model: 'small', messages: [{ role: 'user', content: 'Once upon a time' }], stream: true, ...body }, { headers });
+      let last: unknown;
+      for await (const chunk of stream) last = (chunk as { cascade?: unknown }).cascade ?? last;
+      return (last as { delivery: string }).delivery;
+    };
+    expect(await delivery({}, {})).toBe('buffered');
+    expect(await delivery({ 'x-cascade-stream-stage1': 'true' }, {})).toBe('live');
+    expect(await delivery({}, { cascade: { stream_stage1: true } })).toBe('live');
+  });
+
   it('lists the router and every tier', async () => {
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toEqual(['cascade', 'small', 'large']);
