@@ -221,6 +221,9 @@ export const BudgetViewSchema = z.object({
     retention: maybeNum,
     costReduction: maybeNum,
     escalationRate: maybeNum,
+    /** What the train statistics expect of this region: the figures a budget is matched against (core/routing.ts's pickByBudget). */
+    expectedAccuracy: num,
+    expectedCost: num,
     routing: z.array(name),
   })),
   /** Accuracy against cost per query of every region, cheapest first. */

@@ -106,7 +106,9 @@ export function tuneReport(t: TunedState): TuneReport {
 }
 
 export function budgetView(t: TunedState): BudgetView {
-  const regions = t.config.regions.map((r, i) => ({ lambdaFrom: r.lambdaFrom, lambdaTo: r.lambdaTo, ...regionFigures(t, i), routing: routeNames(t, i) }));
+  const regions = t.config.regions.map((r, i) => ({
+    lambdaFrom: r.lambdaFrom, lambdaTo: r.lambdaTo, ...regionFigures(t, i), expectedAccuracy: r.expectedAccuracy, expectedCost: r.expectedCost, routing: routeNames(t, i),
+  }));
   const frontier = regions.map((r) => ({ costPerQuery: r.costPerQuery, accuracy: r.accuracy, lambda: r.lambdaFrom })).sort((a, b) => a.costPerQuery - b.costPerQuery);
   const s = t.report.strongest;
   return { costUnit: t.config.cost.unit, regions, frontier, strongest: { model: s.model, accuracy: s.accuracy, costPerQuery: s.cost }, current: operatingPoint(t) };

@@ -155,6 +155,7 @@ describe('HTTP bridge', () => {
       expect(cheap.costPerQuery).toBeLessThan(dear.costPerQuery);
       expect(cheap.routing).toEqual(budget.regions[cheap.region].routing);
 
+      expect(budget.regions.map((r) => r.expectedCost)).toEqual(config.regions.map((r) => r.expectedCost));
       const mid = config.regions[Math.floor(config.regions.length / 2)].expectedCost;
       const byBudget = await api.setOperatingPoint({ budget: mid });
       expect(byBudget.region).toBe(repickOperatingPoint(config, { kind: 'budget', budget: mid }));
