@@ -59,6 +59,9 @@ describe('shared data folder format', () => {
     const err = await loadRunLog(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidInputError);
     expect(String(err)).toMatch(/responses\.jsonl:2: field "correct"/);
+    const { response: _r, ...noResponse } = r('a', 'm2');
+    const missing = await loadRunLog(folder([q('a')], [r('a', 'm1'), noResponse])).catch((e: unknown) => e);
+    expect(String(missing)).toMatch(/responses\.jsonl:2: field "response"/);
   });
 
   it('rejects a response for an unknown query', async () => {
