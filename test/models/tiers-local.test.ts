@@ -8,6 +8,7 @@ import { LocalTierSpecSchema } from '../../core/pool.js';
 import { ModelFileNotFoundError, ModelLoadError } from '../../native-models/tiers/errors.js';
 import { LocalTier } from '../../native-models/tiers/local-tier.js';
 import { TierPool } from '../../native-models/tiers/pool.js';
+import { checkPool } from '../../server/cli/pool.js';
 import { start } from '../helpers/openai-upstream.js';
 
 // The two tiny real GGUF models of ../shared/models, as the two tiers of fixtures/pools/tiny-local.json
@@ -131,6 +132,21 @@ describe('local tiers on real GGUF models', () => {
     } finally {
       await upstream.close();
     }
+  });
+
+  it('pool check loads each local tier and measures TTFT and TPOT; a missing model is reported by tier', async () => {
+    const checks = await checkPool('fixtures/pools/tiny-local.json', { repeat: 1, maxTokens: 16 });
+    expect(checks.map((c) => [c.tier, c.ok, c.outputTokens])).toEqual([['stories260K', true, 16], ['tiny-random', true, 16]]);
+    for (const c of checks) {
+      expect(c.ttftMs).toBeGreaterThan(0);
+      expect(c.tpotMs).toBeGreaterThan(0);
+      expect(c.loadMs).toBeGreaterThan(0);
+    }
+    const pool = join(dir, 'pool.json');
+    writeFileSync(pool, JSON.stringify({ tiers: [{ kind: 'local', name: 'gone', model: 'gone.gguf' }] }));
+    const [gone] = await checkPool(pool, { repeat: 1 });
+    expect(gone.ok).toBe(false);
+    expect(gone.error).toMatch(/tier "gone": GGUF file not found: .*gone\.gguf/);
   });
 
   it('a missing GGUF file is a ModelFileNotFoundError naming the tier and path', async () => {
