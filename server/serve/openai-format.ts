@@ -57,9 +57,4 @@ export class SseWriter {
     if (includeUsage) out += `${this.prefix}[],"usage":${JSON.stringify(usage(result))}}\n\n`;
     this.res.end(`${out}data: [DONE]\n\n`);
   }
-
-  /** Ends a stream that failed after it began, with an OpenAI-style error event. */
-  fail(body: object): void {
-    this.res.end(`data: ${JSON.stringify(body)}\n\ndata: [DONE]\n\n`);
-  }
 }
