@@ -1,5 +1,5 @@
 import { KMeansClusterer, SilhouetteSample, assignClusters, type FittedClusters } from './cluster.js';
-import { TUNED_CONFIG_VERSION, type TunedConfig } from './config.js';
+import { flatCentroids, TUNED_CONFIG_VERSION, type TunedConfig } from './config.js';
 import { COST_UNITS, checkPricingModels, costMatrix, type CostMetric, type Pricing } from './cost.js';
 import { BuiltinEmbedder } from './embed/tfidf.js';
 import type { Embedder, EmbedderFactory, EmbedderSpec } from './embedder.js';
@@ -398,9 +398,7 @@ export async function evaluateTunedConfig(config: TunedConfig, log: RunLog, opti
     throw new InvalidInputError(`the embedder's id ${embedder.id} differs from the one the config was tuned with (${config.embedder.id})`, 'config: embedder.id');
   }
   const testX = await embedAll(embedder, Array.from(split.test, (i) => w.prompts[i]), onProgress);
-  const flat = new Float64Array(config.clusters.length * config.embedder.dimensions);
-  config.clusters.forEach((c, i) => flat.set(c.centroid, i * config.embedder.dimensions));
-  const testLabels = assignClusters({ centroids: flat, dimensions: config.embedder.dimensions }, testX);
+  const testLabels = assignClusters({ centroids: flatCentroids(config), dimensions: config.embedder.dimensions }, testX);
   const report = buildReport({
     config,
     test: poolCells(w, cost, split.test, pool),
