@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { extractJsonAnswer } from '../extract.js';
+import { extractFinalAnswer, extractJsonAnswer, type AnswerKind } from '../extract.js';
 import { InvalidInputError } from '../errors.js';
 import type { LogprobSummary } from '../runlog.js';
 import { addHashedBlock, charNgramHashes, withBigrams, wordHashes } from './hash.js';
@@ -190,4 +190,26 @@ function toSparseRow(slots: number[], values: number[]): SparseRow {
     }
   }
   return { idx: Int32Array.from(idx), val: Float64Array.from(val) };
+}
+
+/**
+ * The QE input of a live answer: the final answer is extracted from the raw text the way the run
+ * logs were graded (`answerKind`: numeric, choice or text; the cascade config keeps one per cluster).
+ */
+export function qeInputFor(
+  query: string,
+  response: string,
+  model: string,
+  cluster: number,
+  extra: { answerKind?: AnswerKind; outputTokens?: number; logprobs?: LogprobSummary } = {},
+): QeInput {
+  return {
+    query,
+    response,
+    answer: extractFinalAnswer(extra.answerKind ?? 'text', response).answer,
+    model,
+    cluster,
+    ...(extra.outputTokens !== undefined && { outputTokens: extra.outputTokens }),
+    ...(extra.logprobs && { logprobs: extra.logprobs }),
+  };
 }

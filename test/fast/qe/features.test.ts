@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DENSE_FEATURES, extractFeatures, featureDim, fitFeatureSpec, type QeInput } from '../../../core/qe/features.js';
+import { DENSE_FEATURES, extractFeatures, featureDim, fitFeatureSpec, qeInputFor, type QeInput } from '../../../core/qe/features.js';
 
 const base: QeInput = {
   query: 'Tom has 3 apples and buys 4 more. How many apples?',
@@ -51,5 +51,14 @@ describe('QE features', () => {
   it('refuse a model or cluster the QE was not trained on, naming it', () => {
     expect(() => extractFeatures(spec, { ...base, model: 'other' })).toThrow(/model "other" is not known to the QE/);
     expect(() => extractFeatures(spec, { ...base, cluster: 2 })).toThrow(/cluster 2 is outside 0..1/);
+  });
+});
+
+describe('qeInputFor (live answers)', () => {
+  it('extracts the final answer as the run logs were graded', () => {
+    const x = qeInputFor(base.query, base.response, 'small', 0, { answerKind: 'numeric', outputTokens: 20 });
+    expect(x.answer).toBe('7');
+    expect(extractFeatures(spec, x).idx).toEqual(extractFeatures(spec, { ...base, cluster: 0 }).idx);
+    expect(qeInputFor(base.query, 'no idea', 'small', 0).answer).toBeNull();
   });
 });
