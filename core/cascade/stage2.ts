@@ -201,3 +201,8 @@ export function clusterOfRows(n: number, parts: readonly { rows: ArrayLike<numbe
   for (const { rows, labels } of parts) for (let i = 0; i < rows.length; i++) out[rows[i]] = labels[i];
   return out;
 }
+
+/** The readable stage-2 section from the report fields of tune or eval. */
+export function formatStage2Fields(f: Stage2ReportFields, unit: string): string {
+  return formatCascadeReport({ escalationRate: f.escalationRate, qe: f.qe, plan: f.plan, frugal: f.frugal, ...f.stage2 }, unit);
+}

@@ -1,4 +1,5 @@
 import type { TunedConfig } from '../../core/config.js';
+import { formatStage2Fields, type Stage2ReportFields } from '../../core/cascade/stage2.js';
 import type { EngineReport } from '../../core/report.js';
 
 // Plain-text tables for the terminal. Hand-written: a padded column layout is a dozen lines and
@@ -50,7 +51,7 @@ function criterionText(c: TunedConfig['operatingPoint']['criterion'], unit: stri
 }
 
 /** The report as readable text: operating point, system vs strongest, baselines, AIQ and CI. */
-export function formatReport(report: EngineReport, config: TunedConfig): string {
+export function formatReport(report: EngineReport & Partial<Stage2ReportFields>, config: TunedConfig): string {
   const op = report.operatingPoint;
   const where = report.evaluatedOn === 'test-split' ? 'test split' : 'all queries (the config was tuned on another log)';
   const m = (name: string, x: { accuracy: number; cost: number; retention: number; costReduction: number }) => [name, pct(x.accuracy), num(x.cost), pct(x.retention), pct(x.costReduction)];
@@ -83,5 +84,6 @@ export function formatReport(report: EngineReport, config: TunedConfig): string 
     '',
     `AIQ ${report.aiq.toFixed(4)} (random routing ${report.baselines.random.aiq.toFixed(4)}) over cost ${num(report.aiqRange[0])}–${num(report.aiqRange[1])}`,
     `${Math.round(report.ci.level * 100)}% bootstrap CI of stage 1 (${report.ci.samples} resamples): retention ${pct(report.ci.retention[0])}–${pct(report.ci.retention[1])}, cost reduction ${pct(report.ci.costReduction[0])}–${pct(report.ci.costReduction[1])}${unanswered}`,
+    ...(report.stage2 ? ['', formatStage2Fields(report as EngineReport & Stage2ReportFields, config.cost.unit)] : []),
   ].join('\n');
 }
