@@ -157,7 +157,14 @@ export function formatCascadeReport(r: CascadeReport, unit: string): string {
   ];
   for (const c of r.perCluster) {
     const same = c.system.accuracy === c.stage1.accuracy && c.system.cost === c.stage1.cost;
-    const verdict = c.helped ? 'stage 2 helped' : same ? 'same as stage 1' : 'stage 2 did not help here (cheaper but less accurate, or dearer)';
+    const traded = c.system.cost < c.stage1.cost && c.system.accuracy < c.stage1.accuracy;
+    const verdict = c.helped
+      ? 'stage 2 helped'
+      : same
+        ? 'same as stage 1'
+        : traded
+          ? `a trade: ${(100 * (c.stage1.accuracy - c.system.accuracy)).toFixed(1)} points less accurate for ${pct(1 - c.system.cost / c.stage1.cost)} lower cost`
+          : 'stage 2 did not help here';
     lines.push(
       `    cluster ${c.cluster} (${c.n} queries): ${describePlan(c.plan)}`,
       `      ${pct(c.system.accuracy)} at ${c.system.cost.toPrecision(3)} vs stage 1 (${describePlan(c.stage1Plan)}) ${pct(c.stage1.accuracy)} at ${c.stage1.cost.toPrecision(3)}: ${verdict}`,
