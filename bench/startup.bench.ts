@@ -1,6 +1,7 @@
 // Launch to usable: `npm start` in browser mode (the launcher itself, as a user runs it), until
 // (1) the server prints its URL, (2) the first tune of the default (simulated) workspace returns,
-// (3) Chromium shows the app with its workspace loaded. Three launches; prints each and the median.
+// (3) Chromium shows the app with its workspace loaded. Three launches; prints each and the median,
+// then the round trip of a budget move (setOperatingPoint over HTTP), the slider's hot path.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
@@ -23,7 +24,7 @@ function launch(): { child: ChildProcess; url: Promise<string>; built: () => boo
   return { child, url, built: () => out.includes('building the renderer') };
 }
 
-async function once(): Promise<{ serverMs: number; tuneMs: number; pageMs: number; built: boolean }> {
+async function once(): Promise<{ serverMs: number; tuneMs: number; pageMs: number; moveMs: number[]; built: boolean }> {
   const t0 = performance.now();
   const { child, url, built } = launch();
   try {
@@ -35,12 +36,19 @@ async function once(): Promise<{ serverMs: number; tuneMs: number; pageMs: numbe
     if (!state.workspace?.simulated) throw new Error('the default workspace is not the simulated pool');
     await api.tune({ k: 'auto' });
     const tuneMs = performance.now() - t0;
+    const { regions } = await api.getBudget();
+    const moveMs: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const started = performance.now();
+      await api.setOperatingPoint({ lambda: regions[i % regions.length].lambdaFrom });
+      moveMs.push(performance.now() - started);
+    }
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     try {
       const page = await browser.newPage();
       await page.goto(address);
       await page.getByTestId('workspace-badge').getByText(/simulated/i).first().waitFor({ timeout: 60_000 });
-      return { serverMs, tuneMs, pageMs: performance.now() - t0, built: built() };
+      return { serverMs, tuneMs, pageMs: performance.now() - t0, moveMs, built: built() };
     } finally {
       await browser.close();
     }
@@ -57,4 +65,6 @@ for (let i = 0; i < RUNS; i++) {
   console.log(`launch ${i + 1}: server up ${r.serverMs.toFixed(0)} ms, first tune done ${r.tuneMs.toFixed(0)} ms, page usable ${r.pageMs.toFixed(0)} ms${r.built ? ' (included a renderer build)' : ''}`);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const moves = rows.flatMap((r) => r.moveMs).sort((a, b) => a - b);
+console.log(`budget move round trip (setOperatingPoint over HTTP, ${moves.length} calls): median ${median(moves).toFixed(2)} ms, p95 ${moves[Math.floor(moves.length * 0.95)].toFixed(2)} ms`);
 console.log(`median of ${RUNS}: server up ${median(rows.map((r) => r.serverMs)).toFixed(0)} ms, first tune done ${median(rows.map((r) => r.tuneMs)).toFixed(0)} ms, page usable ${median(rows.map((r) => r.pageMs)).toFixed(0)} ms (each measured from launch)`);
