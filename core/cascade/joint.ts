@@ -67,6 +67,9 @@ export interface JointTuneResult {
   timings: { qeTrainMs: number; qeEvalMs: number; plansMs: number };
 }
 
+/** Pseudo-answers of the Beta prior behind per-cluster accuracies, as in stage 1's statistics. */
+const PRIOR = 10;
+
 /** A cached scorer of workload cells: the calibrated QE score of model m's answer to query q. */
 export function qeScorer(qe: LearnedQe, w: Workload, clusterOf: ArrayLike<number>): (q: number, m: number) => number {
   const M = w.models.length;
@@ -157,6 +160,17 @@ export function jointTune(input: JointTuneInput, options: JointTuneOptions): Joi
   const selectRows: number[][] = Array.from({ length: k }, () => []);
   for (let i = 0; i < train.length; i++) trainSize[clusterOf[train[i]]]++;
   for (let i = 0; i < parts.select.length; i++) selectRows[clusterOf[parts.select[i]]].push(parts.select[i]);
+  const globalRate = Array.from({ length: M }, (_, m) => {
+    let n = 0;
+    let r = 0;
+    let spend = 0;
+    for (let c = 0; c < k; c++) {
+      n += full.n[c * M + m];
+      r += full.right[c * M + m];
+      spend += full.spend[c * M + m];
+    }
+    return { n, rate: n ? r / n : Number.NaN, cost: n ? spend / n : Number.NaN };
+  });
   const answerKinds: AnswerKind[] = [];
   const groups: Group[] = [];
   for (let c = 0; c < k; c++) {
@@ -164,7 +178,9 @@ export function jointTune(input: JointTuneInput, options: JointTuneOptions): Joi
     for (const q of selectRows[c]) tasks.set(w.tasks[q], (tasks.get(w.tasks[q]) ?? 0) + 1);
     const topTask = [...tasks].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
     answerKinds.push(answerKindOf(topTask));
-    const acc = (m: number) => (full.n[c * M + m] ? full.right[c * M + m] / full.n[c * M + m] : Number.NaN);
+    // Shrunk towards the model's global rate: a model known from a small probe (adapt) gets a
+    // sensible figure, and one with hundreds of answers keeps its own.
+    const acc = (m: number) => (globalRate[m].n ? (full.right[c * M + m] + PRIOR * globalRate[m].rate) / (full.n[c * M + m] + PRIOR) : Number.NaN);
     const mc = (m: number) => (full.n[c * M + m] ? full.spend[c * M + m] / full.n[c * M + m] : Number.NaN);
     const models = paretoLadder(Array.from({ length: M }, (_, m) => ({ accuracy: acc(m), cost: mc(m) })));
     const candidates: Candidate[] = candidatePlans(
@@ -188,16 +204,7 @@ export function jointTune(input: JointTuneInput, options: JointTuneOptions): Joi
   const stage1 = selectPlans(groups.map((g) => ({ ...g, candidates: g.candidates.filter((c) => c.plan.action === 'answer') })), criterion);
   // Same safety margin as the system's: the comparison asks for stage 1's accuracy, not less by noise.
   const matched = selectPlans(groups, { kind: 'targetRetention', targetRetention: stage1.retention, margin: criterion.kind === 'targetRetention' ? criterion.margin : 1 });
-  const globalAcc = Array.from({ length: M }, (_, m) => {
-    let n = 0;
-    let r = 0;
-    for (let c = 0; c < k; c++) {
-      n += full.n[c * M + m];
-      r += full.right[c * M + m];
-    }
-    return { accuracy: n ? r / n : Number.NaN, cost: Array.from({ length: k }, (_, c) => full.spend[c * M + m]).reduce((a, b) => a + b, 0) / (n || 1) };
-  });
-  const ladder = paretoLadder(globalAcc);
+  const ladder = paretoLadder(globalRate.map((g) => ({ accuracy: g.rate, cost: g.cost })));
   const frugal = frugalBaseline({ w, select: parts.select, cost, metric: input.metric, ladder, score, caps, strongest: input.strongest }, criterion);
   const cascade: CascadeConfig = {
     qe: qeModel,
