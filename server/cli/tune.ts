@@ -57,7 +57,7 @@ function parseKRange(value: string): [number, number] {
 export function register(program: Command): void {
   program
     .command('tune')
-    .description('Tune stage 1 on run logs: split by query, embed, cluster, route each cluster by error + λ·cost, and report on the held-out queries')
+    .description('Tune on run logs: split by query, embed, cluster, route each cluster by error + λ·cost (stage 1), add the QE cascade (stage 2, unless --no-cascade), and report on the held-out queries')
     .requiredOption('--data <dir>', 'run log (folder or file); repeat to join several', collect)
     .addOption(new Option('--cost <metric>', 'cost metric').choices(CostMetricSchema.options).default('usd'))
     .addOption(new Option('--budget <x>', 'pick the most accurate operating point whose expected cost per query fits (metric units)').argParser(finiteNumber).conflicts(['targetRetention', 'lambda']))
