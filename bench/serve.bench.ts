@@ -95,7 +95,9 @@ async function main() {
   console.log(`serve bench (${QUICK ? 'quick' : 'full'}): ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   const log = await loadRunLog(join(ROOT, '../shared/data/zeroeval-gsm8k-crux'));
-  const { config } = await tune(log, { k: 4 });
+  // Stage 1 only: every request makes exactly one upstream call, so what is measured is the
+  // router itself, not the extra passes a cascade plan pays for by design.
+  const { config } = await tune(log, { k: 4, cascade: false });
   const configPath = join(dir, 'tuned.json');
   writeFileSync(configPath, JSON.stringify(config));
   const prompt = log.queries.find((q) => q.task === 'gsm8k')!.prompt;
@@ -133,6 +135,8 @@ async function main() {
     const s = summary(streams.latencies);
     const codes = Object.entries(streams.result.statusCodeStats).map(([code, v]) => `${code}×${v.count}`).join(' ');
     console.log(`   ${streams.result.requests.sent} sent, ${s.n} answered 2xx, errors ${streams.result.errors}, timeouts ${streams.result.timeouts}, non-2xx ${streams.result.non2xx} (${codes}); p50 ${fmt(s.p50)} p99 ${fmt(s.p99)}`);
+    const failures = (await (await fetch(`${url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('cascade_fallbacks_total'));
+    if (failures.length > 0) console.log(`   tier failures: ${failures.join('; ')}`);
 
     console.log(`\n3. Soak at ${SOAK_RATE} requests/s for ${SOAK_S} s (RSS of the serve process):`);
     const rssStart = rssMiB(child.pid!);
