@@ -4,6 +4,7 @@ import { tuneStage2, formatCascadeReport, type CascadeReport } from '../../../co
 import type { CascadeConfig } from '../../../core/cascade/plan.js';
 import { costMatrix } from '../../../core/cost.js';
 import { splitQueries } from '../../../core/split.js';
+import { tune } from '../../../core/tune.js';
 import { buildWorkload } from '../../../core/workload.js';
 import { loadSharedFormat } from '../../../native-models/runlog/shared-format.js';
 
@@ -56,4 +57,18 @@ describe('stage 2 on the shared data at target retention 0.99 (test split)', () 
   it('writes a config section that parses back', () => {
     expect(CascadeConfigSchema.parse(JSON.parse(JSON.stringify(cascade)))).toEqual(JSON.parse(JSON.stringify(cascade)));
   });
+});
+
+describe('the full tune pipeline (embedder, k by cross-validation, stage 1 + 2) at target retention 0.99', () => {
+  it('meets the hard targets on the test split and reports stage 2', async () => {
+    const { config, report: r } = await tune(await loadSharedFormat(DATA), { seed: 0, criterion: { kind: 'targetRetention', targetRetention: 0.99 } });
+    expect(config.cascade?.plans).toHaveLength(config.clusters.length);
+    expect(r.system.retention).toBeGreaterThanOrEqual(0.98);
+    expect(r.system.cost / r.strongest.cost).toBeLessThanOrEqual(0.5);
+    expect(r.system.cost).toBeLessThan(r.stage1.cost);
+    expect(r.qe?.auroc).toBeGreaterThan(0.75);
+    expect(r.qe?.ece).toBeLessThan(0.05);
+    expect(r.plan?.map((p) => p.cluster)).toEqual(config.clusters.map((_, i) => i));
+    expect(r.frugal?.plan.models.length).toBeGreaterThanOrEqual(1);
+  }, 400_000);
 });
