@@ -29,7 +29,7 @@ export function TokenTimingChart({ times, label }: { times: readonly number[]; l
         <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: 4 }}>
           <CartesianGrid stroke="var(--grid)" />
           <XAxis dataKey="token" type="number" domain={[2, 'dataMax']} allowDecimals={false} stroke="var(--muted)" />
-          <YAxis width={40} stroke="var(--muted)" unit=" ms" />
+          <YAxis width={52} stroke="var(--muted)" label={{ value: 'ms', angle: -90, position: 'insideLeft', fill: 'var(--muted)' }} />
           <Tooltip contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }} formatter={(v) => ms(Number(v))} />
           <Legend verticalAlign="top" height={20} />
           <Line dataKey="gap" name="gap before token" stroke={gap.color} dot={false} isAnimationActive={false} />

@@ -32,7 +32,7 @@ function fromDraft(d: Draft): unknown {
   };
 }
 
-const NEW_LOCAL: Draft = { kind: 'local', name: 'local-tier', model: '../shared/models/stories260K.gguf', gpuLayers: '0', threads: '2', contextSize: '2048', usdPerMtokIn: '0', usdPerMtokOut: '0' };
+const NEW_LOCAL: Draft = { kind: 'local', name: 'local-tier', model: '../shared/models/stories260K.gguf', gpuLayers: '0', threads: '1', contextSize: '1024', usdPerMtokIn: '0', usdPerMtokOut: '0' };
 const NEW_CLOUD: Draft = { kind: 'cloud', name: 'cloud-tier', baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini', apiKeyEnv: 'OPENAI_API_KEY', usdPerMtokIn: '0.15', usdPerMtokOut: '0.6' };
 
 function Field({ label, value, onChange, hint }: { label: string; value: string; onChange(v: string): void; hint?: string }) {

@@ -5,8 +5,13 @@ import { useApp } from '../store/index.js';
 import type { LivePass } from '../store/live.js';
 
 function PassPanel({ pass }: { pass: LivePass }) {
+  const against = (sign: string) => (pass.threshold === null ? '' : ` ${sign} threshold ${num(pass.threshold, 2)}`);
   const verdict =
-    pass.escalate === null ? (pass.stats ? 'no QE verdict' : 'streaming…') : pass.escalate ? `QE ${num(pass.qeScore, 2)} < ${num(pass.threshold, 2)}: escalate` : `QE ${num(pass.qeScore, 2)} ≥ ${num(pass.threshold, 2)}: accept`;
+    pass.escalate === null
+      ? 'streaming…'
+      : pass.qeScore === null
+        ? pass.escalate ? 'escalate (no QE score on this pass)' : 'accepted: no QE on this pass'
+        : pass.escalate ? `QE ${num(pass.qeScore, 2)}${against('<')}: escalate` : `QE ${num(pass.qeScore, 2)}${against('≥')}: accept`;
   return (
     <article className="panel" aria-label={`Pass ${pass.pass + 1}: ${pass.tier}`} data-testid={`live-pass-${pass.pass}`}>
       <h3>
