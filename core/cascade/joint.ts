@@ -183,13 +183,17 @@ export function jointTune(input: JointTuneInput, options: JointTuneOptions): Joi
     const acc = (m: number) => (globalRate[m].n ? (full.right[c * M + m] + PRIOR * globalRate[m].rate) / (full.n[c * M + m] + PRIOR) : Number.NaN);
     const mc = (m: number) => (full.n[c * M + m] ? full.spend[c * M + m] / full.n[c * M + m] : Number.NaN);
     const models = paretoLadder(Array.from({ length: M }, (_, m) => ({ accuracy: acc(m), cost: mc(m) })));
-    const candidates: Candidate[] = candidatePlans(
-      {
-        w, rows: selectRows[c], models, cost, composition: compositionOf(input.metric), score, kind: answerKinds[c], caps,
-        fallback: (m) => ({ accuracy: acc(m), cost: mc(m) }),
-      },
-      options.candidates,
-    );
+    // A cluster too small to have selection queries can still answer with one model, on its training figures.
+    const candidates: Candidate[] =
+      selectRows[c].length > 0
+        ? candidatePlans(
+            {
+              w, rows: selectRows[c], models, cost, composition: compositionOf(input.metric), score, kind: answerKinds[c], caps,
+              fallback: (m) => ({ accuracy: acc(m), cost: mc(m) }),
+            },
+            options.candidates,
+          )
+        : models.map((m) => ({ plan: { action: 'answer', model: w.models[m] }, accuracy: acc(m), cost: mc(m), escalationRate: 0 }));
     const s = input.strongest;
     groups.push({
       weight: trainSize[c] / train.length,

@@ -3,8 +3,9 @@ import { candidatePlans } from '../../../core/cascade/candidates.js';
 import { paretoLadder } from '../../../core/cascade/ladder.js';
 import type { CascadeCaps } from '../../../core/cascade/plan.js';
 import { simulatePlans } from '../../../core/cascade/simulate.js';
+import { jointTune } from '../../../core/cascade/joint.js';
 import { costMatrix } from '../../../core/cost.js';
-import { buildWorkload, type Workload } from '../../../core/workload.js';
+import { buildWorkload, selectQueries, type Workload } from '../../../core/workload.js';
 import { loadSharedFormat } from '../../../native-models/runlog/shared-format.js';
 
 const DATA = '../shared/data/zeroeval-gsm8k-crux';
@@ -70,5 +71,20 @@ describe('candidate figures equal the per-query simulation', () => {
     });
     // Time metrics: the agreement pair runs together, so it costs the slower pass.
     expect(timed.cost).toBeCloseTo(Math.max(cost[q * M + a], cost[q * M + b]), 15);
+  });
+});
+
+describe('jointTune edge cases', () => {
+  it('plans a cluster too small to have selection queries from its training figures', () => {
+    const rows = Int32Array.from({ length: 300 }, (_, i) => i * 7);
+    const sub = selectQueries(w, rows);
+    const subCost = costMatrix(sub, 'usd', { prices: Object.fromEntries(w.models.map((m) => [m, { usdPerMtokIn: 1, usdPerMtokOut: 2 }])) });
+    // Cluster 2 holds a single training query: with a 70% fit part it lands there, leaving no selection query.
+    const clusterOf = Int32Array.from(sub.tasks, (t, i) => (i === 0 ? 2 : t === 'gsm8k' ? 0 : 1));
+    const train = Int32Array.from({ length: 300 }, (_, i) => i);
+    const r = jointTune({ w: sub, train, clusterOf, k: 3, cost: subCost, metric: 'usd', strongest: sub.models.indexOf('o1-mini-2024-09-12') }, { criterion: { kind: 'targetRetention', targetRetention: 0.95 }, qe: { l2Grid: [1e-2] }, parts: { fit: 0.7, calibrate: 0.2 } });
+    expect(r.cascade.plans).toHaveLength(3);
+    expect(r.cascade.plans[2].action).toBe('answer');
+    expect(r.groups[2].n).toBe(0);
   });
 });
