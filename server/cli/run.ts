@@ -146,6 +146,8 @@ export function register(program: Command): void {
       try {
         const s = await runBenchmarkCommand(options, controller.signal);
         process.stdout.write(`${s.aborted ? 'stopped' : 'finished'}: ${s.done}/${s.total} answered (${s.answered} this session, ${s.failed} failed), ${(100 * s.accuracy).toFixed(1)}% right; run log in ${options.out}\n`);
+        // 130 is the shell's code for "ended by SIGINT": scripts can tell a stopped run from a finished one.
+        if (s.aborted) process.exitCode = 130;
       } finally {
         process.off('SIGINT', onSignal);
       }
