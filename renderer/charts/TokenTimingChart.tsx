@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { ms } from '../format.js';
 import { useApp } from '../store/index.js';
@@ -10,13 +10,48 @@ export function tokenTiming(times: readonly number[]): { ttft: number | null; tp
   return { ttft: times[0], tpot: times.length > 1 ? (times[times.length - 1] - times[0]) / (times.length - 1) : null };
 }
 
-/** The gap before each token and the running TPOT, redrawn as tokens arrive. */
+const REDRAW_MS = 200;
+const MAX_POINTS = 300;
+
+/** `value`, updated at most once per `ms`, and always to the latest value once it stops changing. */
+function useThrottled<T>(value: T, ms: number): T {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const wait = last.current + ms - performance.now();
+    const timer = setTimeout(() => {
+      last.current = performance.now();
+      setShown(value);
+    }, Math.max(0, wait));
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return shown;
+}
+
+interface TimingPoint {
+  token: number;
+  gap: number;
+  tpot: number;
+}
+
+/** Per-token gaps and running TPOT, averaged into at most MAX_POINTS buckets so a long stream stays cheap to draw. */
+function timingPoints(times: readonly number[]): TimingPoint[] {
+  const n = times.length - 1;
+  if (n <= 0) return [];
+  const per = Math.ceil(n / MAX_POINTS);
+  const out: TimingPoint[] = [];
+  for (let start = 1; start <= n; start += per) {
+    const end = Math.min(n, start + per - 1);
+    out.push({ token: end + 1, gap: (times[end] - times[start - 1]) / (end - start + 1), tpot: (times[end] - times[0]) / end });
+  }
+  return out;
+}
+
+/** The gap before each token and the running TPOT, redrawn as tokens arrive (at most five times a second). */
 export function TokenTimingChart({ times, label }: { times: readonly number[]; label: string }) {
   const dark = useApp((s) => s.theme === 'dark');
-  const data = useMemo(
-    () => times.slice(1).map((t, i) => ({ token: i + 2, gap: t - times[i], tpot: (t - times[0]) / (i + 1) })),
-    [times],
-  );
+  const drawn = useThrottled(times, REDRAW_MS);
+  const data = useMemo(() => timingPoints(drawn), [drawn]);
   const { ttft, tpot } = tokenTiming(times);
   const gap = seriesStyle(0, dark);
   const run = seriesStyle(1, dark);

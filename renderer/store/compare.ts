@@ -1,5 +1,5 @@
 import type { AppClient, AppEvent, PassStats } from '../../core/app-api.js';
-import { EarlyEvents, isStreamEvent } from './stream-buffer.js';
+import { EarlyEvents, isStreamEvent, TokenBatcher } from './stream-buffer.js';
 import type { StreamStatus } from './live.js';
 import { describeError, type SliceCreator } from './types.js';
 
@@ -29,12 +29,22 @@ function updateColumn(columns: CompareColumn[], tier: string, change: (c: Compar
 
 export const createCompareSlice = (api: AppClient): SliceCreator<CompareSlice> => (set, get) => {
   const early = new EarlyEvents();
+  const tokens = new TokenBatcher<string>((batch) =>
+    set((s) => ({
+      compareColumns: s.compareColumns.map((c) => {
+        const add = batch.get(c.tier);
+        return add ? { ...c, text: c.text + add.text, tokenTimes: [...c.tokenTimes, ...add.times] } : c;
+      }),
+    })),
+  );
 
   function apply(event: AppEvent): void {
+    if (event.type === 'compare.token') {
+      tokens.add(event.tier, event.text, event.atMs);
+      return;
+    }
+    tokens.flush();
     switch (event.type) {
-      case 'compare.token':
-        set((s) => ({ compareColumns: updateColumn(s.compareColumns, event.tier, (c) => ({ ...c, text: c.text + event.text, tokenTimes: [...c.tokenTimes, event.atMs] })) }));
-        break;
       case 'compare.tierEnd':
         set((s) => ({ compareColumns: updateColumn(s.compareColumns, event.tier, (c) => ({ ...c, stats: event.stats })) }));
         break;

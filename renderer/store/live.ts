@@ -1,5 +1,5 @@
 import type { AppClient, AppEvent, PassStats } from '../../core/app-api.js';
-import { EarlyEvents, isStreamEvent } from './stream-buffer.js';
+import { EarlyEvents, isStreamEvent, TokenBatcher } from './stream-buffer.js';
 import { describeError, type SliceCreator } from './types.js';
 
 export type StreamStatus = 'idle' | 'starting' | 'running' | 'done' | 'aborted' | 'error';
@@ -35,16 +35,26 @@ function updatePass(passes: LivePass[], pass: number, change: (p: LivePass) => L
 
 export const createLiveSlice = (api: AppClient): SliceCreator<LiveSlice> => (set, get) => {
   const early = new EarlyEvents();
+  const tokens = new TokenBatcher<number>((batch) =>
+    set((s) => ({
+      livePasses: s.livePasses.map((p) => {
+        const add = batch.get(p.pass);
+        return add ? { ...p, text: p.text + add.text, tokenTimes: [...p.tokenTimes, ...add.times] } : p;
+      }),
+    })),
+  );
 
   function apply(event: AppEvent): void {
+    if (event.type === 'live.token') {
+      tokens.add(event.pass, event.text, event.atMs);
+      return;
+    }
+    tokens.flush();
     switch (event.type) {
       case 'live.passStart':
         set((s) => ({
           livePasses: [...s.livePasses, { pass: event.pass, tier: event.tier, cluster: event.cluster, text: '', tokenTimes: [], stats: null, qeScore: null, threshold: null, escalate: null }],
         }));
-        break;
-      case 'live.token':
-        set((s) => ({ livePasses: updatePass(s.livePasses, event.pass, (p) => ({ ...p, text: p.text + event.text, tokenTimes: [...p.tokenTimes, event.atMs] })) }));
         break;
       case 'live.passEnd':
         set((s) => ({

@@ -26,3 +26,40 @@ export class EarlyEvents {
 export function isStreamEvent(event: AppEvent): event is StreamEvent {
   return 'streamId' in event;
 }
+
+interface PendingTokens {
+  text: string;
+  times: number[];
+}
+
+/**
+ * Gathers streamed tokens and hands them over once per animation frame: a fast local tier
+ * sends hundreds of tokens a second, and one store update per token would starve the page.
+ */
+export class TokenBatcher<K> {
+  private pending = new Map<K, PendingTokens>();
+  private scheduled = false;
+
+  constructor(private readonly deliver: (batch: ReadonlyMap<K, PendingTokens>) => void) {}
+
+  add(key: K, text: string, atMs: number): void {
+    const entry = this.pending.get(key);
+    if (entry) {
+      entry.text += text;
+      entry.times.push(atMs);
+    } else this.pending.set(key, { text, times: [atMs] });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      requestAnimationFrame(() => this.flush());
+    }
+  }
+
+  /** Delivers what is pending now; other events call it first so they never overtake their tokens. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    this.deliver(batch);
+  }
+}
