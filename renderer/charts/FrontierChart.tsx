@@ -80,14 +80,19 @@ function bandEdges(xs: number[], left: number, right: number): [number, number][
   return edges;
 }
 
-function StaticLayer({ budget, baselines, s, t, width, height, edges }: { budget: BudgetView; baselines: readonly Baseline[]; s: Scales; t: ChartTheme; width: number; height: number; edges: [number, number][] }) {
+interface LayerProps {
+  budget: BudgetView;
+  baselines: readonly Baseline[];
+  s: Scales;
+  t: ChartTheme;
+  width: number;
+  height: number;
+  edges: [number, number][];
+}
+
+/** Background, bands, grid and axes: under the current region's highlight. */
+function BackLayer({ budget, s, t, width, height, edges }: LayerProps) {
   const unit = budget.costUnit;
-  const pts = budget.regions.map((r) => ({ x: s.x(r.costPerQuery), y: s.y(r.accuracy) })).sort((a, b) => a.x - b.x);
-  const singles = baselines.filter((b) => b.kind === 'single');
-  const random = baselines.find((b) => b.kind === 'random');
-  const cheapest = singles.reduce<Baseline | null>((a, b) => (!a || b.cost < a.cost ? b : a), null);
-  const strongest = singles.find((b) => b.label === budget.strongest.model) ?? null;
-  const others = baselines.filter((b) => b.kind === 'oracle' || b.kind === 'k1');
   return (
     <g>
       <rect x={0} y={0} width={width} height={height} fill={t.background} />
@@ -112,6 +117,21 @@ function StaticLayer({ budget, baselines, s, t, width, height, edges }: { budget
         cost per query ({unit}{s.log ? ', log scale' : ''})
       </text>
       <text transform={`translate(14 ${(M.top + height - M.bottom) / 2}) rotate(-90)`} textAnchor="middle" fontSize="12" fill={t.text}>accuracy (test split)</text>
+    </g>
+  );
+}
+
+/** The frontier, single models and baselines: over the current region's highlight. */
+function FrontLayer({ budget, baselines, s, t }: LayerProps) {
+  const unit = budget.costUnit;
+  const pts = budget.regions.map((r) => ({ x: s.x(r.costPerQuery), y: s.y(r.accuracy) })).sort((a, b) => a.x - b.x);
+  const singles = baselines.filter((b) => b.kind === 'single');
+  const random = baselines.find((b) => b.kind === 'random');
+  const cheapest = singles.reduce<Baseline | null>((a, b) => (!a || b.cost < a.cost ? b : a), null);
+  const strongest = singles.find((b) => b.label === budget.strongest.model) ?? null;
+  const others = baselines.filter((b) => b.kind === 'oracle' || b.kind === 'k1');
+  return (
+    <g>
       {cheapest && strongest && (
         <line x1={s.x(cheapest.cost)} y1={s.y(cheapest.accuracy)} x2={s.x(strongest.cost)} y2={s.y(strongest.accuracy)} stroke={t.muted} strokeWidth={1.5} strokeDasharray="6 4">
           <title>random routing between {cheapest.label} and {strongest.label}</title>
@@ -151,7 +171,7 @@ function StaticLayer({ budget, baselines, s, t, width, height, edges }: { budget
 /**
  * Accuracy against cost: the λ-region frontier (shaded bands, one per region), single models,
  * random routing and the operating point. A hand-drawn SVG rather than recharts: the static
- * layer is memoised, so a slider move redraws one band and one marker, and the same element
+ * layers are memoised, so a slider move redraws one band and one marker, and the same element
  * exports as a self-contained SVG or PNG.
  */
 export function FrontierChart({ budget, baselines, region, dark, height = 380, svgRef }: FrontierChartProps) {
@@ -172,10 +192,10 @@ export function FrontierChart({ budget, baselines, region, dark, height = 380, s
     return makeScales(costs, accs, width, height);
   }, [budget, baselines, width, height]);
   const edges = useMemo(() => bandEdges(budget.regions.map((r) => s.x(r.costPerQuery)), M.left, width - M.right), [budget, s, width]);
-  const staticLayer = useMemo(
-    () => <StaticLayer budget={budget} baselines={baselines} s={s} t={t} width={width} height={height} edges={edges} />,
-    [budget, baselines, s, t, width, height, edges],
-  );
+  const layers = useMemo(() => {
+    const props: LayerProps = { budget, baselines, s, t, width, height, edges };
+    return { back: <BackLayer {...props} />, front: <FrontLayer {...props} /> };
+  }, [budget, baselines, s, t, width, height, edges]);
 
   const r = budget.regions[region];
   const px = s.x(r.costPerQuery);
@@ -196,8 +216,9 @@ export function FrontierChart({ budget, baselines, region, dark, height = 380, s
       >
         <title id="frontier-title">Accuracy–cost frontier</title>
         <desc id="frontier-desc">{`Operating point: region ${region}, accuracy ${pct(r.accuracy)}, cost ${fmtCost(r.costPerQuery, budget.costUnit)} per query.`}</desc>
-        {staticLayer}
-        <rect x={b0} y={M.top} width={Math.max(0, b1 - b0)} height={height - M.top - M.bottom} fill={t.bandCurrent} opacity={0.7} />
+        {layers.back}
+        <rect x={b0} y={M.top} width={Math.max(0, b1 - b0)} height={height - M.top - M.bottom} fill={t.bandCurrent} />
+        {layers.front}
         <text x={(b0 + b1) / 2} y={M.top - 8} textAnchor="middle" fontSize="11" fill={t.text}>{lambdaRange(r.lambdaFrom, r.lambdaTo)}</text>
         <line x1={px} x2={px} y1={M.top} y2={height - M.bottom} stroke={t.accent} strokeDasharray="3 3" />
         <line x1={M.left} x2={width - M.right} y1={py} y2={py} stroke={t.accent} strokeDasharray="3 3" />

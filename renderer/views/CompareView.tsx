@@ -70,7 +70,7 @@ export function CompareView() {
         </form>
         {error && <p className="error" role="alert">{error}</p>}
       </section>
-      {columns.length > 0 && <div className="answers">{columns.map((c) => <Column key={c.tier} column={c} />)}</div>}
+      {columns.length > 0 && <div className="answers wide">{columns.map((c) => <Column key={c.tier} column={c} />)}</div>}
     </div>
   );
 }
