@@ -9,7 +9,7 @@ import { useApp } from '../store/index.js';
 type QeModel = QeViewData['models'][number];
 
 // The plot area's horizontal extent inside the chart, fixed so a pointer x maps to a score without asking recharts.
-const MARGIN = { top: 10, right: 20, bottom: 24, left: 10 };
+const MARGIN = { top: 16, right: 20, bottom: 8, left: 10 };
 const Y_AXIS_WIDTH = 44;
 
 function HatchDefs({ id, color }: { id: string; color: string }) {
@@ -29,6 +29,8 @@ function ScoreHistogram({ model }: { model: QeModel }) {
   const busy = useApp((s) => s.qeBusy);
   const dark = useApp((s) => s.theme === 'dark');
   const [draft, setDraft] = useState(model.threshold ?? 0.5);
+  // A model the cascade never checks has no threshold; the line appears once the user sets one.
+  const unset = model.threshold === null && draft === 0.5;
   const dragging = useRef(false);
   const wrapRef = useRef<HTMLDivElement>(null);
   useEffect(() => setDraft(model.threshold ?? 0.5), [model.threshold, model.model]);
@@ -74,10 +76,10 @@ function ScoreHistogram({ model }: { model: QeModel }) {
             <XAxis dataKey="mid" type="number" domain={[0, 1]} ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]} stroke="var(--muted)" />
             <YAxis width={Y_AXIS_WIDTH} stroke="var(--muted)" allowDecimals={false} />
             <Tooltip contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }} labelFormatter={(v) => `score ≈ ${Number(v).toFixed(2)}`} />
-            <Legend verticalAlign="top" height={22} />
+            <Legend verticalAlign="bottom" height={22} />
             <Bar dataKey="correct" name="correct answers" fill={solid} isAnimationActive={false} />
             <Bar dataKey="incorrect" name="incorrect answers" fill="url(#hatch-incorrect)" stroke={hatch} isAnimationActive={false} />
-            <ReferenceLine x={draft} stroke="var(--focus)" strokeWidth={3} label={{ value: `threshold ${draft.toFixed(2)}`, position: 'top', fill: 'var(--text)' }} />
+            <ReferenceLine x={draft} stroke="var(--focus)" strokeWidth={3} strokeDasharray={unset ? '4 4' : undefined} label={{ value: unset ? 'no threshold: drag to set one' : `threshold ${draft.toFixed(2)}`, position: 'insideTopRight', fill: 'var(--text)' }} />
           </BarChart>
         </ResponsiveContainer>
       </div>
@@ -134,7 +136,8 @@ export function QeView() {
       </div>
     );
   }
-  const model = qe.models.find((m) => m.model === picked) ?? qe.models[0];
+  // By default the first model the cascade actually checks against a threshold.
+  const model = qe.models.find((m) => m.model === picked) ?? qe.models.find((m) => m.threshold !== null) ?? qe.models[0];
   return (
     <div className="view">
       <section className="panel" aria-labelledby="qe-title">

@@ -151,6 +151,21 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     expect(engine.answers.length).toBe(18);
   });
 
+  it('moves a QE threshold from the keyboard, and the engine takes it', async () => {
+    const { page, api } = app;
+    await showView(page, 'QE');
+    const slider = page.getByTestId('qe-threshold');
+    await slider.waitFor();
+    const model = await page.getByLabel('Stage-1 model').inputValue();
+    const before = (await api.getQe()).models.find((m) => m.model === model)!.threshold;
+    expect(before, `${model} has a threshold`).not.toBeNull();
+    await slider.focus();
+    for (let i = 0; i < 10; i++) await page.keyboard.press(before! < 0.8 ? 'ArrowRight' : 'ArrowLeft');
+    const shown = Number(await slider.inputValue());
+    await expect.poll(async () => (await api.getQe()).models.find((m) => m.model === model)!.threshold, { timeout: 30_000 }).toBeCloseTo(shown, 6);
+    expect(shown).not.toBeCloseTo(before!, 6);
+  });
+
   it('exports a tuned config that `cascade-lab eval` accepts, and refuses a broken one with a clear error', async () => {
     const { page } = app;
     await showView(page, 'Export / import');
@@ -237,14 +252,16 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     const { page } = app;
     await showView(page, 'Workspace');
     await page.getByRole('button', { name: 'Add local tier' }).click();
+    await page.getByLabel('Name', { exact: true }).last().fill('cmp-stories');
+    await page.getByRole('button', { name: 'Add local tier' }).click();
     await page.getByLabel('GGUF file').last().fill('../shared/models/llama-2-tiny-random.gguf');
-    await page.getByLabel('Name', { exact: true }).last().fill('tiny-random');
+    await page.getByLabel('Name', { exact: true }).last().fill('cmp-random');
     await page.getByRole('button', { name: 'Save pool' }).click();
-    await page.getByText('✓ tiny-random ready').waitFor({ timeout: 60_000 });
+    await page.getByText('✓ cmp-random ready').waitFor({ timeout: 60_000 });
     await showView(page, 'Compare');
     const tiers = page.getByRole('group', { name: 'Tiers' });
-    await tiers.getByRole('checkbox', { name: 'local-tier' }).check();
-    await tiers.getByRole('checkbox', { name: 'tiny-random' }).check();
+    await tiers.getByRole('checkbox', { name: 'cmp-stories' }).check();
+    await tiers.getByRole('checkbox', { name: 'cmp-random' }).check();
     await page.getByRole('button', { name: /Send to 2 tiers/ }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: /^(done|error|aborted)$/ }).count(), { timeout: 120_000 }).toBe(1);
     const columns = page.locator('[data-testid^="compare-"]');
