@@ -79,7 +79,7 @@ function ScoreHistogram({ model }: { model: QeModel }) {
             <Legend verticalAlign="bottom" height={22} />
             <Bar dataKey="correct" name="correct answers" fill={solid} isAnimationActive={false} />
             <Bar dataKey="incorrect" name="incorrect answers" fill="url(#hatch-incorrect)" stroke={hatch} isAnimationActive={false} />
-            <ReferenceLine x={draft} stroke="var(--focus)" strokeWidth={3} strokeDasharray={unset ? '4 4' : undefined} label={{ value: unset ? 'no threshold: drag to set one' : `threshold ${draft.toFixed(2)}`, position: 'insideTopRight', fill: 'var(--text)' }} />
+            <ReferenceLine x={draft} stroke="var(--focus)" strokeWidth={3} strokeDasharray={unset ? '4 4' : undefined} label={{ value: unset ? 'no threshold: drag to set one' : `threshold ${draft.toFixed(2)}`, position: draft < 0.5 ? 'insideTopLeft' : 'insideTopRight', fill: 'var(--text)' }} />
           </BarChart>
         </ResponsiveContainer>
       </div>
