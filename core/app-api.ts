@@ -446,8 +446,11 @@ export interface AppApi {
   startLive(request: LiveRequest): Promise<StreamHandle>;
   /** Sends one prompt to several tiers at once; `compare.*` events follow. */
   startCompare(request: CompareRequest): Promise<StreamHandle>;
-  /** Stops a live or compare stream; a stream already finished is left alone. */
-  abortStream(request: StreamHandle): Promise<void>;
+  /**
+   * Stops a live or compare stream; a stream already finished is left alone. Answers null, not
+   * void: JSON drops an undefined `value`, and the HTTP reply envelope requires one.
+   */
+  abortStream(request: StreamHandle): Promise<null>;
   listRuns(): Promise<RunInfo[]>;
   startRun(request: RunRequest): Promise<RunInfo>;
   pauseRun(request: { runId: string }): Promise<RunInfo>;
@@ -496,7 +499,7 @@ export const APP_API_CONTRACT: Contract = {
   setQeThreshold: { request: QeThresholdRequestSchema, response: QeThresholdResultSchema },
   startLive: { request: LiveRequestSchema, response: StreamHandleSchema },
   startCompare: { request: CompareRequestSchema, response: StreamHandleSchema },
-  abortStream: { request: StreamHandleSchema, response: z.void() },
+  abortStream: { request: StreamHandleSchema, response: z.null() },
   listRuns: { request: none, response: z.array(RunInfoSchema) },
   startRun: { request: RunRequestSchema, response: RunInfoSchema },
   pauseRun: { request: RunIdSchema, response: RunInfoSchema },

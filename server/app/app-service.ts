@@ -388,8 +388,9 @@ export class AppService implements AppClient {
     return { streamId: ctx.streamId };
   }
 
-  async abortStream(request: StreamHandle): Promise<void> {
+  async abortStream(request: StreamHandle): Promise<null> {
     this.#streams.get(request.streamId)?.abort();
+    return null;
   }
 
   // ---- benchmark runs ---------------------------------------------------------------

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { AppApiError, type AppClient, type AppEvent, type RunInfo } from '../../../core/app-api.js';
+import { APP_API_CONTRACT, AppApiError, type AppClient, type AppEvent, type RunInfo } from '../../../core/app-api.js';
 import { parseTunedConfig, repickOperatingPoint } from '../../../core/config.js';
 import { startAppServer, type AppServer } from '../../../server/app/app-server.js';
 import { createHttpClient } from '../../../renderer/api/http-client.js';
@@ -308,6 +308,12 @@ describe('HTTP bridge', () => {
       expect(ends.at(-1)!.escalate).toBe(false);
       const last = mine.at(-1);
       expect(last?.type === 'live.done' && last.finalTier).toBe(ends.at(-1)!.tier);
+
+      // The client validates the reply against the contract, so resolving means it matched.
+      await expect(api.abortStream({ streamId })).resolves.toBeNull();
+      const reply = await raw(server, '/api/abortStream', { 'content-type': 'application/json', host: `127.0.0.1:${server.port}`, authorization: `Bearer ${server.token}` }, JSON.stringify({ streamId }));
+      expect(reply.status).toBe(200);
+      expect(APP_API_CONTRACT.abortStream.response.safeParse(JSON.parse(reply.body).value).success).toBe(true);
     });
 
     it('runs a benchmark on a tier with progress, pause and resume, and exports a run log that loads', async () => {
