@@ -2,7 +2,7 @@ import { jointTune } from './cascade/joint.js';
 import { describePlan } from './cascade/stage2.js';
 import type { CascadeCriterion } from './cascade/joint.js';
 import { assignClusters } from './cluster.js';
-import { flatCentroids, type TunedConfig } from './config.js';
+import { clusterStatsEntries, flatCentroids, type TunedConfig } from './config.js';
 import { COST_UNITS, costMatrix } from './cost.js';
 import { BuiltinEmbedder } from './embed/tfidf.js';
 import type { EmbedderFactory } from './embedder.js';
@@ -212,16 +212,7 @@ export async function adaptTunedConfig(config: TunedConfig, log: RunLog, options
     strongest: { model: w.models[strongest], accuracy: strongestAccuracy, meanCost: global[strongest].meanCost },
     clusters: config.clusters.map((c, ci) => ({
       ...c,
-      stats: routing.stats.clusters[ci].map((s, m) => ({
-        model: w.models[m],
-        n: s.n,
-        errors: s.errors,
-        errorRate: Number.isNaN(s.errorRate) ? null : s.errorRate,
-        shrunkErrorRate: s.shrunkErrorRate,
-        interval: s.interval,
-        meanCost: s.meanCost,
-        eligible: routing.eligible[ci][m],
-      })),
+      stats: clusterStatsEntries(routing.stats.clusters[ci], (m) => w.models[m], routing.eligible[ci]),
     })),
     regions: routing.regions,
     operatingPoint: { criterion: config.operatingPoint.criterion, region },

@@ -7,6 +7,7 @@ import { InvalidInputError, UnsupportedVersionError } from './errors.js';
 import { nearestCentroid } from './cluster.js';
 import { pickOperatingPoint, type LambdaRegion, type OperatingCriterion } from './routing.js';
 import { issuePath } from './runlog.js';
+import type { ModelClusterStats } from './stats.js';
 
 /** The tuned-config format version this build reads and writes. */
 export const TUNED_CONFIG_VERSION = 1;
@@ -53,6 +54,20 @@ const PoolEntrySchema = z.object({
 });
 
 const KCurvePointSchema = z.object({ k: z.number().int().positive(), score: z.number() });
+
+/** One cluster's routing-table row as the config stores it; `modelOf(i)` names the model of `row[i]`. */
+export function clusterStatsEntries(row: ModelClusterStats[], modelOf: (i: number) => string, eligible: boolean[]): z.infer<typeof ModelStatsSchema>[] {
+  return row.map((s, i) => ({
+    model: modelOf(i),
+    n: s.n,
+    errors: s.errors,
+    errorRate: Number.isNaN(s.errorRate) ? null : s.errorRate,
+    shrunkErrorRate: s.shrunkErrorRate,
+    interval: s.interval,
+    meanCost: s.meanCost,
+    eligible: eligible[i],
+  }));
+}
 
 /** The versioned output of `cascade-lab tune`: everything serving needs, and how it was made. */
 export const TunedConfigSchema = z

@@ -1,5 +1,5 @@
 import { KMeansClusterer, SilhouetteSample, assignClusters, type FittedClusters } from './cluster.js';
-import { flatCentroids, TUNED_CONFIG_VERSION, type TunedConfig } from './config.js';
+import { clusterStatsEntries, flatCentroids, TUNED_CONFIG_VERSION, type TunedConfig } from './config.js';
 import { COST_UNITS, checkPricingModels, costMatrix, type CostMetric, type Pricing } from './cost.js';
 import { BuiltinEmbedder } from './embed/tfidf.js';
 import type { Embedder, EmbedderFactory, EmbedderSpec } from './embedder.js';
@@ -252,16 +252,7 @@ export async function tune(log: RunLog, options: TuneOptions = {}): Promise<Tune
       centroid: Array.from(fitted.centroids.subarray(c * fitted.dimensions, (c + 1) * fitted.dimensions), (x) => Math.fround(x)),
       size: routing.stats.sizes[c],
       topTask: topTask(trainTasks, fitted.labels, c),
-      stats: row.map((s, p) => ({
-        model: w.models[pool[p]],
-        n: s.n,
-        errors: s.errors,
-        errorRate: Number.isNaN(s.errorRate) ? null : s.errorRate,
-        shrunkErrorRate: s.shrunkErrorRate,
-        interval: s.interval,
-        meanCost: s.meanCost,
-        eligible: routing.eligible[c][p],
-      })),
+      stats: clusterStatsEntries(row, (p) => w.models[pool[p]], routing.eligible[c]),
     })),
     regions: routing.regions,
     operatingPoint: { criterion: o.criterion, region },
