@@ -389,6 +389,8 @@ export const AppStateSchema = z.object({
   apiVersion: z.number().int(),
   workspace: WorkspaceInfoSchema.nullable(),
   tune: TuneReportSchema.nullable(),
+  /** The tune the engine is running now (a window opened meanwhile joins it rather than starting another); null when idle. */
+  tuning: TuneRequestSchema.nullable(),
   serve: ServeStatusSchema,
   runs: z.array(RunInfoSchema),
 });

@@ -38,6 +38,7 @@ const SETTLE_MS = 150;
 export const createTuningSlice = (api: AppClient): SliceCreator<TuningSlice> => (set, get) => {
   let settleTimer: ReturnType<typeof setTimeout> | undefined;
   let syncSeq = 0;
+  let tuneSeq = 0;
 
   function tellEngine(): void {
     clearTimeout(settleTimer);
@@ -72,14 +73,16 @@ export const createTuningSlice = (api: AppClient): SliceCreator<TuningSlice> => 
     region: 0,
     enginePoint: null,
     runTune: async (k) => {
+      // The engine keeps serving while it tunes, so a newer tune can start before an older one answers; only the newest speaks.
+      const seq = ++tuneSeq;
       set({ requestedK: k, tuning: true, tuneError: null });
       try {
         const report = await api.tune({ k });
-        await get().adoptTune(report);
+        if (seq === tuneSeq) await get().adoptTune(report);
       } catch (err) {
-        set({ tuneError: describeError(err) });
+        if (seq === tuneSeq) set({ tuneError: describeError(err) });
       } finally {
-        set({ tuning: false });
+        if (seq === tuneSeq) set({ tuning: false });
       }
     },
     adoptTune: async (report) => {

@@ -39,7 +39,8 @@ export const createWorkspaceSlice = (api: AppClient): SliceCreator<WorkspaceSlic
         const [state, dataSets] = await Promise.all([api.getState(), api.listDataSets()]);
         set({ workspace: state.workspace, dataSets, runs: state.runs, workspaceBusy: false });
         if (state.tune) await get().adoptTune(state.tune);
-        else if (state.workspace) await get().runTune(get().requestedK);
+        // A tune already running (another window, a reload) is joined: the engine answers both calls with it.
+        else if (state.workspace) await get().runTune(state.tuning?.k ?? get().requestedK);
       } catch (err) {
         set({ workspaceBusy: false, workspaceError: describeError(err) });
       }

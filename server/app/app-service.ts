@@ -16,7 +16,7 @@ import { assignClusters } from '../../core/cluster.js';
 import { flatCentroids, parseTunedConfig, withOperatingPoint, type TunedConfig } from '../../core/config.js';
 import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
-import { InvalidInputError, UnsatisfiableError } from '../../core/errors.js';
+import { ConflictError, InvalidInputError, UnsatisfiableError } from '../../core/errors.js';
 import { poolCostFigures } from '../../core/pool.js';
 import { evaluateStage2, planRow, withStage2 } from '../../core/cascade/stage2.js';
 import { qeScorer } from '../../core/cascade/joint.js';
@@ -24,11 +24,12 @@ import { LearnedQe } from '../../core/qe/model.js';
 import type { EngineReport } from '../../core/report.js';
 import type { RunLog } from '../../core/runlog.js';
 import { SPLIT_DEFAULTS } from '../../core/split.js';
-import { embedAll, evaluateTunedConfig, tune } from '../../core/tune.js';
+import { embedAll, evaluateTunedConfig } from '../../core/tune.js';
 import { buildWorkload, type Workload } from '../../core/workload.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
 import { findDataSets, SIMULATED_ID } from './data-sets.js';
 import { project2d } from './projection.js';
+import { tuneOffThread } from './tune-off-thread.js';
 // Streams and serving load node-llama-cpp (seconds): imported when first used, not at start-up.
 import type { StreamContext } from './streams.js';
 import type { RunManager } from './runs.js';
@@ -82,6 +83,7 @@ export class AppService implements AppClient {
   readonly #runsDir: string;
   #workspace: Workspace | null = null;
   #tuned: views.TunedState | null = null;
+  #tuning: { k: TuneRequest['k']; ws: Workspace; settings: Settings; report: Promise<TuneReport> } | null = null;
 
   private constructor(options: AppServiceOptions) {
     this.#dataDirs = (options.dataDirs ?? []).map((d) => resolve(d));
@@ -115,6 +117,7 @@ export class AppService implements AppClient {
       apiVersion: APP_API_VERSION,
       workspace: this.#workspace && this.#workspaceInfo(this.#workspace),
       tune: this.#tuned && views.tuneReport(this.#tuned),
+      tuning: this.#tuning && { k: this.#tuning.k },
       serve: this.#serve?.status ?? { running: false, url: null, models: [] },
       runs: this.#runs?.list() ?? [],
     };
@@ -241,17 +244,38 @@ export class AppService implements AppClient {
 
   async tune(request: TuneRequest): Promise<TuneReport> {
     const ws = this.#requireWorkspace('tune');
+    // A second window (or a reload) asking for the tune already running joins it instead of doubling the work.
+    if (this.#tuning?.k === request.k && this.#tuning.ws === ws && this.#tuning.settings === ws.settings) return this.#tuning.report;
+    const report = this.#runTune(ws, request);
+    const entry = { k: request.k, ws, settings: ws.settings, report };
+    this.#tuning = entry;
+    try {
+      return await report;
+    } finally {
+      if (this.#tuning === entry) this.#tuning = null;
+    }
+  }
+
+  async #runTune(ws: Workspace, request: TuneRequest): Promise<TuneReport> {
     const started = performance.now();
-    const { config, report } = await tune(ws.log, {
-      k: request.k,
-      costMetric: ws.settings.costMetric,
-      trainFraction: ws.settings.split.trainFraction,
-      seed: ws.settings.split.seed,
-      pricing: { perModel: this.#pricing(ws).perModel },
+    const settings = ws.settings;
+    const { config, report } = await tuneOffThread({
+      log: ws.log,
+      options: {
+        k: request.k,
+        costMetric: settings.costMetric,
+        trainFraction: settings.split.trainFraction,
+        seed: settings.split.seed,
+        pricing: { perModel: this.#pricing(ws).perModel },
+      },
     });
+    // The service kept serving while the tune ran; a workspace or settings change meanwhile outdates it.
+    if (this.#workspace !== ws || ws.settings !== settings) throw new ConflictError('the workspace or its settings changed while it was being tuned: tune again', 'tune');
+    const state = await this.#stateOf(ws, config, report, request.k === 'auto' ? 'auto' : 'fixed', performance.now() - started);
+    if (this.#workspace !== ws || ws.settings !== settings) throw new ConflictError('the workspace or its settings changed while it was being tuned: tune again', 'tune');
     this.#projections.clear();
-    this.#tuned = await this.#stateOf(ws, config, report, request.k === 'auto' ? 'auto' : 'fixed', performance.now() - started);
-    return views.tuneReport(this.#tuned);
+    this.#tuned = state;
+    return views.tuneReport(state);
   }
 
   /** Labels every workload row with its cluster (the config's own embedder and centroids) and keeps what the views read. */

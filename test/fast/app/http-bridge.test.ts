@@ -135,7 +135,18 @@ describe('HTTP bridge', () => {
       expect(ws.simulated).toBe(false);
       expect(ws.costUnit).toBe('USD');
 
-      const report = await api.tune({ k: 3 });
+      // The tune runs off the event loop: pages and calls are answered while it works, and a second caller joins it.
+      const tuning = api.tune({ k: 3 });
+      const asked = performance.now();
+      const during = await api.getState();
+      expect(performance.now() - asked).toBeLessThan(1000);
+      expect(during.tuning).toEqual({ k: 3 });
+      expect(during.tune).toBeNull();
+      const page = await raw(server, '/', { host: `127.0.0.1:${server.port}`, authorization: `Bearer ${server.token}` });
+      expect(page.status).toBe(404); // answered (this server has no renderer build), not stalled
+      const [report, joined] = await Promise.all([tuning, api.tune({ k: 3 })]);
+      expect(joined).toEqual(report);
+      expect((await api.getState()).tuning).toBeNull();
       expect(report.k).toBe(3);
       expect(report.kMode).toBe('fixed');
       expect(report.trainQueries + report.testQueries).toBe(2119);
