@@ -22,9 +22,13 @@ function lambdaScale(view: BudgetView): Scale {
   };
 }
 
-/** A cost-per-query budget between the cheapest and the dearest region; log-scaled when every cost is positive. */
+/**
+ * A cost-per-query budget between the cheapest and the dearest region's expected cost (what the
+ * engine matches a budget against, so every position is a budget it can meet); log-scaled when
+ * every cost is positive.
+ */
 function budgetScale(view: BudgetView): Scale {
-  const costs = view.regions.map((r) => r.costPerQuery);
+  const costs = view.regions.map((r) => r.expectedCost);
   const min = Math.min(...costs);
   const max = Math.max(...costs);
   if (min > 0 && max > min) {

@@ -1,14 +1,18 @@
 import type { BudgetView } from '../../core/app-api.js';
 import { pickByBudget, pickByLambda, type LambdaRegion } from '../../core/routing.js';
 
-/** The budget view's regions in the core's shape, built once per tune so each slider move is a binary search. */
+/**
+ * The budget view's regions in the core's shape, built once per tune so each slider move is a
+ * binary search. They carry the train expectations, as the engine's regions do, so the core's own
+ * pick gives here the region `setOperatingPoint({ budget })` gives there.
+ */
 export function toLambdaRegions(view: BudgetView): LambdaRegion[] {
   return view.regions.map((r) => ({
     lambdaFrom: r.lambdaFrom,
     lambdaTo: r.lambdaTo,
     route: [],
-    expectedAccuracy: r.accuracy,
-    expectedCost: r.costPerQuery,
+    expectedAccuracy: r.expectedAccuracy,
+    expectedCost: r.expectedCost,
   }));
 }
 

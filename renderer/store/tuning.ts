@@ -49,8 +49,8 @@ export const createTuningSlice = (api: AppClient): SliceCreator<TuningSlice> => 
       try {
         const point = await api.setOperatingPoint(budgetMode === 'lambda' ? { lambda } : { budget: budgetCap });
         if (seq !== syncSeq) return;
-        // The engine picks a budget's region on train expectations, which the view's test figures
-        // cannot reproduce (renderer/NEEDS.md): where the two differ, the engine's pick stands.
+        // The local pick runs the engine's function on the engine's figures, so this region is the
+        // one already shown; the engine stays the authority all the same.
         set({ enginePoint: point, region: point.region });
         get().refreshAfterOperatingPoint();
       } catch (err) {
@@ -96,7 +96,7 @@ export const createTuningSlice = (api: AppClient): SliceCreator<TuningSlice> => 
           routingTable,
           regions,
           lambda,
-          budgetCap: budget.current.budget ?? budget.current.costPerQuery,
+          budgetCap: budget.current.budget ?? budget.regions[budget.current.region].expectedCost,
           region: regionForLambda(regions, lambda),
           enginePoint: budget.current,
         });
@@ -111,8 +111,8 @@ export const createTuningSlice = (api: AppClient): SliceCreator<TuningSlice> => 
     },
     setBudgetMode: (budgetMode) => {
       const { budget, region } = get();
-      // Switching keeps the same operating point: the cap starts at the current region's cost.
-      if (budget && budgetMode === 'budget') set({ budgetMode, budgetCap: budget.regions[region].costPerQuery });
+      // Switching keeps the same operating point: the cap starts at the current region's expected cost, the figure a budget is matched against.
+      if (budget && budgetMode === 'budget') set({ budgetMode, budgetCap: budget.regions[region].expectedCost });
       else if (budget) set({ budgetMode, lambda: budget.regions[region].lambdaFrom });
       else set({ budgetMode });
     },

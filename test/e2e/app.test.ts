@@ -124,13 +124,22 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     const slider = page.getByTestId('budget-slider');
     await page.getByRole('radio', { name: /Budget/ }).check();
     try {
-      for (const position of ['250', '500', '750']) {
-        await slider.fill(position);
-        const budget = (await shownOperatingPoint(page)).budget;
-        const engine = await api.setOperatingPoint({ budget });
-        // Shown at once from the precomputed regions; once the slider rests, the engine's pick.
-        await expect.poll(async () => (await shownOperatingPoint(page)).region, { message: `budget ${budget}` }).toBe(engine.region);
-        expect((await shownOperatingPoint(page)).routing).toEqual(engine.routing);
+      for (const position of ['0', '250', '500', '750', '1000']) {
+        // What the page shows on the frame after the input, long before the engine hears of the move (150 ms later).
+        const instant = await slider.evaluate(async (input: HTMLInputElement, pos) => {
+          Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, pos);
+          input.dispatchEvent(new Event('input', { bubbles: true }));
+          await new Promise((r) => requestAnimationFrame(r));
+          const out = document.querySelector<HTMLElement>('[data-testid="budget-value"]')!;
+          return { budget: Number(out.dataset.budget), region: Number(out.dataset.region) };
+        }, position);
+        const engine = await api.setOperatingPoint({ budget: instant.budget });
+        expect(instant.region, `budget ${instant.budget}`).toBe(engine.region);
+        // And it stays there once the engine has answered: no jump.
+        await new Promise((r) => setTimeout(r, 400));
+        const settled = await shownOperatingPoint(page);
+        expect(settled.region).toBe(engine.region);
+        expect(settled.routing).toEqual(engine.routing);
       }
     } finally {
       await page.getByRole('radio', { name: 'λ' }).check();

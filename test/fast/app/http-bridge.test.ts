@@ -10,6 +10,7 @@ import { APP_API_CONTRACT, AppApiError, type AppClient, type AppEvent, type RunI
 import { parseTunedConfig, repickOperatingPoint } from '../../../core/config.js';
 import { startAppServer, type AppServer } from '../../../server/app/app-server.js';
 import { createHttpClient } from '../../../renderer/api/http-client.js';
+import { regionForBudget, toLambdaRegions } from '../../../renderer/store/operating-point.js';
 import { start as startUpstream, type Upstream } from '../../helpers/openai-upstream.js';
 
 const DATA = '../shared/data';
@@ -173,6 +174,13 @@ describe('HTTP bridge', () => {
       expect(byBudget.budget).toBe(mid);
       expect(byBudget.routing).toEqual(budget.regions[byBudget.region].routing);
       await expect(api.setOperatingPoint({ budget: 0 })).rejects.toThrow(/below the cheapest reachable cost/);
+      // The renderer's instant pick, from the view alone, agrees with the engine at every region's cost and between them.
+      const local = toLambdaRegions(budget);
+      const costs = budget.regions.map((r) => r.expectedCost).sort((a, b) => a - b);
+      for (const cap of [...costs, ...costs.slice(1).map((c, i) => (c + costs[i]) / 2)]) {
+        expect(regionForBudget(local, cap), `budget ${cap}`).toBe((await api.setOperatingPoint({ budget: cap })).region);
+      }
+      await api.setOperatingPoint({ budget: mid });
 
       const exported = parseTunedConfig(JSON.parse((await api.exportConfig()).text), 'exported config');
       expect(exported.operatingPoint.region).toBe(byBudget.region);
