@@ -4,7 +4,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { PoolFile, ServeStatus } from '../../core/app-api.js';
 import type { TunedConfig } from '../../core/config.js';
+import { UnsatisfiableError } from '../../core/errors.js';
 import { startServer, type RunningServer } from '../serve/server.js';
+import { modelsCalled } from '../serve/tuned-router.js';
+import { modelTierMap } from './model-tiers.js';
 
 export interface ServeToggleStart {
   config: TunedConfig;
@@ -37,6 +40,15 @@ export class ServeToggle {
 
   /** Starts the endpoint, replacing a running one. */
   start(options: ServeToggleStart): Promise<ServeStatus> {
+    const tierMap = modelTierMap(options.config, options.pool);
+    const unmapped = modelsCalled(options.config).filter((m) => !(m in tierMap));
+    if (unmapped.length > 0) {
+      // Said in the app's terms before anything stops or starts; the endpoint's own check speaks of the CLI's --map.
+      return Promise.reject(new UnsatisfiableError(
+        `the config routes to ${unmapped.map((m) => `"${m}"`).join(', ')}, which no tier of the live pool stands for (a tier serves the run-log model it is named after; the pool has: ${options.pool.tiers.map((t) => t.name).join(', ')}): add a tier named after each`,
+        'startServe',
+      ));
+    }
     return this.#serialise(async () => {
       await this.#stopNow();
       const dir = await mkdtemp(join(tmpdir(), 'cascade-lab-serve-'));
@@ -46,7 +58,7 @@ export class ServeToggle {
         const poolPath = join(dir, 'pool.json');
         await writeFileAtomic(configPath, JSON.stringify(options.config));
         await writeFileAtomic(poolPath, JSON.stringify(pool));
-        const server = await startServer({ configPath, poolPath, port: options.port ?? 8080, host: options.host ?? '127.0.0.1', watch: false });
+        const server = await startServer({ configPath, poolPath, port: options.port ?? 8080, host: options.host ?? '127.0.0.1', watch: false, tierMap });
         this.#running = { server, dir, models: ['cascade', ...pool.tiers.map((t) => t.name)] };
       } catch (err) {
         await rm(dir, { recursive: true, force: true });

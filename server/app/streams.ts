@@ -4,6 +4,7 @@ import { InvalidInputError } from '../../core/errors.js';
 import type { GenerateRequest, GenerationResult, Tier } from '../../core/tier.js';
 import { policyFromTunedConfig, runLiveCascade, type CascadePolicy, type PassTrace } from '../../native-models/live-cascade.js';
 import { createTier } from '../../native-models/tiers/pool.js';
+import { modelTierMap } from './model-tiers.js';
 
 /** What one live or compare stream needs from the service. */
 export interface StreamContext {
@@ -53,8 +54,9 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
   const passOf = new Map<string, number>();
   try {
     // Tiers are created before the cascade asks for them synchronously: every tier a plan may name is opened up front.
-    const names = ctx.config ? [...new Set(ctx.config.pool.map((p) => p.model))].filter((m) => ctx.pool.tiers.some((t) => t.name === m)) : [ctx.pool.tiers[0].name];
-    for (const name of names) opening.set(name, openTier(ctx, name));
+    const tierOf = ctx.config ? modelTierMap(ctx.config, ctx.pool) : { [ctx.pool.tiers[0].name]: ctx.pool.tiers[0].name };
+    const names = Object.keys(tierOf);
+    for (const name of names) opening.set(name, openTier(ctx, tierOf[name]));
     for (const [name, p] of opening) tiers.set(name, await p);
     const tierFor = (model: string) => {
       const tier = tiers.get(model);

@@ -39,6 +39,14 @@ function normalise(v: Float32Array): Float32Array {
   return v;
 }
 
+/** Every run-log model the config's routing may call at its operating point (each needs a tier to serve). */
+export function modelsCalled(config: TunedConfig): string[] {
+  const needed = config.cascade
+    ? config.cascade.plans.flatMap((p) => { const r = planRungs(p); return r.partner ? [...r.rungs, r.partner] : r.rungs; })
+    : config.regions[config.operatingPoint.region].route.map((m) => config.pool[m].model);
+  return [...new Set(needed)];
+}
+
 /** The models a plan may call, in order (stage 1 first); the agreement partner is apart. */
 function planRungs(plan: ClusterPlan): { rungs: string[]; partner: string | null; threshold: number | null } {
   switch (plan.action) {
@@ -107,11 +115,7 @@ export class TunedRouter implements CascadeRouter {
       throw new ConfigRejectedError(`field "cascade.qeBackend": serve runs the learned QE only, not "${cascade.qeBackend}"`, where);
     }
     const modelTier = mapModels(config, tierNames, tierMap, where);
-    const region = config.regions[config.operatingPoint.region];
-    const needed = cascade
-      ? cascade.plans.flatMap((p) => { const r = planRungs(p); return r.partner ? [...r.rungs, r.partner] : r.rungs; })
-      : region.route.map((m) => config.pool[m].model);
-    const unmapped = [...new Set(needed)].filter((m) => !modelTier.has(m));
+    const unmapped = modelsCalled(config).filter((m) => !modelTier.has(m));
     if (unmapped.length > 0) {
       throw new ConfigRejectedError(`the config's plans call ${unmapped.map((m) => `"${m}"`).join(', ')}, which no pool tier stands for: name a tier after each, or map it (--map MODEL=TIER)`, where);
     }

@@ -328,11 +328,34 @@ describe('HTTP bridge', () => {
       const last = mine.at(-1);
       expect(last?.type === 'live.done' && last.finalTier).toBe(ends.at(-1)!.tier);
 
+      // Serving maps the config's models to tiers as the live stream does, and answers through them.
+      const serving = await api.startServe({ port: 0 });
+      try {
+        expect(serving.running).toBe(true);
+        const res = await fetch(`${serving.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'cascade', messages: [{ role: 'user', content: 'Janet has 3 apples and buys 2 more. How many apples does she have?' }] }) });
+        expect(res.status).toBe(200);
+        expect(JSON.stringify(await res.json())).toMatch(/Paris is the capital of France\./);
+      } finally {
+        await api.stopServe();
+      }
+
       // The client validates the reply against the contract, so resolving means it matched.
       await expect(api.abortStream({ streamId })).resolves.toBeNull();
       const reply = await raw(server, '/api/abortStream', { 'content-type': 'application/json', host: `127.0.0.1:${server.port}`, authorization: `Bearer ${server.token}` }, JSON.stringify({ streamId }));
       expect(reply.status).toBe(200);
       expect(APP_API_CONTRACT.abortStream.response.safeParse(JSON.parse(reply.body).value).success).toBe(true);
+    });
+
+    it('refuses to serve with a clear error when no tier stands for a model the config routes to', async () => {
+      await api.setPool({
+        version: 1,
+        tiers: [{ kind: 'cloud', name: 'fast', baseUrl: upstream.url, model: 'm', usdPerMtokIn: 1, usdPerMtokOut: 2, concurrency: 4, timeoutMs: 5000, retry: { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }, sampling: { temperature: 0, maxTokens: 64, stop: [] } }],
+      });
+      const err = await api.startServe({ port: 0 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AppApiError);
+      expect((err as AppApiError).kind).toBe('UnsatisfiableError');
+      expect((err as Error).message).toMatch(/startServe: the config routes to "[^"]+".*no tier of the live pool stands for.*the pool has: fast/);
+      expect((await api.getState()).serve.running).toBe(false);
     });
 
     it('runs a benchmark on a tier with progress, pause and resume, and exports a run log that loads', async () => {
