@@ -35,6 +35,7 @@ function updatePass(passes: LivePass[], pass: number, change: (p: LivePass) => L
 
 export const createLiveSlice = (api: AppClient): SliceCreator<LiveSlice> => (set, get) => {
   const early = new EarlyEvents();
+  let stopRequested = false;
   const tokens = new TokenBatcher<number>((batch) =>
     set((s) => ({
       livePasses: s.livePasses.map((p) => {
@@ -79,18 +80,25 @@ export const createLiveSlice = (api: AppClient): SliceCreator<LiveSlice> => (set
     liveFinal: null,
     liveError: null,
     startLive: async (prompt, maxTokens) => {
+      stopRequested = false;
       set({ liveStreamId: null, liveStatus: 'starting', livePasses: [], liveFinal: null, liveError: null });
       try {
         const { streamId } = await api.startLive({ prompt, maxTokens });
         set({ liveStreamId: streamId, liveStatus: 'running' });
         for (const event of early.take(streamId)) apply(event);
+        if (stopRequested) await get().stopLive();
       } catch (err) {
         set({ liveStatus: 'error', liveError: describeError(err) });
       }
     },
     stopLive: async () => {
       const id = get().liveStreamId;
-      if (!id) return;
+      // Stop is enabled while the stream starts, before its handle exists: the stop waits for the handle.
+      if (!id) {
+        stopRequested = get().liveStatus === 'starting';
+        return;
+      }
+      stopRequested = false;
       try {
         await api.abortStream({ streamId: id });
       } catch (err) {
