@@ -401,7 +401,11 @@ export type AppState = z.infer<typeof AppStateSchema>;
 
 const streamId = { streamId: id };
 export const AppEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('live.passStart'), ...streamId, pass: z.number().int().nonnegative(), tier: name, cluster: z.number().int().nonnegative().nullable() }),
+  z.object({
+    type: z.literal('live.passStart'), ...streamId, pass: z.number().int().nonnegative(), tier: name, cluster: z.number().int().nonnegative().nullable(),
+    /** stage1: the routed first pass; partner: the second cheap tier of an agreement plan, run beside it; escalation: a stronger rung. */
+    role: z.enum(['stage1', 'partner', 'escalation']),
+  }),
   z.object({ type: z.literal('live.token'), ...streamId, pass: z.number().int().nonnegative(), tier: name, text: z.string(), atMs: nonNeg }),
   z.object({
     type: z.literal('live.passEnd'), ...streamId, pass: z.number().int().nonnegative(), tier: name, stats: PassStatsSchema,

@@ -9,6 +9,7 @@ export interface LivePass {
   pass: number;
   tier: string;
   cluster: number | null;
+  role: 'stage1' | 'partner' | 'escalation';
   text: string;
   /** Arrival time of every token, ms since the pass began. */
   tokenTimes: number[];
@@ -54,7 +55,7 @@ export const createLiveSlice = (api: AppClient): SliceCreator<LiveSlice> => (set
     switch (event.type) {
       case 'live.passStart':
         set((s) => ({
-          livePasses: [...s.livePasses, { pass: event.pass, tier: event.tier, cluster: event.cluster, text: '', tokenTimes: [], stats: null, qeScore: null, threshold: null, escalate: null }],
+          livePasses: [...s.livePasses, { pass: event.pass, tier: event.tier, cluster: event.cluster, role: event.role, text: '', tokenTimes: [], stats: null, qeScore: null, threshold: null, escalate: null }],
         }));
         break;
       case 'live.passEnd':

@@ -4,18 +4,26 @@ import { cost as fmtCost, ms, num } from '../format.js';
 import { useApp } from '../store/index.js';
 import type { LivePass } from '../store/live.js';
 
-function PassPanel({ pass }: { pass: LivePass }) {
+function passTitle(pass: LivePass, escalationNumber: number): string {
+  if (pass.role === 'stage1') return 'Stage 1';
+  if (pass.role === 'partner') return 'Agreement partner (run beside stage 1)';
+  return `Escalation ${escalationNumber}`;
+}
+
+function PassPanel({ pass, escalationNumber }: { pass: LivePass; escalationNumber: number }) {
   const against = (sign: string) => (pass.threshold === null ? '' : ` ${sign} threshold ${num(pass.threshold, 2)}`);
   const verdict =
     pass.escalate === null
       ? 'streaming…'
-      : pass.qeScore === null
+      : pass.role === 'partner'
+        ? 'answer compared with stage 1 (the verdict is on the stage-1 pass)'
+        : pass.qeScore === null
         ? pass.escalate ? 'escalate (no QE score on this pass)' : 'accepted: no QE on this pass'
         : pass.escalate ? `QE ${num(pass.qeScore, 2)}${against('<')}: escalate` : `QE ${num(pass.qeScore, 2)}${against('≥')}: accept`;
   return (
     <article className="panel" aria-label={`Pass ${pass.pass + 1}: ${pass.tier}`} data-testid={`live-pass-${pass.pass}`}>
       <h3>
-        {pass.pass === 0 ? 'Stage 1' : `Escalation ${pass.pass}`}: {pass.tier}
+        {passTitle(pass, escalationNumber)}: {pass.tier}
         {pass.cluster !== null && <span className="muted"> · cluster {pass.cluster}</span>}
       </h3>
       <pre className="stream" data-testid="live-stream" aria-live="polite">{pass.text}</pre>
@@ -68,7 +76,9 @@ export function LiveView() {
         </form>
         {error && <p className="error" role="alert">{error}</p>}
       </section>
-      {passes.map((p) => <PassPanel key={p.pass} pass={p} />)}
+      {passes.map((p, i) => (
+        <PassPanel key={p.pass} pass={p} escalationNumber={passes.slice(0, i + 1).filter((q) => q.role === 'escalation').length} />
+      ))}
       {final && (
         <section className="panel" aria-labelledby="final-title">
           <h2 id="final-title">Final answer{final.tier ? ` (${final.tier})` : ''}</h2>

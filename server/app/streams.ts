@@ -79,17 +79,17 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
       signal: ctx.signal,
       onEvent: (e) => {
         if (e.type === 'routed') {
-          e.tiers.forEach((tier) => {
+          e.tiers.forEach((tier, i) => {
             const pass = passOf.size;
             passOf.set(`0:${tier}`, pass);
-            ctx.emit({ type: 'live.passStart', streamId, pass, tier, cluster: ctx.config ? e.cluster : null });
+            ctx.emit({ type: 'live.passStart', streamId, pass, tier, cluster: ctx.config ? e.cluster : null, role: i === 0 ? 'stage1' : 'partner' });
           });
         } else if (e.type === 'token') {
           let pass = passOf.get(`${e.step}:${e.tier}`);
           if (pass === undefined) {
             pass = passOf.size;
             passOf.set(`${e.step}:${e.tier}`, pass);
-            ctx.emit({ type: 'live.passStart', streamId, pass, tier: e.tier, cluster: null });
+            ctx.emit({ type: 'live.passStart', streamId, pass, tier: e.tier, cluster: null, role: 'escalation' });
           }
           ctx.emit({ type: 'live.token', streamId, pass, tier: e.tier, text: e.text, atMs: e.atMs });
         } else if (e.type === 'pass') {

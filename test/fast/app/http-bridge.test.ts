@@ -324,6 +324,10 @@ describe('HTTP bridge', () => {
       for (const end of ends) expect(end.stats.ttftMs).toBeGreaterThanOrEqual(0);
       // Each escalation starts one more pass; the pass whose answer is kept escalates no further.
       expect(starts.length).toBeGreaterThan(ends.filter((e) => e.escalate).length);
+      // Each pass says what it is: one stage 1, then agreement partners or escalations, one escalation per "escalate".
+      expect(starts[0].role).toBe('stage1');
+      expect(starts.slice(1).every((s) => s.role !== 'stage1')).toBe(true);
+      expect(starts.filter((s) => s.role === 'escalation')).toHaveLength(ends.filter((e) => e.escalate).length);
       expect(ends.at(-1)!.escalate).toBe(false);
       const last = mine.at(-1);
       expect(last?.type === 'live.done' && last.finalTier).toBe(ends.at(-1)!.tier);
