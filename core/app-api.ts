@@ -410,6 +410,8 @@ export const AppEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('live.passEnd'), ...streamId, pass: z.number().int().nonnegative(), tier: name, stats: PassStatsSchema,
     qeScore: maybeNum, threshold: maybeNum, escalate: z.boolean(),
+    /** Why the cascade kept or passed on this answer (core/cascade/plan.ts `decide`); null for an agreement partner or a pass cut short. */
+    reason: z.enum(['final', 'confident', 'agreed', 'cap', 'doubtful', 'disagreed']).nullable(),
   }),
   z.object({ type: z.literal('live.done'), ...streamId, finalTier: name.nullable(), text: z.string(), aborted: z.boolean() }),
   z.object({ type: z.literal('compare.token'), ...streamId, tier: name, text: z.string(), atMs: nonNeg }),

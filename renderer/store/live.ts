@@ -1,4 +1,6 @@
 import type { AppClient, AppEvent, PassStats } from '../../core/app-api.js';
+
+type DecisionReason = Extract<AppEvent, { type: 'live.passEnd' }>['reason'];
 import { EarlyEvents, isStreamEvent, TokenBatcher } from './stream-buffer.js';
 import { describeError, type SliceCreator } from './types.js';
 
@@ -17,6 +19,7 @@ export interface LivePass {
   qeScore: number | null;
   threshold: number | null;
   escalate: boolean | null;
+  reason: DecisionReason | null;
 }
 
 export interface LiveSlice {
@@ -55,12 +58,12 @@ export const createLiveSlice = (api: AppClient): SliceCreator<LiveSlice> => (set
     switch (event.type) {
       case 'live.passStart':
         set((s) => ({
-          livePasses: [...s.livePasses, { pass: event.pass, tier: event.tier, cluster: event.cluster, role: event.role, text: '', tokenTimes: [], stats: null, qeScore: null, threshold: null, escalate: null }],
+          livePasses: [...s.livePasses, { pass: event.pass, tier: event.tier, cluster: event.cluster, role: event.role, text: '', tokenTimes: [], stats: null, qeScore: null, threshold: null, escalate: null, reason: null }],
         }));
         break;
       case 'live.passEnd':
         set((s) => ({
-          livePasses: updatePass(s.livePasses, event.pass, (p) => ({ ...p, stats: event.stats, qeScore: event.qeScore, threshold: event.threshold, escalate: event.escalate })),
+          livePasses: updatePass(s.livePasses, event.pass, (p) => ({ ...p, stats: event.stats, qeScore: event.qeScore, threshold: event.threshold, escalate: event.escalate, reason: event.reason })),
         }));
         break;
       case 'live.done':

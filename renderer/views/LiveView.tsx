@@ -10,16 +10,23 @@ function passTitle(pass: LivePass, escalationNumber: number): string {
   return `Escalation ${escalationNumber}`;
 }
 
+// The cascade's own reason (core/cascade/plan.ts `decide`), so the page says why an answer was kept or passed on.
+function verdictText(pass: LivePass, qe: string, against: (sign: string) => string): string {
+  switch (pass.reason) {
+    case 'agreed': return `accept: the two answers agree${qe ? ` (${qe}${against('≥')})` : ''}`;
+    case 'disagreed': return 'escalate: the two answers disagree';
+    case 'confident': return `${qe}${against('≥')}: accept`;
+    case 'doubtful': return `${qe || 'QE'}${against('<')}: escalate`;
+    case 'cap': return `accept: the escalation cap is reached${qe ? ` (${qe})` : ''}`;
+    case 'final': return `accept: last rung of the plan${qe ? ` (${qe})` : ''}`;
+    default: return pass.escalate ? 'escalate' : qe ? `${qe}: accept` : 'accepted: no QE on this pass';
+  }
+}
+
 function PassPanel({ pass, escalationNumber }: { pass: LivePass; escalationNumber: number }) {
   const against = (sign: string) => (pass.threshold === null ? '' : ` ${sign} threshold ${num(pass.threshold, 2)}`);
-  const verdict =
-    pass.escalate === null
-      ? 'streaming…'
-      : pass.role === 'partner'
-        ? 'answer compared with stage 1 (the verdict is on the stage-1 pass)'
-        : pass.qeScore === null
-        ? pass.escalate ? 'escalate (no QE score on this pass)' : 'accepted: no QE on this pass'
-        : pass.escalate ? `QE ${num(pass.qeScore, 2)}${against('<')}: escalate` : `QE ${num(pass.qeScore, 2)}${against('≥')}: accept`;
+  const qe = pass.qeScore === null ? '' : `QE ${num(pass.qeScore, 2)}`;
+  const verdict = pass.escalate === null ? 'streaming…' : pass.role === 'partner' ? 'answer compared with stage 1 (the verdict is on the stage-1 pass)' : verdictText(pass, qe, against);
   return (
     <article className="panel" aria-label={`Pass ${pass.pass + 1}: ${pass.tier}`} data-testid={`live-pass-${pass.pass}`}>
       <h3>

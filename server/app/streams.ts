@@ -1,4 +1,5 @@
 import type { AppEvent, CompareRequest, LiveRequest, PassStats, PoolFile } from '../../core/app-api.js';
+import type { Decision } from '../../core/cascade/plan.js';
 import type { TunedConfig } from '../../core/config.js';
 import { InvalidInputError } from '../../core/errors.js';
 import type { GenerateRequest, GenerationResult, Tier } from '../../core/tier.js';
@@ -67,11 +68,11 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
       ? policyFromTunedConfig(ctx.config, ctx.config.cascade ?? null)
       : { embed: () => [], route: () => ({ cluster: 0, plan: { action: 'answer', model: names[0] } }), answerKind: () => 'text', caps: { maxEscalations: 0, maxTotalTokens: null } };
     const pending: PassTrace[] = [];
-    const endPass = (p: PassTrace, qeScore: number | null, escalate: boolean) => {
+    const endPass = (p: PassTrace, qeScore: number | null, escalate: boolean, reason: Decision['reason'] | null) => {
       const key = `${p.step}:${p.tier}`;
       const pass = passOf.get(key) ?? passOf.size;
       passOf.set(key, pass);
-      ctx.emit({ type: 'live.passEnd', streamId, pass, tier: p.tier, stats: statsOf(p.result), qeScore, threshold: null, escalate });
+      ctx.emit({ type: 'live.passEnd', streamId, pass, tier: p.tier, stats: statsOf(p.result), qeScore, threshold: null, escalate, reason });
     };
     const trace = await runLiveCascade(request.prompt, policy, {
       tierFor,
@@ -94,14 +95,14 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
           ctx.emit({ type: 'live.token', streamId, pass, tier: e.tier, text: e.text, atMs: e.atMs });
         } else if (e.type === 'pass') {
           // A pass's end is reported with the decision that follows it (escalate or not); a partner's has none.
-          if (e.pass.role === 'partner') endPass(e.pass, e.pass.qe, false);
+          if (e.pass.role === 'partner') endPass(e.pass, e.pass.qe, false, null);
           else pending.push(e.pass);
         } else if (e.type === 'decision') {
-          for (const p of pending.splice(0)) endPass(p, e.qe ?? p.qe, e.decision.kind === 'escalate');
+          for (const p of pending.splice(0)) endPass(p, e.qe ?? p.qe, e.decision.kind === 'escalate', e.decision.reason);
         }
       },
     });
-    for (const p of pending.splice(0)) endPass(p, p.qe, false);
+    for (const p of pending.splice(0)) endPass(p, p.qe, false, null);
     ctx.emit({ type: 'live.done', streamId, finalTier: trace.finalTier, text: trace.text, aborted: ctx.signal.aborted });
   } catch (err) {
     if (ctx.signal.aborted) ctx.emit({ type: 'live.done', streamId, finalTier: null, text: '', aborted: true });

@@ -328,6 +328,9 @@ describe('HTTP bridge', () => {
       expect(starts[0].role).toBe('stage1');
       expect(starts.slice(1).every((s) => s.role !== 'stage1')).toBe(true);
       expect(starts.filter((s) => s.role === 'escalation')).toHaveLength(ends.filter((e) => e.escalate).length);
+      // And each verdict carries the cascade's reason: an escalation is doubtful or disagreed; the kept answer is not.
+      for (const end of ends.filter((e) => e.escalate)) expect(['doubtful', 'disagreed']).toContain(end.reason);
+      expect(['final', 'confident', 'agreed', 'cap']).toContain(ends.at(-1)!.reason);
       expect(ends.at(-1)!.escalate).toBe(false);
       const last = mine.at(-1);
       expect(last?.type === 'live.done' && last.finalTier).toBe(ends.at(-1)!.tier);
