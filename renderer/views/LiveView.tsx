@@ -12,6 +12,8 @@ function passTitle(pass: LivePass, escalationNumber: number): string {
 
 // The cascade's own reason (core/cascade/plan.ts `decide`), so the page says why an answer was kept or passed on.
 function verdictText(pass: LivePass, qe: string, against: (sign: string) => string): string {
+  // The live cascade keeps a stopped pass as it is (it spends nothing more on a query the user gave up).
+  if (pass.stats?.stopReason === 'abort') return 'stopped: kept as it is, nothing more is spent';
   switch (pass.reason) {
     case 'agreed': return `accept: the two answers agree${qe ? ` (${qe}${against('≥')})` : ''}`;
     case 'disagreed': return 'escalate: the two answers disagree';
