@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { TokenTimingChart } from '../charts/TokenTimingChart.js';
 import { cost as fmtCost, ms } from '../format.js';
+import { PromptControls } from '../components/PromptControls.js';
 import { useApp } from '../store/index.js';
 import type { CompareColumn } from '../store/compare.js';
 
@@ -54,19 +55,11 @@ export function CompareView() {
               </label>
             ))}
           </fieldset>
-          <label className="field">
-            Prompt
-            <textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} />
-          </label>
-          <div className="row">
-            <label className="inline">
-              Max tokens
-              <input type="number" min={1} max={4096} value={maxTokens} onChange={(e) => setMaxTokens(Math.max(1, Number(e.target.value) || 1))} />
-            </label>
-            <button type="submit" className="btn btn-primary" disabled={running || tiers.length === 0 || !prompt.trim()}>Send to {tiers.length} tiers</button>
-            <button type="button" className="btn" disabled={!running} onClick={() => void stop()}>Stop</button>
-            <span role="status">{status}</span>
-          </div>
+          <PromptControls
+            prompt={prompt} onPrompt={setPrompt} maxTokens={maxTokens} onMaxTokens={setMaxTokens}
+            submitLabel={`Send to ${tiers.length} tiers`} canSubmit={tiers.length > 0 && prompt.trim() !== ''}
+            running={running} onStop={() => void stop()} status={status}
+          />
         </form>
         {error && <p className="error" role="alert">{error}</p>}
       </section>

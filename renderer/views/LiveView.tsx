@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { TokenTimingChart } from '../charts/TokenTimingChart.js';
 import { cost as fmtCost, ms, num } from '../format.js';
+import { PromptControls } from '../components/PromptControls.js';
 import { useApp } from '../store/index.js';
 import type { LivePass } from '../store/live.js';
 
@@ -69,19 +70,12 @@ export function LiveView() {
             if (prompt.trim() && !running) void start(prompt, maxTokens);
           }}
         >
-          <label className="field">
-            Prompt
-            <textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} data-testid="live-prompt" />
-          </label>
-          <div className="row">
-            <label className="inline">
-              Max tokens
-              <input type="number" min={1} max={4096} value={maxTokens} onChange={(e) => setMaxTokens(Math.max(1, Number(e.target.value) || 1))} />
-            </label>
-            <button type="submit" className="btn btn-primary" disabled={running || !prompt.trim()}>Run cascade</button>
-            <button type="button" className="btn" disabled={!running} onClick={() => void stop()}>Stop</button>
-            <span role="status" data-testid="live-status">{status}</span>
-          </div>
+          <PromptControls
+            prompt={prompt} onPrompt={setPrompt} maxTokens={maxTokens} onMaxTokens={setMaxTokens}
+            submitLabel="Run cascade" canSubmit={prompt.trim() !== ''}
+            running={running} onStop={() => void stop()} status={status}
+            promptTestId="live-prompt" statusTestId="live-status"
+          />
         </form>
         {error && <p className="error" role="alert">{error}</p>}
       </section>
