@@ -12,6 +12,7 @@ import {
   type Tier,
 } from '../../core/tier.js';
 import { Semaphore, WorkGuard, delay } from './concurrency.js';
+import { pooledFetch, type PooledFetch } from './pooled-fetch.js';
 import { MissingApiKeyError, TierHttpError, TierTimeoutError, TierUnreachableError } from './errors.js';
 
 export interface CloudTierOptions {
@@ -48,14 +49,16 @@ export class CloudTier implements Tier {
   readonly name: string;
   readonly spec: CloudTierSpec;
   readonly #client: OpenAI;
+  readonly #transport: PooledFetch;
   readonly #slots: Semaphore;
   readonly #guard: WorkGuard;
   readonly #where: string;
 
-  private constructor(spec: CloudTierSpec, client: OpenAI) {
+  private constructor(spec: CloudTierSpec, client: OpenAI, transport: PooledFetch) {
     this.name = spec.name;
     this.spec = spec;
     this.#client = client;
+    this.#transport = transport;
     this.#slots = new Semaphore(spec.concurrency);
     this.#where = `tier "${spec.name}" (${spec.baseUrl})`;
     this.#guard = new WorkGuard(`tier "${spec.name}"`);
@@ -71,8 +74,9 @@ export class CloudTier implements Tier {
       apiKey = value;
     }
     // Retries are ours (the pool file's policy, never after output began); the SDK's are off.
-    const client = new OpenAI({ baseURL: spec.baseUrl, apiKey, maxRetries: 0, timeout: spec.timeoutMs });
-    return new CloudTier(spec, client);
+    const transport = pooledFetch(spec.baseUrl, spec.concurrency);
+    const client = new OpenAI({ baseURL: spec.baseUrl, apiKey, maxRetries: 0, timeout: spec.timeoutMs, fetch: transport.fetch });
+    return new CloudTier(spec, client, transport);
   }
 
   get disposed(): boolean {
@@ -266,7 +270,7 @@ export class CloudTier implements Tier {
 
   /** Waits for running calls; safe to call twice. */
   dispose(): Promise<void> {
-    return this.#guard.dispose(() => undefined);
+    return this.#guard.dispose(() => this.#transport.close());
   }
 
   [Symbol.asyncDispose](): Promise<void> {
