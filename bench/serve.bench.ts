@@ -4,10 +4,12 @@
 //   npx tsx bench/serve.bench.ts           full run (5-minute soak, ~7 minutes)
 //   npx tsx bench/serve.bench.ts --quick   short phases and a 30 s soak (or SERVE_BENCH_QUICK=1)
 //
-// Two processes share the machine: the endpoint (`cascade-lab serve`, as users run it) and this
-// one, which runs both autocannon and the upstream (so the direct and the routed paths pay the
-// same load-generator costs). On a 2-core machine they compete for CPU with each other and with
-// anything else running, so the figures are upper bounds of what the router costs.
+// The endpoint (`cascade-lab serve`, as users run it) runs in its own process; this one runs
+// both autocannon and the upstream, so the direct and the routed paths pay the same
+// load-generator costs. A bare Node proxy (bench/bare-proxy.ts, a third process) measured the
+// same way gives the floor: what one HTTP hop costs here before any routing. On a 2-core
+// machine they all compete for CPU with each other and with anything else running, so the
+// figures are upper bounds of what the router costs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -62,6 +64,12 @@ function summary(latencies: number[]) {
 
 const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
 
+/** User + system CPU time a process has used so far, ms (from /proc, so it counts a child too). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
+}
+
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
@@ -74,9 +82,8 @@ function histogramQuantile(metrics: string, name: string, q: number): number {
   return (buckets.find((b) => b.count >= q * total)?.le ?? Number.NaN) * 1000;
 }
 
-async function startServe(configPath: string, poolPath: string, map: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const args = [join(ROOT, 'bin/cascade-lab.mjs'), 'serve', '--config', configPath, '--pool', poolPath, '--port', '0', '--no-watch'];
-  for (const [model, tier] of Object.entries(map)) args.push('--map', `${model}=${tier}`);
+/** Spawns a Node process and waits for the URL it prints ("listening on URL"). */
+async function startListening(args: string[], what: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolveUrl, reject) => {
     let out = '';
@@ -85,9 +92,15 @@ async function startServe(configPath: string, poolPath: string, map: Record<stri
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) resolveUrl(m[1]);
     });
-    child.on('exit', (code) => reject(new Error(`cascade-lab serve exited ${code}`)));
+    child.on('exit', (code) => reject(new Error(`${what} exited ${code}`)));
   });
   return { child, url };
+}
+
+function startServe(configPath: string, poolPath: string, map: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const args = [join(ROOT, 'bin/cascade-lab.mjs'), 'serve', '--config', configPath, '--pool', poolPath, '--port', '0', '--no-watch'];
+  for (const [model, tier] of Object.entries(map)) args.push('--map', `${model}=${tier}`);
+  return startListening(args, 'cascade-lab serve');
 }
 
 async function main() {
@@ -108,6 +121,7 @@ async function main() {
   writeFileSync(poolPath, JSON.stringify({ version: 1, tiers: [{ kind: 'cloud', name: 'up', baseUrl: upstream.url, model: 'up', usdPerMtokIn: 0.15, usdPerMtokOut: 0.6, concurrency: 256 }] }));
   const map = Object.fromEntries(config.pool.map((p) => [p.model, 'up']));
   const { child, url } = await startServe(configPath, poolPath, map);
+  const proxy = await startListening(['--import', 'tsx', join(ROOT, 'bench/bare-proxy.ts'), upstream.url.replace(/\/v1$/, '')], 'bare proxy');
   const body = (model: string, stream = false) => JSON.stringify({ model, messages: [{ role: 'user', content: prompt }], stream });
   const upstreamBase = upstream.url.replace(/\/v1$/, '');
 
@@ -115,18 +129,28 @@ async function main() {
     // Warm both paths (JIT, keep-alive sockets) before measuring.
     await load({ url: `${url}/v1/chat/completions`, body: body('cascade'), connections: 10, amount: 2000 });
     await load({ url: `${upstreamBase}/v1/chat/completions`, body: body('up'), connections: 10, amount: 2000 });
+    await load({ url: `${proxy.url}/v1/chat/completions`, body: body('up'), connections: 10, amount: 2000 });
 
     console.log(`\n1. Router overhead at ${RATE} requests/s, ${PHASE_S} s per path, non-streamed, keep-alive:`);
     const direct = await load({ url: `${upstreamBase}/v1/chat/completions`, body: body('up'), connections: 20, overallRate: RATE, duration: PHASE_S });
+    const bare = await load({ url: `${proxy.url}/v1/chat/completions`, body: body('up'), connections: 20, overallRate: RATE, duration: PHASE_S });
+    const cpu0 = cpuMs(child.pid!);
     const routed = await load({ url: `${url}/v1/chat/completions`, body: body('cascade'), connections: 20, overallRate: RATE, duration: PHASE_S });
+    const cpuPerRequest = (cpuMs(child.pid!) - cpu0) / routed.result.requests.sent;
     const bypass = await load({ url: `${url}/v1/chat/completions`, body: body('up'), connections: 20, overallRate: RATE, duration: PHASE_S });
     const d = summary(direct.latencies);
+    const p = summary(bare.latencies);
     const r = summary(routed.latencies);
     const b = summary(bypass.latencies);
-    console.log(`   upstream directly:           p50 ${fmt(d.p50)}  p90 ${fmt(d.p90)}  p99 ${fmt(d.p99)}  (${d.n} answers, ${direct.result.errors + direct.result.non2xx} errors)`);
-    console.log(`   through serve, routed:       p50 ${fmt(r.p50)}  p90 ${fmt(r.p90)}  p99 ${fmt(r.p99)}  (${r.n} answers, ${routed.result.errors + routed.result.non2xx} errors)`);
-    console.log(`   through serve, tier by name: p50 ${fmt(b.p50)}  p90 ${fmt(b.p90)}  p99 ${fmt(b.p99)}  (${b.n} answers, ${bypass.result.errors + bypass.result.non2xx} errors)`);
+    const line = (what: string, x: ReturnType<typeof summary>, run: { result: AutocannonResult }) =>
+      console.log(`   ${what.padEnd(29)}p50 ${fmt(x.p50)}  p90 ${fmt(x.p90)}  p99 ${fmt(x.p99)}  (${x.n} answers, ${run.result.errors + run.result.non2xx} errors)`);
+    line('upstream directly:', d, direct);
+    line('bare Node proxy (one hop):', p, bare);
+    line('through serve, routed:', r, routed);
+    line('through serve, tier by name:', b, bypass);
+    console.log(`   extra for one bare hop:      p50 ${fmt(p.p50 - d.p50)}  p99 ${fmt(p.p99 - d.p99)}   (the floor for any Node router on this machine)`);
     console.log(`   extra for routing:           p50 ${fmt(r.p50 - d.p50)}  p99 ${fmt(r.p99 - d.p99)}   (targets: p50 ≤ 0.5 ms, p99 ≤ 2 ms)`);
+    console.log(`   serve's CPU time per routed request: ${cpuPerRequest.toFixed(3)} ms`);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     console.log(`   serve's own overhead histogram (time outside tier calls, bucket bounds): p50 ≤ ${histogramQuantile(metrics, 'cascade_router_overhead_seconds', 0.5)} ms, p99 ≤ ${histogramQuantile(metrics, 'cascade_router_overhead_seconds', 0.99)} ms`);
 
@@ -149,6 +173,7 @@ async function main() {
     console.log(`   ${soak.latencies.length} answers, ${soak.result.errors + soak.result.non2xx + soak.result.timeouts} errors; RSS start ${rssStart.toFixed(1)} MiB, end ${rssEnd.toFixed(1)} MiB, max ${Math.max(...samples).toFixed(1)} MiB`);
     console.log(`   RSS every 10 s: ${samples.map((m) => m.toFixed(0)).join(' ')}`);
   } finally {
+    proxy.child.kill('SIGTERM');
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     await upstream.close();

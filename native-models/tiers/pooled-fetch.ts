@@ -11,9 +11,11 @@ export interface PooledFetch {
 
 function headerRecord(headers: RequestInit['headers']): Record<string, string> {
   if (headers === undefined) return {};
-  if (headers instanceof Headers) return Object.fromEntries(headers);
   if (Array.isArray(headers)) return Object.fromEntries(headers);
-  return { ...(headers as Record<string, string>) };
+  if (!(headers instanceof Headers)) return { ...(headers as Record<string, string>) };
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => (out[name] = value));
+  return out;
 }
 
 function responseHeaders(raw: Record<string, string | string[] | undefined>): Headers {

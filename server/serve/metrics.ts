@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 // Seconds; fine at the low end because router overhead and TTFT of local tiers are sub-millisecond to milliseconds.
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1];
@@ -28,4 +28,10 @@ export class ServeMetrics {
   readonly logWritten = new Counter({ name: 'cascade_decision_log_written_total', help: 'Decision-log records written to disk.', registers: [this.registry] });
   readonly logDropped = new Counter({ name: 'cascade_decision_log_dropped_total', help: 'Decision-log records dropped because the queue was full or the disk failed.', registers: [this.registry] });
   readonly reloads = new Counter({ name: 'cascade_config_reloads_total', help: 'Config and pool (re)loads, by result (ok or rejected).', labelNames: ['result'] as const, registers: [this.registry] });
+
+  constructor() {
+    // The process's own health (resident memory, heap, event-loop lag, GC): what an operator
+    // watches to see a replica leak or stall before its latency shows it.
+    collectDefaultMetrics({ register: this.registry });
+  }
 }

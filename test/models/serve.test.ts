@@ -188,9 +188,13 @@ describe('serve over two local GGUF tiers, with a config tuned on the shared dat
     expect(sampleValue(families, 'cascade_qe_score_count', { cluster: String(cluster) })).toBe(7);
     expect(sampleSum(families, 'cascade_tokens_total', { tier: 'small', direction: 'output' })).toBeGreaterThan(0);
     expect(sampleValue(families, 'cascade_router_overhead_seconds_count')).toBe(sent - 5);
+    // The process's own health beside the router's figures.
+    expect(sampleValue(families, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 2 ** 20);
+    expect(sampleValue(families, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
     // Round trip: what prom-client holds is what the text says.
     for (const metric of await server.metrics.registry.getMetricsAsJSON()) {
-      if (String(metric.type) !== 'counter') continue;
+      // The process's own counters (CPU seconds) move between the two reads.
+      if (String(metric.type) !== 'counter' || !metric.name.startsWith('cascade_')) continue;
       for (const v of metric.values) expect(sampleValue(families, metric.name, Object.fromEntries(Object.entries(v.labels).map(([k, x]) => [k, String(x)])))).toBe(v.value);
     }
   });
