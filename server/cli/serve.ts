@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseEmbedderSpec, type EmbedderSpec } from '../../core/embedder.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { startServer } from '../serve/server.js';
 
@@ -39,6 +40,7 @@ function serveCommand(): Command {
     .option('--log-dir <dir>', 'write the JSONL decision log here')
     .option('--map <MODEL=TIER>', "serve the config's run-log MODEL with pool TIER (repeatable)", keyValue((v) => v))
     .option('--router-model <name>', 'model name that selects the router', 'cascade')
+    .addOption(new Option('--embedder <spec>', "load the config's GGUF or OpenAI-compatible embedder from here (gguf:PATH or openai:URL#MODEL); its id must match").argParser((v) => parseEmbedderSpec(v)))
     .addOption(new Option('--tier-timeout <ms>', 'deadline of one attempt on a tier').default(120_000).argParser(milliseconds))
     .option('--tier-timeout-for <TIER=MS>', 'deadline of one attempt on this tier (repeatable)', keyValue(milliseconds))
     .option('--stream-ungated', 'stream stage 1 at once for clusters the plan never gates', false)
@@ -48,7 +50,7 @@ function serveCommand(): Command {
     .addOption(new Option('--drain-timeout <ms>', 'how long shutdown waits for in-flight requests').default(30_000).argParser(wholeNumber))
     .addOption(new Option('--log-max-bytes <n>', 'rotate the decision log past this size').default(64 * 1024 * 1024).argParser(wholeNumber))
     .action(async (o: {
-      config: string; pool: string; host: string; port: number; authTokenEnv?: string; logDir?: string; map?: Record<string, string>;
+      config: string; pool: string; host: string; port: number; authTokenEnv?: string; logDir?: string; map?: Record<string, string>; embedder?: EmbedderSpec;
       routerModel: string; tierTimeout: number; tierTimeoutFor?: Record<string, number>; streamUngated: boolean; watch: boolean;
       maxBodyBytes: number; maxInputChars: number; drainTimeout: number; logMaxBytes: number;
     }) => {
@@ -65,6 +67,7 @@ function serveCommand(): Command {
         authToken,
         logDir: o.logDir,
         tierMap: o.map,
+        embedder: o.embedder,
         routerModel: o.routerModel,
         tierTimeoutMs: o.tierTimeout,
         tierTimeouts: o.tierTimeoutFor,

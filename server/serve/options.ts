@@ -1,3 +1,5 @@
+import type { EmbedderSpec } from '../../core/embedder.js';
+
 /** Options of `startServer` and `cascade-lab serve`; `resolveServeOptions` fills the defaults in one place. */
 export interface ServeOptions {
   /** Path of the tuned config (the output of `cascade-lab tune`). */
@@ -17,6 +19,12 @@ export interface ServeOptions {
    * A config model with no entry must be a tier name itself. Defaults to `{}`.
    */
   tierMap?: Record<string, string>;
+  /**
+   * Where to load the config's GGUF or OpenAI-compatible embedder from, instead of the spec the
+   * config was tuned with (say, the model file sits elsewhere on this machine); its id must still
+   * match the fitted one. Ignored for the built-in embedder. Defaults to the config's spec.
+   */
+  embedder?: EmbedderSpec;
   /** The virtual model name clients send to be routed. Defaults to `cascade`. */
   routerModel?: string;
   /** Deadline of one attempt on one tier, ms. Defaults to `120000`. */
@@ -41,7 +49,7 @@ export interface ServeOptions {
   onEvent?: (message: string) => void;
 }
 
-export type ResolvedServeOptions = Required<Omit<ServeOptions, 'authToken' | 'logDir'>> & Pick<ServeOptions, 'authToken' | 'logDir'>;
+export type ResolvedServeOptions = Required<Omit<ServeOptions, 'authToken' | 'logDir' | 'embedder'>> & Pick<ServeOptions, 'authToken' | 'logDir' | 'embedder'>;
 
 export function resolveServeOptions(o: ServeOptions): ResolvedServeOptions {
   return {
@@ -52,6 +60,7 @@ export function resolveServeOptions(o: ServeOptions): ResolvedServeOptions {
     authToken: o.authToken,
     logDir: o.logDir,
     tierMap: o.tierMap ?? {},
+    embedder: o.embedder,
     routerModel: o.routerModel ?? 'cascade',
     tierTimeoutMs: o.tierTimeoutMs ?? 120_000,
     tierTimeouts: o.tierTimeouts ?? {},

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { parseTunedConfig } from '../../core/config.js';
+import { parseTunedConfig, type TunedConfig } from '../../core/config.js';
+import { formatEmbedderSpec } from '../../core/embedder.js';
 import { parsePoolFile, type RetryPolicy, type TierSpec } from '../../core/pool.js';
 import type { Tier } from '../../core/tier.js';
 import { ConfigRejectedError } from './errors.js';
@@ -11,11 +12,14 @@ import type { ResolvedServeOptions } from './options.js';
 import type { Probe } from './readiness.js';
 import type { CascadeRouter } from './router.js';
 import { TunedRouter } from './tuned-router.js';
+import { createEmbedder, type ManagedEmbedder } from '../../native-models/embedders/index.js';
 import { createTier } from '../../native-models/tiers/pool.js';
 
 /** Everything one request needs, swapped as a whole on reload so no request ever sees half of two configs. */
 export interface ServingState {
   router: CascadeRouter;
+  /** The config's GGUF or OpenAI-compatible embedder; null for the built-in one (the router rebuilds it). */
+  embedder: ManagedEmbedder | null;
   tiers: ReadonlyMap<string, Tier>;
   /** Each cloud tier's retry policy; serve applies it, so the tiers themselves are built with no retries. */
   retries: ReadonlyMap<string, RetryPolicy>;
@@ -57,6 +61,23 @@ async function buildTiers(specs: readonly TierSpec[], baseDir: string): Promise<
 }
 
 /**
+ * The embedder a config was tuned with, when it is not the built-in one: the previous state's
+ * when it is the same (a config-only reload never reloads a model), else loaded from
+ * `--embedder` or the config's own spec. The router checks its id against the fitted one.
+ */
+async function loadEmbedder(config: TunedConfig, opts: ResolvedServeOptions, previous: ServingState | undefined, configPath: string): Promise<ManagedEmbedder | null> {
+  if (config.embedder.spec.kind === 'builtin') return null;
+  if (previous?.embedder && !previous.embedder.disposed && previous.embedder.id === config.embedder.id) return previous.embedder;
+  const spec = opts.embedder ?? config.embedder.spec;
+  try {
+    return await createEmbedder(spec);
+  } catch (err) {
+    const hint = opts.embedder ? '' : ' (give --embedder to load it from elsewhere)';
+    throw new ConfigRejectedError(`cannot load the config's embedder ${formatEmbedderSpec(spec)}${hint}: ${(err as Error).message}`, `${configPath}: embedder.spec`);
+  }
+}
+
+/**
  * Loads a config and a pool into a serving state. With `previous` and an unchanged pool file
  * the loaded tiers are reused, so a config-only reload never reloads models.
  */
@@ -71,14 +92,22 @@ async function loadState(opts: ResolvedServeOptions, previous: ServingState | un
   } catch (err) {
     throw new ConfigRejectedError((err as Error).message);
   }
-  const router = TunedRouter.create(opts.routerModel, config, pool.tiers.map((t) => t.name), opts.tierMap, configPath);
   if (pool.tiers.some((t) => t.name === opts.routerModel)) {
     throw new ConfigRejectedError(`a tier is named "${opts.routerModel}", the router's own model name; rename it or pick another --router-model`, poolPath);
+  }
+  const embedder = await loadEmbedder(config, opts, previous, configPath);
+  let router: TunedRouter;
+  try {
+    router = TunedRouter.create(opts.routerModel, config, pool.tiers.map((t) => t.name), opts.tierMap, configPath, embedder ?? undefined);
+  } catch (err) {
+    if (embedder && embedder !== previous?.embedder) await embedder.dispose();
+    throw err;
   }
   const reuse = previous !== undefined && previous.poolDigest === poolFile.digest;
   const tiers = reuse ? previous.tiers : await buildTiers(pool.tiers, dirname(poolPath));
   return {
     router,
+    embedder,
     tiers,
     retries: new Map(pool.tiers.flatMap((t) => (t.kind === 'cloud' ? [[t.name, t.retry] as const] : []))),
     cloudUrls: new Map(pool.tiers.flatMap((t) => (t.kind === 'cloud' ? [[t.name, t.baseUrl] as const] : []))),
@@ -130,6 +159,7 @@ export class ServingStateHolder {
       this.metrics.reloads.inc({ result: 'ok' });
       this.opts.onEvent(`serve: reloaded ${next.configPath}`);
       if (next.tiers !== previous.tiers) void Promise.all([...previous.tiers.values()].map((t) => t.dispose()));
+      if (previous.embedder && next.embedder !== previous.embedder) void previous.embedder.dispose();
     });
     this.#reloading = run.catch(() => undefined);
     return run;
@@ -162,5 +192,6 @@ export class ServingStateHolder {
     this.stopWatching();
     await this.#reloading;
     await Promise.all([...this.#current.tiers.values()].map((t) => t.dispose()));
+    await this.#current.embedder?.dispose();
   }
 }

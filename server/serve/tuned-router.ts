@@ -1,6 +1,7 @@
 import { decide, type CascadeConfig, type ClusterPlan } from '../../core/cascade/plan.js';
 import { routeEmbedding, type TunedConfig } from '../../core/config.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
+import type { Embedder } from '../../core/embedder.js';
 import { extractFinalAnswer } from '../../core/extract.js';
 import { answersAgree } from '../../core/graders.js';
 import { DENSE_FEATURES } from '../../core/qe/features.js';
@@ -8,6 +9,9 @@ import { LearnedQe } from '../../core/qe/model.js';
 import type { GenerationResult } from '../../core/tier.js';
 import { ConfigRejectedError } from './errors.js';
 import type { CascadeDecision, CascadeRouter, RoutingText, Verdict } from './router.js';
+
+/** The config's embedder; the built-in one answers synchronously, which keeps its hot path free of awaits. */
+type EmbedTexts = (texts: string[]) => Promise<Float32Array[]> | Float32Array[];
 
 /** How much the latest user turn counts against the system prompt and earlier turns when both are there. */
 const LAST_TURN_WEIGHT = 0.7;
@@ -73,20 +77,20 @@ export class TunedRouter implements CascadeRouter {
   readonly #config: TunedConfig;
   readonly #cascade: CascadeConfig | null;
   readonly #qe: LearnedQe | null;
-  readonly #embedder: BuiltinEmbedder;
+  readonly #embed: EmbedTexts;
   readonly #modelTier: Map<string, string>;
   /** Mapped models, strongest first, one per tier (the strongest model a tier stands for). */
   readonly #byStrength: { model: string; tier: string }[];
   /** Per cluster, the decision without its per-request parts; built once, copied per request. */
   readonly #decisions: CascadeDecision[];
 
-  private constructor(name: string, config: TunedConfig, cascade: CascadeConfig | null, embedder: BuiltinEmbedder, modelTier: Map<string, string>) {
+  private constructor(name: string, config: TunedConfig, cascade: CascadeConfig | null, embed: EmbedTexts, modelTier: Map<string, string>) {
     this.name = name;
     this.#config = config;
     this.#cascade = cascade;
     this.#qe = cascade ? new LearnedQe(cascade.qe) : null;
     this.wantsLogprobs = cascade !== null && cascade.qe.spec.denseMean[DENSE_FEATURES.indexOf('hasLogprobs')] > 0;
-    this.#embedder = embedder;
+    this.#embed = embed;
     this.#modelTier = modelTier;
     const seen = new Set<string>();
     this.#byStrength = [...config.pool]
@@ -100,15 +104,25 @@ export class TunedRouter implements CascadeRouter {
   }
 
   /**
-   * Builds the router; refuses a config whose embedder serve cannot run, or whose plans name a
-   * model no pool tier stands for.
+   * Builds the router. The built-in embedder is rebuilt from the config's fitted state; a GGUF
+   * or OpenAI-compatible one is the caller's (`embedder`, whose id must be the fitted one).
+   * Refuses a config whose plans name a model no pool tier stands for.
    */
-  static create(name: string, config: TunedConfig, tierNames: readonly string[], tierMap: Record<string, string>, where: string): TunedRouter {
-    if (config.embedder.spec.kind !== 'builtin' || config.embedder.state === null) {
-      throw new ConfigRejectedError(`serve runs the built-in embedder only; this config uses "${config.embedder.spec.kind}"`, `${where}: embedder.spec`);
+  static create(name: string, config: TunedConfig, tierNames: readonly string[], tierMap: Record<string, string>, where: string, embedder?: Embedder): TunedRouter {
+    let embed: EmbedTexts;
+    if (config.embedder.spec.kind === 'builtin') {
+      if (config.embedder.state === null) throw new ConfigRejectedError('the built-in embedder has no fitted state', `${where}: embedder.state`);
+      const builtin = BuiltinEmbedder.fromState(config.embedder.state, `${where}: embedder.state`);
+      if (builtin.id !== config.embedder.id) throw new ConfigRejectedError(`the rebuilt embedder's id ${builtin.id} differs from the fitted one ${config.embedder.id}`, `${where}: embedder.id`);
+      // Synchronous: the built-in embedder needs no await on the hot path.
+      embed = (texts) => texts.map((t) => builtin.embedOne(t));
+    } else {
+      if (!embedder) throw new ConfigRejectedError(`the config's "${config.embedder.spec.kind}" embedder was not loaded`, `${where}: embedder.spec`);
+      if (embedder.id !== config.embedder.id) {
+        throw new ConfigRejectedError(`the embedder loaded for this config is ${embedder.id}, but the config was tuned with ${config.embedder.id}: routing would compare different vectors`, `${where}: embedder.id`);
+      }
+      embed = (texts) => embedder.embed(texts);
     }
-    const embedder = BuiltinEmbedder.fromState(config.embedder.state, `${where}: embedder.state`);
-    if (embedder.id !== config.embedder.id) throw new ConfigRejectedError(`the rebuilt embedder's id ${embedder.id} differs from the fitted one ${config.embedder.id}`, `${where}: embedder.id`);
     // parseTunedConfig already checked the section against the clusters and the pool.
     const cascade = config.cascade ?? null;
     if (cascade && cascade.qeBackend !== 'learned') {
@@ -119,7 +133,7 @@ export class TunedRouter implements CascadeRouter {
     if (unmapped.length > 0) {
       throw new ConfigRejectedError(`the config's plans call ${unmapped.map((m) => `"${m}"`).join(', ')}, which no pool tier stands for: name a tier after each, or map it (--map MODEL=TIER)`, where);
     }
-    return new TunedRouter(name, config, cascade, embedder, modelTier);
+    return new TunedRouter(name, config, cascade, embed, modelTier);
   }
 
   #plannedDecision(cluster: number, plan: ClusterPlan): CascadeDecision {
@@ -146,17 +160,17 @@ export class TunedRouter implements CascadeRouter {
   }
 
   /** The routing embedding: the last user turn, blended with the context when there is one. */
-  embed(text: RoutingText): Float32Array {
-    const last = this.#embedder.embedOne(text.last);
-    if (text.context === '') return last;
-    const context = this.#embedder.embedOne(text.context);
+  async embed(text: RoutingText): Promise<Float32Array> {
+    const pending = this.#embed(text.context === '' ? [text.last] : [text.last, text.context]);
+    const [last, context] = Array.isArray(pending) ? pending : await pending;
+    if (context === undefined) return last;
     const out = new Float32Array(last.length);
     for (let i = 0; i < out.length; i++) out[i] = LAST_TURN_WEIGHT * last[i] + (1 - LAST_TURN_WEIGHT) * context[i];
     return normalise(out);
   }
 
   async route(text: RoutingText): Promise<CascadeDecision> {
-    const { cluster } = routeEmbedding(this.#config, this.embed(text));
+    const { cluster } = routeEmbedding(this.#config, await this.embed(text));
     const d = this.#decisions[cluster];
     return { ...d, ladder: [...d.ladder], models: [...d.models] };
   }
