@@ -75,6 +75,12 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 }
 
+/** The serve process's V8 heap in use, MiB, from its own /metrics. */
+async function heapUsedMiB(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
+}
+
 /** Estimates a quantile of a Prometheus histogram from its cumulative buckets (the bucket's upper bound). */
 function histogramQuantile(metrics: string, name: string, q: number): number {
   const buckets = [...metrics.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => ({ le: Number(m[1]), count: Number(m[2]) }));
@@ -162,16 +168,18 @@ async function main() {
     const failures = (await (await fetch(`${url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('cascade_fallbacks_total'));
     if (failures.length > 0) console.log(`   tier failures: ${failures.join('; ')}`);
 
-    console.log(`\n3. Soak at ${SOAK_RATE} requests/s for ${SOAK_S} s (RSS of the serve process):`);
-    const rssStart = rssMiB(child.pid!);
-    const samples: number[] = [rssStart];
-    const sampler = setInterval(() => samples.push(rssMiB(child.pid!)), 10_000);
+    console.log(`\n3. Soak at ${SOAK_RATE} requests/s for ${SOAK_S} s (RSS and V8 heap of the serve process):`);
+    const sample = async () => ({ rss: rssMiB(child.pid!), heap: await heapUsedMiB(url) });
+    const samples = [await sample()];
+    const sampler = setInterval(() => void sample().then((s) => samples.push(s)), 10_000);
     const soak = await load({ url: `${url}/v1/chat/completions`, body: body('cascade'), connections: 20, overallRate: SOAK_RATE, duration: SOAK_S });
     clearInterval(sampler);
-    const rssEnd = rssMiB(child.pid!);
-    samples.push(rssEnd);
-    console.log(`   ${soak.latencies.length} answers, ${soak.result.errors + soak.result.non2xx + soak.result.timeouts} errors; RSS start ${rssStart.toFixed(1)} MiB, end ${rssEnd.toFixed(1)} MiB, max ${Math.max(...samples).toFixed(1)} MiB`);
-    console.log(`   RSS every 10 s: ${samples.map((m) => m.toFixed(0)).join(' ')}`);
+    samples.push(await sample());
+    const first = samples[0];
+    const last = samples[samples.length - 1];
+    console.log(`   ${soak.latencies.length} answers, ${soak.result.errors + soak.result.non2xx + soak.result.timeouts} errors; RSS start ${first.rss.toFixed(1)} MiB, end ${last.rss.toFixed(1)} MiB, max ${Math.max(...samples.map((s) => s.rss)).toFixed(1)} MiB; heap used start ${first.heap.toFixed(1)} MiB, end ${last.heap.toFixed(1)} MiB`);
+    console.log(`   RSS every 10 s:  ${samples.map((s) => s.rss.toFixed(0)).join(' ')}`);
+    console.log(`   heap every 10 s: ${samples.map((s) => s.heap.toFixed(0)).join(' ')}`);
   } finally {
     proxy.child.kill('SIGTERM');
     child.kill('SIGTERM');
