@@ -34,10 +34,17 @@ const DeclaredSpeed = {
 
 const TierName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, 'a tier name is letters, digits and . _ : / @ - (no spaces)');
 
+/**
+ * The run-log models a tier answers for when a tuned config routes to them (a tier always
+ * stands for the model of its own name too). Defaults to none.
+ */
+const StandsFor = z.array(z.string().min(1)).optional();
+
 /** A GGUF model run in-process through node-llama-cpp. */
 export const LocalTierSpecSchema = z.object({
   kind: z.literal('local'),
   name: TierName,
+  standsFor: StandsFor,
   /**
    * A GGUF file path (relative paths are relative to the pool file) or a node-llama-cpp model URI
    * (`hf:user/repo/file.gguf`, `https://…`), resolved by node-llama-cpp's own resolver.
@@ -76,6 +83,7 @@ export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 export const CloudTierSpecSchema = z.object({
   kind: z.literal('cloud'),
   name: TierName,
+  standsFor: StandsFor,
   /** Base URL including the version path, e.g. `https://api.openai.com/v1`. */
   baseUrl: z.string().url(),
   /** The model name the endpoint expects. */
@@ -108,7 +116,10 @@ export const PoolFileSchema = z.object({
 }).strict();
 export type PoolFile = z.infer<typeof PoolFileSchema>;
 
-/** Parses a pool file's JSON value; `where` names the file in errors. Tier names must be unique. */
+/**
+ * Parses a pool file's JSON value; `where` names the file in errors. Tier names must be unique,
+ * and no run-log model may be stood for by two tiers.
+ */
 export function parsePoolFile(value: unknown, where: string): PoolFile {
   const pool = parseOrThrow(PoolFileSchema, value, where);
   const seen = new Set<string>();
@@ -116,7 +127,30 @@ export function parsePoolFile(value: unknown, where: string): PoolFile {
     if (seen.has(t.name)) throw new ConflictError(`field "tiers[${i}].name": tier "${t.name}" is listed twice`, where);
     seen.add(t.name);
   });
+  const standing = new Map<string, string>();
+  pool.tiers.forEach((t, i) => {
+    (t.standsFor ?? []).forEach((model, j) => {
+      const other = standing.get(model) ?? (model !== t.name && seen.has(model) ? model : undefined);
+      if (other !== undefined && other !== t.name) throw new ConflictError(`field "tiers[${i}].standsFor[${j}]": model "${model}" already has tier "${other}"`, where);
+      standing.set(model, t.name);
+    });
+  });
   return pool;
+}
+
+/**
+ * Which pool tier answers for each run-log model: an `overrides` entry first, then the tier whose
+ * `standsFor` lists the model, then the tier of the model's own name. Models with none are left out.
+ */
+export function tiersForModels(models: Iterable<string>, tiers: readonly Pick<TierSpec, 'name' | 'standsFor'>[], overrides: Readonly<Record<string, string>> = {}): Map<string, string> {
+  const named = new Set(tiers.map((t) => t.name));
+  const standing = new Map(tiers.flatMap((t) => (t.standsFor ?? []).map((m) => [m, t.name] as const)));
+  const out = new Map<string, string>();
+  for (const model of models) {
+    const tier = overrides[model] ?? standing.get(model) ?? (named.has(model) ? model : undefined);
+    if (tier !== undefined) out.set(model, tier);
+  }
+  return out;
 }
 
 /** The tier of that name, or undefined. */

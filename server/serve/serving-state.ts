@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { parseTunedConfig, type TunedConfig } from '../../core/config.js';
 import { formatEmbedderSpec } from '../../core/embedder.js';
-import { parsePoolFile, type RetryPolicy, type TierSpec } from '../../core/pool.js';
+import { parsePoolFile, tiersForModels, type RetryPolicy, type TierSpec } from '../../core/pool.js';
 import type { Tier } from '../../core/tier.js';
 import { ConfigRejectedError } from './errors.js';
 import type { ServeMetrics } from './metrics.js';
@@ -98,7 +98,9 @@ async function loadState(opts: ResolvedServeOptions, previous: ServingState | un
   const embedder = await loadEmbedder(config, opts, previous, configPath);
   let router: TunedRouter;
   try {
-    router = TunedRouter.create(opts.routerModel, config, pool.tiers.map((t) => t.name), opts.tierMap, configPath, embedder ?? undefined);
+    // The pool's own `standsFor` (and same-name tiers) first; `--map` entries win.
+    const tierMap = { ...Object.fromEntries(tiersForModels(config.pool.map((p) => p.model), pool.tiers)), ...opts.tierMap };
+    router = TunedRouter.create(opts.routerModel, config, pool.tiers.map((t) => t.name), tierMap, configPath, embedder ?? undefined);
   } catch (err) {
     if (embedder && embedder !== previous?.embedder) await embedder.dispose();
     throw err;

@@ -95,3 +95,20 @@ describe('serve: the embedder must be the one the config was tuned with', () => 
     await server.close();
   });
 });
+
+describe("serve: a pool tier's standsFor replaces --map", () => {
+  it('serves the config with no tier map when a tier stands for its models, and refuses it otherwise', async () => {
+    const tier = { kind: 'cloud', name: 'up', baseUrl: upstream.url, model: 'up', usdPerMtokIn: 1, usdPerMtokOut: 1 };
+    await expect(startServer({ configPath, poolPath, watch: false })).rejects.toThrow(/no pool tier stands for/);
+    const standing = join(dir, 'standing.json');
+    await writeJson(standing, { version: 1, tiers: [{ ...tier, standsFor: config.pool.map((p) => p.model) }] });
+    const server = await startServer({ configPath, poolPath: standing, watch: false });
+    try {
+      const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'cascade', messages: [{ role: 'user', content: prompts[0] }] }) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-cascade-stage1')).toBe('up');
+    } finally {
+      await server.close();
+    }
+  });
+});

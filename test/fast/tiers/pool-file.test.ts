@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConflictError, InvalidInputError } from '../../../core/errors.js';
-import { poolCostFigures, poolPrices } from '../../../core/pool.js';
+import { parsePoolFile, poolCostFigures, poolPrices, tiersForModels } from '../../../core/pool.js';
 import { loadPool } from '../../../native-models/tiers/pool.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cascade-pool-'));
@@ -63,5 +63,26 @@ describe('pool files', () => {
     const path = poolFile('dup.json', { tiers: [cloud, cloud] });
     expect(() => loadPool(path)).toThrow(ConflictError);
     expect(() => loadPool(path)).toThrow(/field "tiers\[1\]\.name": tier "mini" is listed twice/);
+  });
+});
+
+describe('standsFor: which tier answers for a run-log model', () => {
+  const tiers = [
+    { ...cloud, name: 'small', standsFor: ['gpt-4o-mini'] },
+    { ...cloud, name: 'large', standsFor: ['o1-mini', 'gpt-4o'] },
+    { ...cloud, name: 'claude' },
+  ];
+
+  it('maps models through standsFor, then same-name tiers, and overrides win', () => {
+    const pool = parsePoolFile({ tiers }, 'pool.json');
+    const map = tiersForModels(['gpt-4o-mini', 'o1-mini', 'gpt-4o', 'claude', 'llama'], pool.tiers);
+    expect(Object.fromEntries(map)).toEqual({ 'gpt-4o-mini': 'small', 'o1-mini': 'large', 'gpt-4o': 'large', claude: 'claude' });
+    expect(tiersForModels(['gpt-4o', 'claude'], pool.tiers, { 'gpt-4o': 'small' }).get('gpt-4o')).toBe('small');
+  });
+
+  it('refuses a model stood for by two tiers, or by one tier while another carries its name', () => {
+    expect(() => parsePoolFile({ tiers: [...tiers, { ...cloud, name: 'other', standsFor: ['gpt-4o'] }] }, 'pool.json')).toThrow(ConflictError);
+    expect(() => parsePoolFile({ tiers: [...tiers, { ...cloud, name: 'other', standsFor: ['gpt-4o'] }] }, 'pool.json')).toThrow(/pool\.json.*tiers\[3\]\.standsFor\[0\].*"gpt-4o" already has tier "large"/);
+    expect(() => parsePoolFile({ tiers: [...tiers, { ...cloud, name: 'x', standsFor: ['claude'] }] }, 'pool.json')).toThrow(/"claude" already has tier "claude"/);
   });
 });
