@@ -11,6 +11,12 @@ export interface TextFile {
   path: string;
   text: string;
   sha256: string;
+  /**
+   * The text's UTF-8 bytes, when the file was read from disk. JSON Lines are decoded line by
+   * line from them: a line then stays a one-byte string unless it holds non-ASCII, which
+   * parses several times faster than slices of one big two-byte string.
+   */
+  bytes?: Buffer;
 }
 
 /** Reads a UTF-8 text file, gunzipping it when the name ends in `.gz`. */
@@ -24,27 +30,54 @@ export async function readTextFile(path: string): Promise<TextFile> {
   let raw = bytes;
   if (path.endsWith('.gz')) {
     try {
-      raw = await gunzipAsync(bytes);
+      // One output chunk the size the gzip trailer announces (ISIZE, mod 2^32): no per-16-KiB callbacks and no final concatenation.
+      const announced = bytes.length >= 18 ? bytes.readUInt32LE(bytes.length - 4) : 0;
+      raw = await gunzipAsync(bytes, { chunkSize: Math.min(Math.max(announced + 1, 64 * 1024), 512 * 1024 * 1024) });
     } catch (err) {
       throw new MalformedLineError(`not a valid gzip file (${(err as Error).message})`, path);
     }
   }
-  let text = raw.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return { path, text, sha256: createHash('sha256').update(bytes).digest('hex') };
+  // A UTF-8 byte-order mark (EF BB BF) is dropped, as the decoder would keep it as U+FEFF.
+  const body = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
+  let text: string | undefined;
+  return {
+    path,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes: body,
+    // Decoded on first use: a JSON Lines reader never needs the whole text.
+    get text() {
+      text ??= body.toString('utf8');
+      return text;
+    },
+  };
+}
+
+/** The lines of a file with their 1-based numbers, split on "\n" (a byte that never occurs inside a UTF-8 sequence). */
+function* linesOf(file: TextFile): Generator<{ line: number; raw: string }> {
+  const { bytes } = file;
+  let line = 0;
+  if (bytes) {
+    for (let start = 0; start <= bytes.length;) {
+      let end = bytes.indexOf(10, start);
+      if (end < 0) end = bytes.length;
+      yield { line: ++line, raw: bytes.toString('utf8', start, end) };
+      start = end + 1;
+    }
+    return;
+  }
+  const { text } = file;
+  for (let start = 0; start <= text.length;) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    yield { line: ++line, raw: text.slice(start, end) };
+    start = end + 1;
+  }
 }
 
 /** Parses JSON Lines and yields each non-blank line's value with its 1-based line number. */
 export function* parseJsonLines(file: TextFile): Generator<{ line: number; value: unknown }> {
-  const { text, path } = file;
-  let line = 0;
-  let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    line++;
-    const raw = text.slice(start, end);
-    start = end + 1;
+  const { path } = file;
+  for (const { line, raw } of linesOf(file)) {
     if (raw.trim() === '') continue;
     let value: unknown;
     try {
