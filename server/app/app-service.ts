@@ -28,9 +28,8 @@ import { embedAll, evaluateTunedConfig } from '../../core/tune.js';
 import { buildWorkload, type Workload } from '../../core/workload.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
 import { findDataSets, SIMULATED_ID } from './data-sets.js';
-import { project2d } from './projection.js';
 import { tuneOffThread } from './tune-off-thread.js';
-// Streams and serving load node-llama-cpp (seconds): imported when first used, not at start-up.
+// Streams and serving load node-llama-cpp (seconds), the UMAP projection umap-js: imported when first used, not at start-up.
 import type { StreamContext } from './streams.js';
 import type { RunManager } from './runs.js';
 import type { ServeToggle } from './serve-toggle.js';
@@ -309,7 +308,11 @@ export class AppService implements AppClient {
     const t = this.#requireTuned('getClusterMap');
     let xy = this.#projections.get(request.projection);
     if (!xy) {
-      xy = project2d(this.#embeddings, request.projection, { seed: t.config.provenance.seed });
+      const embeddings = this.#embeddings;
+      const { project2d } = await import('./projection.js');
+      xy = await project2d(embeddings, request.projection, { seed: t.config.provenance.seed });
+      // A tune that finished meanwhile is the one to draw.
+      if (this.#tuned !== t) return this.getClusterMap(request);
       this.#projections.set(request.projection, xy);
     }
     return views.clusterMap(t, request.projection, xy);
