@@ -167,7 +167,10 @@ export const TuneReportSchema = z.object({
   operatingPoint: OperatingPointSchema,
   costUnit: z.string(),
   simulated: z.boolean(),
+  /** How long the tune took when it ran. */
   durationMs: nonNeg,
+  /** True when this result was read back from the tune cache (same run log, settings and engine code) rather than computed for this call. */
+  fromCache: z.boolean(),
   warnings: z.array(z.string()),
 });
 export type TuneReport = z.infer<typeof TuneReportSchema>;

@@ -77,7 +77,7 @@ export function WorkspaceView() {
           </p>
           {tune && (
             <p data-testid="tune-summary">
-              Tuned: k = {tune.k} ({tune.kMode}), {tune.trainQueries} train / {tune.testQueries} test queries, in {(tune.durationMs / 1000).toFixed(1)} s.
+              Tuned: k = {tune.k} ({tune.kMode}), {tune.trainQueries} train / {tune.testQueries} test queries, in {(tune.durationMs / 1000).toFixed(1)} s{tune.fromCache && ' (read back from the tune cache: same run log, settings and engine)'}.
               {tune.warnings.map((w) => <span key={w} className="error"> {w}</span>)}
             </p>
           )}

@@ -28,7 +28,9 @@ import { embedAll, evaluateTunedConfig } from '../../core/tune.js';
 import { buildWorkload, type Workload } from '../../core/workload.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
 import { findDataSets, SIMULATED_ID } from './data-sets.js';
+import { TuneCache } from './tune-cache.js';
 import { tuneOffThread } from './tune-off-thread.js';
+import type { TuneWorkerInput } from './tune-worker.js';
 // Streams and serving load node-llama-cpp (seconds), the UMAP projection umap-js: imported when first used, not at start-up.
 import type { StreamContext } from './streams.js';
 import type { RunManager } from './runs.js';
@@ -42,6 +44,11 @@ export interface AppServiceOptions {
   simulatedDir?: string | null;
   /** Data set loaded at start; null starts with no workspace. Defaults to `'simulated'` when that folder exists. */
   initialDataSet?: string | null;
+  /**
+   * Folder of finished tunes (see TuneCache): a tune of the same run log bytes with the same
+   * settings and engine code is read back instead of recomputed. Defaults to `null` (no cache).
+   */
+  tuneCacheDir?: string | null;
   /** Folder relative pool paths (GGUF files) resolve against. Defaults to `process.cwd()`. */
   baseDir?: string;
   /** Environment holding cloud API keys; only whether a variable is set ever leaves the service. Defaults to `process.env`. */
@@ -53,6 +60,8 @@ export interface AppServiceOptions {
 interface Workspace {
   info: Omit<WorkspaceInfo, 'models' | 'pool' | 'tierStatus' | 'settings' | 'costUnit'>;
   log: RunLog;
+  /** What the log was read from, for the tune cache's key: the sources' hashes and how they were read. */
+  identity: unknown;
   w: Workload;
   settings: Settings;
   pool: PoolFile | null;
@@ -83,6 +92,11 @@ export class AppService implements AppClient {
   #workspace: Workspace | null = null;
   #tuned: views.TunedState | null = null;
   #tuning: { k: TuneRequest['k']; ws: Workspace; settings: Settings; report: Promise<TuneReport> } | null = null;
+  readonly #tuneCache: TuneCache | null;
+  /** Aborted by dispose(): stops a tune still running in its child process. */
+  readonly #disposed = new AbortController();
+  /** Tune-cache writes still in flight (dispose waits for them). */
+  readonly #cacheWrites = new Set<Promise<void>>();
 
   private constructor(options: AppServiceOptions) {
     this.#dataDirs = (options.dataDirs ?? []).map((d) => resolve(d));
@@ -90,6 +104,7 @@ export class AppService implements AppClient {
     this.#baseDir = options.baseDir ?? process.cwd();
     this.#env = options.env ?? process.env;
     this.#runsDir = options.runsDir ?? join(tmpdir(), 'cascade-lab-runs');
+    this.#tuneCache = options.tuneCacheDir ? new TuneCache({ dir: options.tuneCacheDir }) : null;
   }
 
   /** Builds the service and loads the initial data set (the simulated pool unless told otherwise). */
@@ -129,18 +144,21 @@ export class AppService implements AppClient {
   async loadWorkspace(source: WorkspaceSource): Promise<WorkspaceInfo> {
     let log: RunLog;
     let info: Workspace['info'];
+    let identity: Record<string, unknown>;
     switch (source.kind) {
       case 'dataset': {
         const set = (await this.listDataSets()).find((d) => d.id === source.id);
         if (!set) throw new InvalidInputError(`no data set "${source.id}" (known: ${(await this.listDataSets()).map((d) => d.id).join(', ') || 'none'})`, 'loadWorkspace');
         log = await loadRunLog(set.path, { format: 'shared' });
         info = { label: set.label, source: set.path, simulated: set.simulated, ...counts(log) };
+        identity = { format: 'shared' };
         break;
       }
       case 'path': {
         const path = isAbsolute(source.path) ? source.path : resolve(this.#baseDir, source.path);
         log = await loadRunLog(path, source.columnMap ? { columns: source.columnMap } : {});
         info = { label: path.split(/[/\\]/).pop() ?? path, source: path, simulated: false, ...counts(log) };
+        identity = { format: 'auto', columns: source.columnMap ?? null };
         break;
       }
       case 'upload': {
@@ -158,10 +176,12 @@ export class AppService implements AppClient {
         }
         log = { ...log, sources: log.sources.map((s) => ({ ...s, path: source.fileName })) };
         info = { label: source.fileName, source: source.fileName, simulated: false, ...counts(log) };
+        identity = { format: 'table', extension: extname(source.fileName) || `.${source.format}`, columns: source.columnMap ?? null };
         break;
       }
     }
-    this.#workspace = { info, log, w: buildWorkload(log), settings: this.#workspace?.settings ?? DEFAULT_SETTINGS, pool: this.#workspace?.pool ?? null };
+    identity = { ...identity, sha256: log.sources.map((s) => s.sha256) };
+    this.#workspace = { info, log, identity, w: buildWorkload(log), settings: this.#workspace?.settings ?? DEFAULT_SETTINGS, pool: this.#workspace?.pool ?? null };
     this.#clearTune();
     return this.#workspaceInfo(this.#workspace);
   }
@@ -258,30 +278,41 @@ export class AppService implements AppClient {
   async #runTune(ws: Workspace, request: TuneRequest): Promise<TuneReport> {
     const started = performance.now();
     const settings = ws.settings;
-    const { config, report } = await tuneOffThread({
-      log: ws.log,
-      options: {
-        k: request.k,
-        costMetric: settings.costMetric,
-        trainFraction: settings.split.trainFraction,
-        seed: settings.split.seed,
-        pricing: { perModel: this.#pricing(ws).perModel },
-      },
-    });
+    const options: TuneWorkerInput['options'] = {
+      k: request.k,
+      costMetric: settings.costMetric,
+      trainFraction: settings.split.trainFraction,
+      seed: settings.split.seed,
+      pricing: { perModel: this.#pricing(ws).perModel },
+    };
+    const cache = this.#tuneCache;
+    const key = cache?.key(ws.identity, options) ?? null;
+    const cached = key === null ? null : await cache!.get(key);
+    const outcome = cached ?? { ...(await tuneOffThread({ log: ws.log, options }, this.#disposed.signal)), durationMs: performance.now() - started };
+    if (key !== null && !cached) {
+      const write = cache!.put(key, outcome).finally(() => this.#cacheWrites.delete(write));
+      this.#cacheWrites.add(write);
+    }
     // The service kept serving while the tune ran; a workspace or settings change meanwhile outdates it.
     if (this.#workspace !== ws || ws.settings !== settings) throw new ConflictError('the workspace or its settings changed while it was being tuned: tune again', 'tune');
-    const state = await this.#stateOf(ws, config, report, request.k === 'auto' ? 'auto' : 'fixed', performance.now() - started);
+    const { config, report, embeddings, durationMs } = outcome;
+    const rows = embeddings && Array.from(ws.w.qids, (_, q) => embeddings.subarray(q * config.embedder.dimensions, (q + 1) * config.embedder.dimensions));
+    const state = await this.#stateOf(ws, config, report, request.k === 'auto' ? 'auto' : 'fixed', durationMs, rows, cached !== null);
     if (this.#workspace !== ws || ws.settings !== settings) throw new ConflictError('the workspace or its settings changed while it was being tuned: tune again', 'tune');
     this.#projections.clear();
     this.#tuned = state;
     return views.tuneReport(state);
   }
 
-  /** Labels every workload row with its cluster (the config's own embedder and centroids) and keeps what the views read. */
-  async #stateOf(ws: Workspace, config: TunedConfig, report: EngineReport | null, kMode: 'auto' | 'fixed', durationMs: number): Promise<views.TunedState> {
+  /**
+   * Labels every workload row with its cluster (the config's own embedder and centroids) and keeps
+   * what the views read. `embeddings` are the rows' embeddings when the tune worker made them.
+   */
+  async #stateOf(
+    ws: Workspace, config: TunedConfig, report: EngineReport | null, kMode: 'auto' | 'fixed', durationMs: number, embeddings: Float32Array[] | null = null, fromCache = false,
+  ): Promise<views.TunedState> {
     if (!config.embedder.state) throw new UnsatisfiableError(`the playground embeds with the built-in embedder only; this config uses "${config.embedder.spec.kind}"`, 'embedder');
-    const embedder = BuiltinEmbedder.fromState(config.embedder.state);
-    const embeddings = await embedAll(embedder, ws.w.prompts, () => undefined);
+    embeddings ??= await embedAll(BuiltinEmbedder.fromState(config.embedder.state), ws.w.prompts, () => undefined);
     const clusterOf = assignClusters({ centroids: flatCentroids(config), dimensions: config.embedder.dimensions }, embeddings);
     const train = new Set(config.split.trainQids);
     const isTest = Uint8Array.from(ws.w.qids, (q) => (train.has(q) ? 0 : 1));
@@ -296,7 +327,7 @@ export class AppService implements AppClient {
     this.#embeddings = embeddings;
     const region = config.operatingPoint.region;
     return {
-      config, report: evaluated, kMode, durationMs, simulated: ws.info.simulated, w: ws.w, cost, clusterOf, testRows, isTest, poolToWorkload,
+      config, report: evaluated, kMode, durationMs, fromCache, simulated: ws.info.simulated, w: ws.w, cost, clusterOf, testRows, isTest, poolToWorkload,
       score: config.cascade ? qeScorer(new LearnedQe(config.cascade.qe), ws.w, clusterOf) : null,
       region, lambda: config.regions[region].lambdaFrom, budget: null,
     };
@@ -497,13 +528,15 @@ export class AppService implements AppClient {
     return this.#serve ? this.#serve.stop() : { running: false, url: null, models: [] };
   }
 
-  /** Stops streams and the endpoint; safe to call twice. */
+  /** Stops streams and the endpoint, and finishes writing the tune cache; safe to call twice. */
   async dispose(): Promise<void> {
+    this.#disposed.abort();
     for (const c of this.#streams.values()) c.abort();
     this.#streams.clear();
     this.#listeners.clear();
     await this.#serve?.stop();
     await this.#runs?.dispose();
+    await Promise.allSettled(this.#cacheWrites);
   }
 }
 

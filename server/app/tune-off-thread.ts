@@ -2,10 +2,9 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AppErrorPayload } from '../../core/app-api.js';
 import * as errors from '../../core/errors.js';
-import type { TuneResult } from '../../core/tune.js';
-import type { TuneWorkerInput } from './tune-worker.js';
+import type { TuneOutcome, TuneWorkerInput } from './tune-worker.js';
 
-type WorkerReply = { ok: true; value: TuneResult } | { ok: false; error: AppErrorPayload };
+type WorkerReply = { ok: true; value: TuneOutcome } | { ok: false; error: AppErrorPayload };
 
 /** The engine's error class again, so the bridges map it to the same status as an in-process throw. */
 function revive(payload: AppErrorPayload): Error {
@@ -18,20 +17,23 @@ function revive(payload: AppErrorPayload): Error {
 }
 
 /**
- * `core/tune.ts`'s tune in a child process: seconds of synchronous work that would otherwise stall
+ * `core/tune.ts`'s tune (and every query's embedding under the tuned embedder) in a child process: seconds of synchronous work that would otherwise stall
  * every request (and freeze Electron's window). A child rather than a worker thread because Node 20
- * does not apply `--import tsx` to a worker's entry module. Under tsx (npm start, tests) the child
- * loads the TypeScript source through tsx; compiled (Electron), the emitted .js sits beside this file.
+ * does not apply `--import tsx` to a worker's entry module. Under tsx (tests, the CLI) the child
+ * loads the TypeScript source through tsx; compiled (`npm start`'s dist/node, Electron), the
+ * emitted .js sits beside this file and the child starts as plain Node.
  */
-export function tuneOffThread(input: TuneWorkerInput): Promise<TuneResult> {
+export function tuneOffThread(input: TuneWorkerInput, signal?: AbortSignal): Promise<TuneOutcome> {
   const source = import.meta.url.endsWith('.ts');
   const child = fork(fileURLToPath(new URL(source ? './tune-worker.ts' : './tune-worker.js', import.meta.url)), [], {
     execArgv: source ? ['--import', 'tsx'] : [],
     // Typed arrays and Maps survive the advanced serialisation; JSON would flatten them.
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // Aborting (the service being disposed) kills the child.
+    ...(signal && { signal }),
   });
-  return new Promise<TuneResult>((resolve, reject) => {
+  return new Promise<TuneOutcome>((resolve, reject) => {
     let settled = false;
     child.once('message', (reply: WorkerReply) => {
       settled = true;

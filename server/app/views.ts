@@ -14,7 +14,10 @@ export interface TunedState {
   config: TunedConfig;
   report: EngineReport;
   kMode: 'auto' | 'fixed';
+  /** How long the tune took when it ran. */
   durationMs: number;
+  /** Read back from the tune cache rather than computed for this workspace. */
+  fromCache: boolean;
   simulated: boolean;
   /** The workload the config was tuned on. */
   w: Workload;
@@ -101,6 +104,7 @@ export function tuneReport(t: TunedState): TuneReport {
     costUnit: t.config.cost.unit,
     simulated: t.simulated,
     durationMs: t.durationMs,
+    fromCache: t.fromCache,
     warnings,
   };
 }
