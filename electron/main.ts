@@ -6,24 +6,32 @@ import { delimiter, join } from 'node:path';
 import { app, BrowserWindow, ipcMain, protocol, shell } from 'electron';
 import { EVENT_CHANNEL } from '../core/app-api.js';
 import { AppService } from '../server/app/app-service.js';
+import { deferredClient } from '../server/app/deferred-client.js';
 import { APP_SCHEME, registerAppHandlers } from './ipc-handlers.js';
 import { APP_SCHEME_PRIVILEGES, APP_URL, lockDown, serveAppRequest, windowOptions } from './window.js';
 
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 
 async function main(): Promise<void> {
-  await app.whenReady();
   const root = app.getAppPath();
   const shared = join(root, '..', 'shared', 'data');
-  const service = await AppService.create({
+  // The first workspace loads (and starts tuning, or is read back from the tune cache) while
+  // Electron gets ready and the window opens; the page's first calls wait for it.
+  const workspace = process.env.CASCADE_LAB_WORKSPACE;
+  const { service, ready } = AppService.open({
     simulatedDir: join(root, 'fixtures', 'simulated'),
     dataDirs: [...(process.env.CASCADE_LAB_DATA?.split(delimiter).filter(Boolean) ?? []), ...(existsSync(shared) ? [shared] : [])],
+    ...(workspace && { initialWorkspace: { kind: 'path', path: workspace } }),
+    initialTune: { k: 'auto' },
+    tuneCacheDir: join(app.getPath('userData'), 'tunes'),
     baseDir: root,
     runsDir: join(app.getPath('userData'), 'runs'),
   });
+  ready.catch((err: unknown) => console.error(`Cascade Lab: the first workspace did not load, so the app starts with none: ${(err as Error).message}`));
+  await app.whenReady();
   const rendererDir = join(import.meta.dirname, '..', 'renderer');
   protocol.handle(APP_SCHEME, (request) => serveAppRequest(request, rendererDir));
-  const handlers = registerAppHandlers(ipcMain, service);
+  const handlers = registerAppHandlers(ipcMain, deferredClient(ready.then(() => service, () => service)));
   app.on('web-contents-created', (_event, contents) => lockDown(contents, (url) => void shell.openExternal(url)));
 
   const win = new BrowserWindow(windowOptions(join(import.meta.dirname, 'preload', 'preload.js')));

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, isAbsolute, join, resolve } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import {
   APP_API_VERSION,
   type AppClient, type AppEvent, type AppEventListener, type AppState, type BudgetView, type ClusterMap, type ClusterMapRequest,
@@ -44,6 +43,13 @@ export interface AppServiceOptions {
   simulatedDir?: string | null;
   /** Data set loaded at start; null starts with no workspace. Defaults to `'simulated'` when that folder exists. */
   initialDataSet?: string | null;
+  /** Workspace loaded at start instead of `initialDataSet` (for example a run log named on the command line). Defaults to none. */
+  initialWorkspace?: WorkspaceSource;
+  /**
+   * Tunes the initial workspace as soon as it is loaded, so the first window finds the tune
+   * running or done and joins it instead of starting it. Defaults to `null` (wait to be asked).
+   */
+  initialTune?: TuneRequest | null;
   /**
    * Folder of finished tunes (see TuneCache): a tune of the same run log bytes with the same
    * settings and engine code is read back instead of recomputed. Defaults to `null` (no cache).
@@ -109,10 +115,29 @@ export class AppService implements AppClient {
 
   /** Builds the service and loads the initial data set (the simulated pool unless told otherwise). */
   static async create(options: AppServiceOptions = {}): Promise<AppService> {
-    const service = new AppService(options);
-    const initial = options.initialDataSet === undefined ? (service.#simulatedDir && existsSync(service.#simulatedDir) ? SIMULATED_ID : null) : options.initialDataSet;
-    if (initial) await service.loadWorkspace({ kind: 'dataset', id: initial });
+    const { service, ready } = AppService.open(options);
+    await ready;
     return service;
+  }
+
+  /**
+   * Builds the service at once and loads the initial workspace in the background, for a shell
+   * that listens (or opens its window) first. `ready` settles when that load has: it rejects
+   * with the load's error, and the service then stands with no workspace. Calls made before
+   * `ready` settles should wait for it (see `deferredClient`). Then `initialTune` starts.
+   */
+  static open(options: AppServiceOptions = {}): { service: AppService; ready: Promise<void> } {
+    const service = new AppService(options);
+    const dataSet = options.initialDataSet === undefined ? (service.#simulatedDir && existsSync(service.#simulatedDir) ? SIMULATED_ID : null) : options.initialDataSet;
+    const initial: WorkspaceSource | null = options.initialWorkspace ?? (dataSet ? { kind: 'dataset', id: dataSet } : null);
+    const ready = (async () => {
+      if (!initial) return;
+      await service.loadWorkspace(initial);
+      const tuneAtStart = options.initialTune ?? null;
+      // Its failure reaches whoever asks for the tune next (the first window does).
+      if (tuneAtStart) service.tune(tuneAtStart).catch(() => undefined);
+    })();
+    return { service, ready };
   }
 
   subscribe(listener: AppEventListener): () => void {
@@ -166,6 +191,7 @@ export class AppService implements AppClient {
         const dir = await mkdtemp(join(tmpdir(), 'cascade-lab-upload-'));
         try {
           const file = join(dir, `upload${extname(source.fileName) || `.${source.format}`}`);
+          const { default: writeFileAtomic } = await import('write-file-atomic');
           await writeFileAtomic(file, source.text);
           log = await loadRunLog(file, { format: 'table', ...(source.columnMap && { columns: source.columnMap }) });
         } catch (err) {
