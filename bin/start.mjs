@@ -1,21 +1,30 @@
 #!/usr/bin/env node
-// `npm start`: builds the renderer when dist/renderer is missing or older than its sources,
-// then opens the Electron window where Electron's binary and a display exist; otherwise serves
-// browser mode on 127.0.0.1 and prints the URL (with this launch's token) until Ctrl-C.
+// `npm start`: builds the renderer when dist/renderer is missing or older than the files it was
+// built from, then opens the Electron window where Electron's binary and a display exist;
+// otherwise serves browser mode on 127.0.0.1 and prints the URL (with this launch's token) until
+// Ctrl-C. Browser mode runs the Node side bundled into dist/node (bin/build-node.mjs rebuilds it
+// first when a source it was built from changed: about a second), not through tsx.
 //   npm start -- --browser          browser mode even where Electron could run
 //   npm start -- --port 5170        a fixed port (default: a free one)
 //   npm start -- --host 127.0.0.1   the interface to bind (loopback unless you mean otherwise)
+//   npm start -- --data DIR         open this run log (a shared-format folder, CSV or JSONL) first
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildNodeSide, NODE_OUT, nodeSideStale } from './build-node.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const { values: args } = parseArgs({
-  options: { browser: { type: 'boolean', default: false }, port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } },
+  options: {
+    browser: { type: 'boolean', default: false },
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    data: { type: 'string' },
+  },
 });
 const port = Number(args.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -50,7 +59,22 @@ function run(what, command, commandArgs) {
   }
 }
 
-if (stale('dist/renderer/index.html', ['renderer', 'core', 'vite.config.ts', 'package-lock.json'])) {
+if (args.data !== undefined && !existsSync(args.data)) {
+  console.error(`npm start: --data ${args.data}: no such file or folder`);
+  process.exit(2);
+}
+
+/** What the last renderer build was made from (vite.config.ts records it), or, without that record, every folder it could be. */
+function rendererInputs() {
+  const always = ['vite.config.ts', 'package-lock.json', 'renderer/index.html'];
+  try {
+    return [...always, ...JSON.parse(readFileSync(join(root, 'dist/renderer/.vite/inputs.json'), 'utf8'))];
+  } catch {
+    return [...always, 'renderer', 'core'];
+  }
+}
+
+if (stale('dist/renderer/index.html', rendererInputs())) {
   run('building the renderer (dist/renderer is missing or stale)', join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js'), ['build']);
 }
 
@@ -74,14 +98,27 @@ if (electron.path) {
   if (stale('dist/electron/main.js', ['electron', 'server', 'native-models', 'core'])) {
     run('compiling the Electron main process', join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc'), ['-p', 'electron/tsconfig.json']);
   }
-  const child = spawn(electron.path, [root], { cwd: root, stdio: 'inherit' });
+  const env = args.data === undefined ? process.env : { ...process.env, CASCADE_LAB_WORKSPACE: resolve(args.data) };
+  const child = spawn(electron.path, [root], { cwd: root, stdio: 'inherit', env });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else {
   console.log(`npm start: browser mode, because ${electron.why}.`);
-  const { register } = await import('tsx/esm/api');
-  register();
-  const { runBrowserMode } = await import('../server/app/browser-mode.ts');
-  await runBrowserMode({ root, port, host: args.host });
+  let runBrowserMode;
+  try {
+    const stale = nodeSideStale(root);
+    if (stale) {
+      console.log(`npm start: bundling the Node side into ${NODE_OUT} (${stale})…`);
+      await buildNodeSide(root, { force: true });
+    }
+    ({ runBrowserMode } = await import(pathToFileURL(join(root, NODE_OUT, 'browser-mode.js')).href));
+  } catch (err) {
+    // Without the build (vite missing, say), tsx compiles the sources as they are imported: slower, same app.
+    console.log(`npm start: running the TypeScript sources through tsx (the dist/node bundle failed: ${err.message}).`);
+    const { register } = await import('tsx/esm/api');
+    register();
+    ({ runBrowserMode } = await import('../server/app/browser-mode.ts'));
+  }
+  await runBrowserMode({ root, port, host: args.host, runLog: args.data });
   process.exit(0);
 }
