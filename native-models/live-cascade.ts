@@ -130,18 +130,24 @@ export async function runLiveCascade(query: string, policy: CascadePolicy, optio
 
   const kind = policy.answerKind(cluster);
   const passes: PassTrace[] = [];
+  // Whether each pass's text held well-formed JSON, known from its extraction: the QE reads it
+  // rather than parsing the text again.
+  const wellFormed = new Map<PassTrace, boolean>();
   const call = async (step: number, role: PassTrace['role'], model: string, tier: Tier): Promise<PassTrace> => {
     const result = await tier.generate(
       { ...options.request, messages: [{ role: 'user', content: query }], logprobs },
       { ...(signal && { signal }), onToken: (e) => onEvent?.({ type: 'token', step, role, tier: tier.name, text: e.text, atMs: e.atMs }) },
     );
-    return { step, role, model, tier: tier.name, result, answer: extractFinalAnswer(kind, result.text).answer, qe: null };
+    const final = extractFinalAnswer(kind, result.text);
+    const pass: PassTrace = { step, role, model, tier: tier.name, result, answer: final.answer, qe: null };
+    wellFormed.set(pass, final.wellFormed);
+    return pass;
   };
   const judge = (pass: PassTrace) => {
     if (!policy.score) return;
     const q = performance.now();
     pass.qe = policy.score({
-      query, response: pass.result.text, answer: pass.answer, model: pass.model, cluster, outputTokens: pass.result.outputTokens,
+      query, response: pass.result.text, answer: pass.answer, wellFormed: wellFormed.get(pass)!, model: pass.model, cluster, outputTokens: pass.result.outputTokens,
       ...(pass.result.logprobs && { logprobs: pass.result.logprobs }),
     });
     overhead.qe += performance.now() - q;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { extractFinalAnswer, extractJsonAnswer, type AnswerKind } from '../extract.js';
 import { InvalidInputError } from '../errors.js';
 import type { LogprobSummary } from '../runlog.js';
-import { addHashedBlock, charNgramHashes, withBigrams, wordHashes } from './hash.js';
+import { addHashedBlock, appendBigrams, charNgramHashesInto, FeatureBuffer, HashBuffer, wordHashesInto } from './hash.js';
 
 /**
  * What the QE reads about one answer. Everything here is known at request time, after the
@@ -15,6 +15,12 @@ export interface QeInput {
   response: string;
   /** The extracted final answer; null when none could be found. */
   answer: string | null;
+  /**
+   * Whether `response` holds a well-formed JSON object with an `answer` field (`extractFinalAnswer`'s
+   * `wellFormed`). Worked out from `response` when absent; a caller that has just extracted the
+   * answer passes it so the response is not parsed twice.
+   */
+  wellFormed?: boolean;
   /** The model (tier) that wrote the answer. */
   model: string;
   /** The query's stage-1 cluster. */
@@ -75,22 +81,23 @@ function tokensOf(input: QeInput): number {
   return input.outputTokens ?? Math.ceil(input.response.length / 4);
 }
 
-function rawDense(input: QeInput, modelLogTokens: number): number[] {
+/** The unscaled dense features of one answer, written into `out` (DENSE_FEATURES order). */
+function rawDense(input: QeInput, modelLogTokens: number, out: Float64Array): Float64Array {
   const logTokens = Math.log1p(tokensOf(input));
   const lp = input.logprobs;
-  return [
-    logTokens,
-    logTokens - modelLogTokens,
-    input.answer === null ? 1 : 0,
-    extractJsonAnswer(input.response) === null ? 1 : 0,
-    Math.log1p(input.answer?.length ?? 0),
-    input.answer !== null && NUMBER_ONLY.test(input.answer) ? 1 : 0,
-    lp ? 1 : 0,
-    lp?.mean ?? 0,
-    lp?.min ?? 0,
-    lp?.entropy ?? 0,
-    Math.log1p(input.query.length),
-  ];
+  const wellFormed = input.wellFormed ?? extractJsonAnswer(input.response) !== null;
+  out[0] = logTokens;
+  out[1] = logTokens - modelLogTokens;
+  out[2] = input.answer === null ? 1 : 0;
+  out[3] = wellFormed ? 0 : 1;
+  out[4] = Math.log1p(input.answer?.length ?? 0);
+  out[5] = input.answer !== null && NUMBER_ONLY.test(input.answer) ? 1 : 0;
+  out[6] = lp ? 1 : 0;
+  out[7] = lp?.mean ?? 0;
+  out[8] = lp?.min ?? 0;
+  out[9] = lp?.entropy ?? 0;
+  out[10] = Math.log1p(input.query.length);
+  return out;
 }
 
 /** Fits the feature layout (pool, cluster count, dense scaling) on the QE's training inputs. */
@@ -111,8 +118,9 @@ export function fitFeatureSpec(inputs: readonly QeInput[], models: readonly stri
   const D = DENSE_FEATURES.length;
   const mean = new Array<number>(D).fill(0);
   const sq = new Array<number>(D).fill(0);
+  const d = new Float64Array(D);
   for (const x of inputs) {
-    const d = rawDense(x, modelLogTokens[mIndex.get(x.model)!]);
+    rawDense(x, modelLogTokens[mIndex.get(x.model)!], d);
     for (let j = 0; j < D; j++) {
       mean[j] += d[j];
       sq[j] += d[j] * d[j];
@@ -125,71 +133,106 @@ export function fitFeatureSpec(inputs: readonly QeInput[], models: readonly stri
   return { hashBits, models: [...models], clusters, modelLogTokens, denseMean, denseStd };
 }
 
+/** A feature row in shared scratch arrays: the first `length` entries, valid until the next call. */
+export interface ScratchRow {
+  idx: Int32Array;
+  val: Float64Array;
+  length: number;
+}
+
+// Scratch of the hot path, reused by every call (the core is single-threaded): the hashes of
+// one text block, the unsorted (slot, value) pairs, a dense accumulator over the feature space
+// (summing repeats there and sorting the touched slots as an Int32Array is several times faster
+// than a Map or a comparator sort), and the sorted row.
+const keys = new HashBuffer();
+const pairs = new FeatureBuffer();
+const dense = new Float64Array(DENSE_FEATURES.length);
+let accumulator = new Float64Array(0);
+let touched = new Int32Array(0);
+const scratch: ScratchRow = { idx: new Int32Array(0), val: new Float64Array(0), length: 0 };
+
 /**
- * The feature vector of one answer: hashed n-grams of the answer text, its final answer and the query;
- * one-hots of the model, the cluster and their pair; then the scaled dense signals.
- * A model or cluster outside the spec is an error: the QE was not trained on it.
+ * The feature vector of one answer into shared scratch arrays, allocating nothing: what
+ * scoring reads. `extractFeatures` returns a copy that can be kept.
  */
-export function extractFeatures(spec: FeatureSpec, input: QeInput): SparseRow {
+export function extractFeaturesScratch(spec: FeatureSpec, input: QeInput): ScratchRow {
   const m = spec.models.indexOf(input.model);
   if (m < 0) throw new InvalidInputError(`model "${input.model}" is not known to the QE (known: ${spec.models.join(', ')})`, 'QE input');
   if (!Number.isInteger(input.cluster) || input.cluster < 0 || input.cluster >= spec.clusters) {
     throw new InvalidInputError(`cluster ${input.cluster} is outside 0..${spec.clusters - 1}`, 'QE input');
   }
   const bits = spec.hashBits;
-  const slots: number[] = [];
-  const values: number[] = [];
-  addHashedBlock(slots, values, 'r', withBigrams(wordHashes(input.response, 600)), bits);
+  pairs.length = 0;
+  keys.length = 0;
+  wordHashesInto(input.response, 600, keys);
+  appendBigrams(keys, 0);
+  addHashedBlock(pairs, 'r', keys, bits);
   if (input.answer !== null) {
     const a = input.answer.trim().toLowerCase().slice(0, 200);
-    addHashedBlock(slots, values, 'a', charNgramHashes(a, 3), bits);
-    addHashedBlock(slots, values, 'aw', wordHashes(a, 50), bits);
+    keys.length = 0;
+    charNgramHashesInto(a, 3, keys);
+    addHashedBlock(pairs, 'a', keys, bits);
+    keys.length = 0;
+    wordHashesInto(a, 50, keys);
+    addHashedBlock(pairs, 'aw', keys, bits);
   }
-  addHashedBlock(slots, values, 'q', wordHashes(input.query, 300), bits);
+  keys.length = 0;
+  wordHashesInto(input.query, 300, keys);
+  addHashedBlock(pairs, 'q', keys, bits);
   const M = spec.models.length;
   const K = spec.clusters;
   let base = 1 << bits;
-  slots.push(base + m, base + M + input.cluster, base + M + K + m * K + input.cluster);
-  values.push(1, 1, 1);
+  pairs.push(base + m, 1);
+  pairs.push(base + M + input.cluster, 1);
+  pairs.push(base + M + K + m * K + input.cluster, 1);
   base += M + K + M * K;
-  const dense = rawDense(input, spec.modelLogTokens[m]);
-  for (let j = 0; j < dense.length; j++) {
-    slots.push(base + j);
-    values.push((dense[j] - spec.denseMean[j]) / spec.denseStd[j]);
-  }
-  return toSparseRow(slots, values);
+  rawDense(input, spec.modelLogTokens[m], dense);
+  for (let j = 0; j < dense.length; j++) pairs.push(base + j, (dense[j] - spec.denseMean[j]) / spec.denseStd[j]);
+  return sortPairs(featureDim(spec));
 }
 
-// Reused accumulator: summing repeats in a dense scratch and sorting the touched slots as an
-// Int32Array is several times faster than a Map or a comparator sort, and scoring is on the hot path.
-let scratch = new Float64Array(0);
+/**
+ * The feature vector of one answer: hashed n-grams of the answer text, its final answer and the query;
+ * one-hots of the model, the cluster and their pair; then the scaled dense signals.
+ * A model or cluster outside the spec is an error: the QE was not trained on it.
+ */
+export function extractFeatures(spec: FeatureSpec, input: QeInput): SparseRow {
+  const row = extractFeaturesScratch(spec, input);
+  return { idx: row.idx.slice(0, row.length), val: row.val.slice(0, row.length) };
+}
 
-/** Sorts (slot, value) pairs by slot, summing repeats and dropping zeros. */
-function toSparseRow(slots: number[], values: number[]): SparseRow {
-  let max = 0;
-  for (const s of slots) if (s > max) max = s;
-  if (scratch.length <= max) scratch = new Float64Array(max + 1);
-  const touched = new Int32Array(slots.length);
-  let n = 0;
-  for (let k = 0; k < slots.length; k++) {
-    if (scratch[slots[k]] === 0) touched[n++] = slots[k];
-    scratch[slots[k]] += values[k];
-    // A sum that cancels to exactly 0 would be pushed again; the dedupe below handles it.
+/** Sorts `pairs` by slot into `scratch`, summing repeats and dropping zeros. */
+function sortPairs(dim: number): ScratchRow {
+  const n = pairs.length;
+  const { slots, values } = pairs;
+  if (accumulator.length < dim) accumulator = new Float64Array(dim);
+  if (touched.length < n) {
+    touched = new Int32Array(Math.max(n, touched.length * 2));
+    scratch.idx = new Int32Array(touched.length);
+    scratch.val = new Float64Array(touched.length);
   }
-  const sorted = touched.subarray(0, n).sort();
-  const idx: number[] = [];
-  const val: number[] = [];
+  let t = 0;
   for (let k = 0; k < n; k++) {
+    const slot = slots[k];
+    if (accumulator[slot] === 0) touched[t++] = slot;
+    accumulator[slot] += values[k];
+    // A sum that cancels to exactly 0 would be listed again; the dedupe below handles it.
+  }
+  const sorted = touched.subarray(0, t).sort();
+  const { idx, val } = scratch;
+  let out = 0;
+  for (let k = 0; k < t; k++) {
     const slot = sorted[k];
     if (k > 0 && sorted[k - 1] === slot) continue;
-    const v = scratch[slot];
-    scratch[slot] = 0;
+    const v = accumulator[slot];
+    accumulator[slot] = 0;
     if (v !== 0) {
-      idx.push(slot);
-      val.push(v);
+      idx[out] = slot;
+      val[out++] = v;
     }
   }
-  return { idx: Int32Array.from(idx), val: Float64Array.from(val) };
+  scratch.length = out;
+  return scratch;
 }
 
 /**
@@ -203,10 +246,12 @@ export function qeInputFor(
   cluster: number,
   extra: { answerKind?: AnswerKind; outputTokens?: number; logprobs?: LogprobSummary } = {},
 ): QeInput {
+  const { answer, wellFormed } = extractFinalAnswer(extra.answerKind ?? 'text', response);
   return {
     query,
     response,
-    answer: extractFinalAnswer(extra.answerKind ?? 'text', response).answer,
+    answer,
+    wellFormed,
     model,
     cluster,
     ...(extra.outputTokens !== undefined && { outputTokens: extra.outputTokens }),

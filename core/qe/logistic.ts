@@ -29,10 +29,10 @@ export function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
 }
 
-/** The linear score (log-odds) of one row. */
-export function logit(state: LogisticState, row: SparseRow): number {
+/** The linear score (log-odds) of one row, or of its first `length` entries. */
+export function logit(state: LogisticState, row: SparseRow, length = row.idx.length): number {
   let z = state.intercept;
-  for (let k = 0; k < row.idx.length; k++) z += state.weights[row.idx[k]] * row.val[k];
+  for (let k = 0; k < length; k++) z += state.weights[row.idx[k]] * row.val[k];
   return z;
 }
 

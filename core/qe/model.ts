@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 import { calibrate, CalibratorSchema, fitCalibrator, type CalibrationMethod } from './calibration.js';
-import { extractFeatures, featureDim, FeatureSpecSchema, fitFeatureSpec, type QeInput, type SparseRow } from './features.js';
+import { extractFeatures, extractFeaturesScratch, featureDim, FeatureSpecSchema, fitFeatureSpec, type QeInput, type SparseRow } from './features.js';
 import { LogisticRegression, logit, sigmoid, type LogisticState } from './logistic.js';
 import { logLoss } from './metrics.js';
 
@@ -97,8 +97,9 @@ export class LearnedQe {
     return logit(this.#state, row);
   }
 
-  /** The calibrated probability that the answer is right. */
+  /** The calibrated probability that the answer is right. Allocates nothing: it is on the serving hot path. */
   score(input: QeInput): number {
-    return calibrate(this.model.calibrator, this.rawScore(extractFeatures(this.model.spec, input)));
+    const row = extractFeaturesScratch(this.model.spec, input);
+    return calibrate(this.model.calibrator, logit(this.#state, row, row.length));
   }
 }

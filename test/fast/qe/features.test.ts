@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { extractFinalAnswer } from '../../../core/extract.js';
 import { DENSE_FEATURES, extractFeatures, featureDim, fitFeatureSpec, qeInputFor, type QeInput } from '../../../core/qe/features.js';
 
 const base: QeInput = {
@@ -48,6 +49,16 @@ describe('QE features', () => {
     expect(Array.from(withLp.val)).not.toEqual(Array.from(without.val));
   });
 
+  it('read a given wellFormed exactly as the one they would work out from the response', () => {
+    for (const response of [base.response, 'The answer is 7.', '{"answer": 7', '{"reasoning": "x"}']) {
+      const x = { ...base, response };
+      const given = extractFeatures(spec, { ...x, wellFormed: extractFinalAnswer('numeric', response).wellFormed });
+      const worked = extractFeatures(spec, x);
+      expect(Array.from(given.idx)).toEqual(Array.from(worked.idx));
+      expect(Array.from(given.val)).toEqual(Array.from(worked.val));
+    }
+  });
+
   it('refuse a model or cluster the QE was not trained on, naming it', () => {
     expect(() => extractFeatures(spec, { ...base, model: 'other' })).toThrow(/model "other" is not known to the QE/);
     expect(() => extractFeatures(spec, { ...base, cluster: 2 })).toThrow(/cluster 2 is outside 0..1/);
@@ -58,6 +69,7 @@ describe('qeInputFor (live answers)', () => {
   it('extracts the final answer as the run logs were graded', () => {
     const x = qeInputFor(base.query, base.response, 'small', 0, { answerKind: 'numeric', outputTokens: 20 });
     expect(x.answer).toBe('7');
+    expect(x.wellFormed).toBe(true);
     expect(extractFeatures(spec, x).idx).toEqual(extractFeatures(spec, { ...base, cluster: 0 }).idx);
     expect(qeInputFor(base.query, 'no idea', 'small', 0).answer).toBeNull();
   });
