@@ -1,9 +1,11 @@
 // Small non-cryptographic hashes. Hand-written because the core has no Node crypto and
 // the hot path hashes n-grams from char codes without allocating substrings.
 
+export const FNV_PRIME = 16777619;
+
 /** FNV-1a 32-bit prime step: h = (h ^ x) * 16777619 mod 2^32. */
 export function fnvStep(h: number, x: number): number {
-  return Math.imul(h ^ x, 16777619) >>> 0;
+  return Math.imul(h ^ x, FNV_PRIME) >>> 0;
 }
 
 export const FNV_OFFSET = 2166136261;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Embedder } from '../embedder.js';
 import { InvalidInputError } from '../errors.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
-import { FNV_OFFSET, fnvStep, hexDigest, mix32 } from './hash.js';
+import { FNV_OFFSET, FNV_PRIME, hexDigest, mix32 } from './hash.js';
 
 /**
  * The built-in embedder: TF-IDF over word 1–2-grams and character 3–5-grams, hashed into
@@ -82,37 +82,41 @@ class GramCounter {
       }
       codes[n++] = c;
     }
-    // Word 1- and 2-grams over runs of [a-z0-9_] and non-ASCII.
-    let prev = -1;
-    let h = FNV_OFFSET;
+    // Word 1- and 2-grams over runs of [a-z0-9_] and non-ASCII. The running hashes stay int32
+    // (fnvStep without its final `>>> 0`, which every later step and mix32 ignore): a uint32 in
+    // a loop variable can be boxed as a heap number, an allocation per word on the hot path.
+    let prev = 0;
+    let hasPrev = false;
+    let h = FNV_OFFSET | 0;
     let inWord = false;
     for (let i = 0; i <= n; i++) {
       const c = i < n ? codes[i] : 32;
       if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c > 127) {
-        h = fnvStep(h, c);
+        h = Math.imul(h ^ c, FNV_PRIME);
         inWord = true;
         continue;
       }
       if (!inWord) continue;
-      const w = mix32(h);
+      const w = mix32(h) | 0;
       let b = w & mask;
       if (wordTf[b] === 0) wordTouched[this.wordCount++] = b;
       wordTf[b]++;
-      if (prev >= 0) {
+      if (hasPrev) {
         b = mix32(Math.imul(prev, 31) ^ w ^ 0x27d4eb2d) & mask;
         if (wordTf[b] === 0) wordTouched[this.wordCount++] = b;
         wordTf[b]++;
       }
       prev = w;
-      h = FNV_OFFSET;
+      hasPrev = true;
+      h = FNV_OFFSET | 0;
       inWord = false;
     }
     // Character 3-, 4- and 5-grams.
     for (let i = 0; i + 3 <= n; i++) {
-      let g = CHAR_SALT;
+      let g = CHAR_SALT | 0;
       const end = Math.min(n, i + 5);
       for (let j = i; j < end; j++) {
-        g = fnvStep(g, codes[j]);
+        g = Math.imul(g ^ codes[j], FNV_PRIME);
         if (j - i >= 2) {
           const b = mix32(g ^ (j - i)) & mask;
           if (charTf[b] === 0) charTouched[this.charCount++] = b;
@@ -131,6 +135,8 @@ export class BuiltinEmbedder implements Embedder {
   /** Per bucket, PROJECTIONS entries of (dimension << 1 | negative). */
   private readonly projection: Int32Array;
   private readonly counter: GramCounter;
+  /** One block's projection before it is normalised, reused by every call. */
+  private readonly block: Float32Array;
 
   private constructor(state: BuiltinEmbedderState, idfBytes: Uint8Array) {
     this.state = state;
@@ -145,6 +151,7 @@ export class BuiltinEmbedder implements Embedder {
       }
     }
     this.counter = new GramCounter(buckets - 1);
+    this.block = new Float32Array(state.dimensions);
     this.id = `builtin:tfidf-hash-srp:d${state.dimensions}:b${state.bucketBits}:s${state.seed}:${hexDigest(idfBytes)}`;
   }
 
@@ -190,12 +197,12 @@ export class BuiltinEmbedder implements Embedder {
     return texts.map((t) => this.embedOne(t));
   }
 
-  /** Synchronous embedding of one query: the serving hot path. */
+  /** Synchronous embedding of one query: the serving hot path. It allocates only the returned vector. */
   embedOne(text: string): Float32Array {
-    const c = this.counter;
+    const { counter: c, block } = this;
     c.count(text);
     const out = new Float32Array(this.dimensions);
-    const block = new Float32Array(this.dimensions);
+    block.fill(0);
     this.project(block, c.wordTf, c.wordTouched, c.wordCount);
     addNormalised(out, block);
     block.fill(0);
