@@ -52,11 +52,11 @@ function firstCompleteBlock(text: string): string | null {
   let depth = 0;
   let start = -1;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '{') {
+    const c = text.charCodeAt(i);
+    if (c === 123) {
       if (depth === 0) start = i;
       depth++;
-    } else if (c === '}' && depth > 0) {
+    } else if (c === 125 && depth > 0) {
       depth--;
       if (depth === 0) return text.slice(start, i + 1);
     }
@@ -70,7 +70,7 @@ export function extractJsonAnswer(text: string, key = 'answer'): string | null {
   if (block === null) return null;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(block.replace(/\n/g, ''));
+    parsed = JSON.parse(block.includes('\n') ? block.replace(/\n/g, '') : block);
   } catch {
     return null;
   }
@@ -82,15 +82,22 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+// The patterns of each key, compiled once (almost always just `answer`).
+const keyPatterns = new Map<string, RegExp[]>();
+
 /** ZeroEval's `extract_values_from_json(…, allow_no_quotes=True)` for one key: for outputs whose JSON does not parse. */
 export function extractRegexAnswer(text: string, key = 'answer'): string | null {
-  const k = escapeRegExp(key);
-  const patterns = [
-    new RegExp(`"${k}"\\s*:\\s*"([^"]*?)"`),
-    new RegExp(`"${k}"\\s*:\\s*"([\\s\\S]*?)"`),
-    new RegExp(`"${k}"\\s*:\\s*([^,\\s]*)`),
-    new RegExp(`${k}\\s*:\\s*([^,\\s]*)`),
-  ];
+  let patterns = keyPatterns.get(key);
+  if (!patterns) {
+    const k = escapeRegExp(key);
+    patterns = [
+      new RegExp(`"${k}"\\s*:\\s*"([^"]*?)"`),
+      new RegExp(`"${k}"\\s*:\\s*"([\\s\\S]*?)"`),
+      new RegExp(`"${k}"\\s*:\\s*([^,\\s]*)`),
+      new RegExp(`${k}\\s*:\\s*([^,\\s]*)`),
+    ];
+    if (keyPatterns.size < 16) keyPatterns.set(key, patterns);
+  }
   for (const p of patterns) {
     const m = p.exec(text);
     if (m) return m[1];
