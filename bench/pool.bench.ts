@@ -3,8 +3,12 @@
 //    generation loop on stories260K (target: within 5%). Both greedy, same prompt, same context
 //    settings, interleaved so machine load hits both alike.
 // 2. Live-cascade overhead beyond the tier calls (embed + route + QE + decide) on the shared
-//    data's prompts, with a config tuned on it and a QE trained on its answers (target: p99 ≤ 3 ms).
+//    data's prompts, with a config tuned on it and a QE trained on its answers (target: p99 ≤ 3 ms),
+//    with the GC pauses that fell inside the timed steps and, on Linux, how long the main thread
+//    waited for a core: a step over 3 ms on a shared machine is mostly one or the other.
+import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
+import { constants as perfConstants, PerformanceObserver, type NodeGCPerformanceDetail } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { ClusterPlan } from '../core/cascade/plan.js';
 import { routeEmbedding } from '../core/config.js';
@@ -33,6 +37,19 @@ const quantile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))];
 };
+
+/** The main thread's time spent waiting for a core so far (Linux `/proc/thread-self/schedstat`), or 0 elsewhere. */
+function runQueueWaitMs(): number {
+  try {
+    const fd = openSync('/proc/thread-self/schedstat', 'r');
+    const buf = Buffer.alloc(64);
+    const n = readSync(fd, buf, 0, 64, 0);
+    closeSync(fd);
+    return Number(buf.toString('latin1', 0, n).split(' ')[1]) / 1e6;
+  } catch {
+    return 0;
+  }
+}
 
 async function tpotOverhead(): Promise<void> {
   const TOKENS = 200;
@@ -136,16 +153,31 @@ async function cascadeOverhead(): Promise<void> {
   // Each step's CPU time too: on a shared machine, wall-time spikes are mostly the process
   // waiting for a core (preemption), which CPU time leaves out.
   const cpu: number[] = [];
+  // Where each timed step ran (start, end on the performance clock), to tell which GC pauses fell
+  // inside one; and, per query, how long the main thread waited for a core (Linux schedstat, read
+  // outside the timed steps).
+  const windows: number[] = [];
   const timed = {
     ...policy,
-    embed: (text: string) => { const c = process.cpuUsage(); const e = policy.embed(text); cpuAcc += cpuMs(c); return e; },
-    route: (e: ArrayLike<number>) => { const c = process.cpuUsage(); const r = policy.route(e); cpuAcc += cpuMs(c); return r; },
-    score: (input: QeInput) => { const c = process.cpuUsage(); const r = policy.score!(input); cpuAcc += cpuMs(c); return r; },
+    embed: (text: string) => { const t0 = performance.now(); const c = process.cpuUsage(); const e = policy.embed(text); cpuAcc += cpuMs(c); windows.push(t0, performance.now()); return e; },
+    route: (e: ArrayLike<number>) => { const t0 = performance.now(); const c = process.cpuUsage(); const r = policy.route(e); cpuAcc += cpuMs(c); windows.push(t0, performance.now()); return r; },
+    score: (input: QeInput) => { const t0 = performance.now(); const c = process.cpuUsage(); const r = policy.score!(input); cpuAcc += cpuMs(c); windows.push(t0, performance.now()); return r; },
   };
   let cpuAcc = 0;
+  const gcs: { start: number; end: number; kind: number }[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration, kind: (e as unknown as { detail: NodeGCPerformanceDetail }).detail.kind });
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const wait: number[] = [];
+  const stepQuery: number[] = [];
   for (const q of queries) {
     cpuAcc = 0;
+    const waited = runQueueWaitMs();
+    const from = windows.length;
     const trace = await runLiveCascade(q.prompt, timed, { tierFor: (m) => tiers.get(m)! });
+    wait.push(runQueueWaitMs() - waited);
+    for (let w = from; w < windows.length; w += 2) stepQuery[w / 2] = steps.length;
     cpu.push(cpuAcc);
     steps.push(trace.overheadMs.total);
     for (const k of ['embed', 'route', 'qe'] as const) parts[k].push(trace.overheadMs[k]);
@@ -156,6 +188,24 @@ async function cascadeOverhead(): Promise<void> {
   console.log(`  embed + route + QE + decide  p50 ${quantile(steps, 0.5).toFixed(3)} ms  p99 ${quantile(steps, 0.99).toFixed(3)} ms  (target p99 ≤ 3 ms)`);
   for (const k of ['embed', 'route', 'qe'] as const) console.log(`    ${k.padEnd(6)} p50 ${quantile(parts[k], 0.5).toFixed(3)} ms  p99 ${quantile(parts[k], 0.99).toFixed(3)} ms  max ${Math.max(...parts[k]).toFixed(3)} ms`);
   console.log(`  CPU time of embed + route + QE  p50 ${quantile(cpu, 0.5).toFixed(3)} ms  p99 ${quantile(cpu, 0.99).toFixed(3)} ms`);
+  await new Promise((r) => setTimeout(r, 20)); // GC entries arrive asynchronously
+  gcObserver.disconnect();
+  const kinds: [string, number][] = [['minor', perfConstants.NODE_PERFORMANCE_GC_MINOR], ['major', perfConstants.NODE_PERFORMANCE_GC_MAJOR], ['incremental', perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL], ['weak callbacks', perfConstants.NODE_PERFORMANCE_GC_WEAKCB]];
+  const inside = new Set<number>();
+  const gcQueries = new Set<number>();
+  gcs.forEach((g, i) => {
+    for (let w = 0; w < windows.length; w += 2) {
+      if (g.start < windows[w + 1] && g.end > windows[w]) {
+        inside.add(i);
+        gcQueries.add(stepQuery[w / 2]);
+      }
+    }
+  });
+  const pauses = (xs: typeof gcs) => `${xs.length} (${xs.reduce((a, g) => a + g.end - g.start, 0).toFixed(1)} ms)`;
+  console.log(`  GC during the single passes: ${kinds.map(([name, k]) => `${gcs.filter((g) => g.kind === k).length} ${name}`).join(', ')}; inside a timed step: ${pauses(gcs.filter((_, i) => inside.has(i)))}`);
+  const slow = steps.flatMap((t, i) => (t > 3 ? [i] : []));
+  console.log(`  steps over 3 ms: ${slow.length} of ${steps.length}; with a GC pause inside: ${slow.filter((i) => gcQueries.has(i)).length}` +
+    (wait.some((x) => x > 0) ? `; whose query's main thread waited ≥ the excess for a core: ${slow.filter((i) => wait[i] >= steps[i] - 3).length} (run-queue wait p50 ${quantile(wait, 0.5).toFixed(3)} ms, p99 ${quantile(wait, 0.99).toFixed(3)} ms a query)` : ''));
   // Each query's best of 5 passes: what the steps cost when the process is not waiting for a core.
   const best: number[] = [];
   for (const q of queries) {
