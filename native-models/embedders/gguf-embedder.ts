@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { basename, isAbsolute, resolve } from 'node:path';
-import { resolveModelFile, type Llama, type LlamaEmbeddingContext, type LlamaModel } from 'node-llama-cpp';
+import { basename } from 'node:path';
+import type { Llama, LlamaEmbeddingContext, LlamaModel } from 'node-llama-cpp';
 import { WorkGuard } from '../tiers/concurrency.js';
-import { ModelFileNotFoundError, ModelLoadError } from '../tiers/errors.js';
+import { ModelLoadError } from '../tiers/errors.js';
 import { sharedLlama } from '../tiers/llama-instance.js';
+import { resolveModelPath, type ModelResolveOptions } from '../tiers/resolve-model.js';
 import type { ManagedEmbedder } from './managed-embedder.js';
 
-export interface GgufEmbedderOptions {
+/** Also `modelsDir` and `download`: where an `hf:` URI's file is found (see ModelResolveOptions). */
+export interface GgufEmbedderOptions extends ModelResolveOptions {
   /** The native backend. Defaults to `sharedLlama()`, the one instance every local model of the process shares. */
   llama?: Llama;
   /** Folder a relative model path is resolved against. Defaults to `process.cwd()`. */
@@ -25,8 +26,6 @@ export interface GgufEmbedderOptions {
   onProgress?: (progress: number) => void;
 }
 
-// A model URI that node-llama-cpp's resolver understands (hf:, https:, …), as opposed to a file path.
-const MODEL_URI = /^[a-z][a-z0-9+.-]+:(?!\\)/i;
 const FINGERPRINT_BYTES = 1 << 20;
 
 /**
@@ -51,21 +50,6 @@ async function fingerprint(path: string): Promise<string> {
   } finally {
     await file.close();
   }
-}
-
-/** Resolves a model path or URI the way node-llama-cpp does (downloading `hf:` URIs when online). */
-async function resolveModel(spec: string, options: GgufEmbedderOptions, where: string): Promise<string> {
-  if (MODEL_URI.test(spec) && !isAbsolute(spec)) {
-    try {
-      return await resolveModelFile(spec, { cli: false, signal: options.signal });
-    } catch (err) {
-      if (options.signal?.aborted) throw err;
-      throw new ModelFileNotFoundError(`cannot resolve model "${spec}": ${(err as Error).message}`, where);
-    }
-  }
-  const absolute = resolve(options.baseDir ?? process.cwd(), spec);
-  if (!existsSync(absolute)) throw new ModelFileNotFoundError(`GGUF file not found: ${absolute}`, where);
-  return resolveModelFile(absolute, { cli: false, download: false });
 }
 
 /**
@@ -99,7 +83,7 @@ export class GgufEmbedder implements ManagedEmbedder {
   /** Resolves and loads the model and creates its embedding context. */
   static async create(path: string, options: GgufEmbedderOptions = {}): Promise<GgufEmbedder> {
     const where = `embedder "gguf:${path}"`;
-    const modelPath = await resolveModel(path, options, where);
+    const modelPath = await resolveModelPath(path, options, where);
     const id = `gguf:${basename(modelPath)}:${await fingerprint(modelPath)}`;
     const llama = options.llama ?? (await sharedLlama());
     let model: LlamaModel;

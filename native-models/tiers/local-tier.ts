@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import {
   resolveChatWrapper,
-  resolveModelFile,
   type ChatHistoryItem,
   type Llama,
   type LlamaContext,
@@ -23,8 +20,9 @@ import {
   type Tier,
 } from '../../core/tier.js';
 import { Semaphore, WorkGuard } from './concurrency.js';
-import { ModelFileNotFoundError, ModelLoadError } from './errors.js';
+import { ModelLoadError } from './errors.js';
 import { sharedLlama } from './llama-instance.js';
+import { resolveModelPath, type ModelResolveOptions } from './resolve-model.js';
 
 /** What a tier is doing while it loads, for progress bars. `progress` runs from 0 to 1 within a phase. */
 export interface TierLoadProgress {
@@ -33,7 +31,7 @@ export interface TierLoadProgress {
   progress: number;
 }
 
-export interface LocalTierOptions {
+export interface LocalTierOptions extends ModelResolveOptions {
   /** The native backend. Defaults to `sharedLlama()`, one instance for every tier of the process. */
   llama?: Llama;
   /** Directory a relative model path is resolved against (the pool file's folder). Defaults to `process.cwd()`. */
@@ -43,9 +41,6 @@ export interface LocalTierOptions {
   /** Defaults to none. */
   onProgress?: (progress: TierLoadProgress) => void;
 }
-
-// A model URI that node-llama-cpp's resolver understands (hf:, https:, …), as opposed to a file path.
-const MODEL_URI = /^[a-z][a-z0-9+.-]+:(?!\\)/i;
 
 /**
  * A GGUF model served in-process through node-llama-cpp. It holds one model and one context
@@ -75,27 +70,16 @@ export class LocalTier implements Tier {
   }
 
   /**
-   * Resolves the model (a path, or a URI through node-llama-cpp's resolveModelFile), loads it
-   * and creates its context. A missing file is a ModelFileNotFoundError, an unloadable one a
-   * ModelLoadError, both naming the tier and the file.
+   * Resolves the model (a path, or a URI through node-llama-cpp's resolveModelFile, from
+   * `options.modelsDir`), loads it and creates its context. A missing file or an unresolvable URI
+   * is a ModelFileNotFoundError, an unloadable file a ModelLoadError, both naming the tier and the
+   * file or URI.
    */
   static async create(spec: LocalTierSpec, options: LocalTierOptions = {}): Promise<LocalTier> {
     const where = `tier "${spec.name}"`;
     const report = (phase: TierLoadProgress['phase'], progress: number) => options.onProgress?.({ tier: spec.name, phase, progress });
     report('resolve', 0);
-    let modelPath: string;
-    if (MODEL_URI.test(spec.model) && !isAbsolute(spec.model)) {
-      try {
-        modelPath = await resolveModelFile(spec.model, { cli: false, signal: options.signal });
-      } catch (err) {
-        if (options.signal?.aborted) throw err;
-        throw new ModelFileNotFoundError(`cannot resolve model "${spec.model}": ${(err as Error).message}`, where);
-      }
-    } else {
-      const absolute = resolve(options.baseDir ?? process.cwd(), spec.model);
-      if (!existsSync(absolute)) throw new ModelFileNotFoundError(`GGUF file not found: ${absolute}`, where);
-      modelPath = await resolveModelFile(absolute, { cli: false, download: false });
-    }
+    const modelPath = await resolveModelPath(spec.model, options, where);
     report('resolve', 1);
     const llama = options.llama ?? (await sharedLlama());
     let model: LlamaModel;
