@@ -1,4 +1,4 @@
-import { CascadeLabError, EndpointStatusError, EndpointUnreachableError } from '../../core/errors.js';
+import { CascadeLabError, EndpointStatusError, EndpointUnreachableError, InvalidInputError } from '../../core/errors.js';
 
 // One class per way a tier fails; `where` always names the tier (and the file or URL at fault).
 
@@ -7,6 +7,29 @@ export class ModelFileNotFoundError extends CascadeLabError {}
 
 /** A GGUF file exists but node-llama-cpp cannot load it (corrupt, truncated, unsupported). */
 export class ModelLoadError extends CascadeLabError {}
+
+/**
+ * A local tier's prompt, plus the output tokens the call asked for, does not fit the tier's
+ * context. `where` names the tier; the fields give the figures (`maxTokens` is null when the
+ * prompt alone leaves no room for one output token). `code` is OpenAI's for the same refusal.
+ */
+export class ContextLengthExceededError extends InvalidInputError {
+  readonly code = 'context_length_exceeded';
+  constructor(
+    readonly tier: string,
+    readonly promptTokens: number,
+    readonly maxTokens: number | null,
+    readonly contextSize: number,
+  ) {
+    super(
+      maxTokens === null
+        ? `the prompt is ${promptTokens} tokens, which leaves no room for output in this tier's context of ${contextSize} tokens; shorten the prompt or give the tier a larger contextSize`
+        : `the prompt's ${promptTokens} tokens plus maxTokens ${maxTokens} come to ${promptTokens + maxTokens}, more than this tier's context of ${contextSize} tokens; ` +
+          `shorten the prompt, ask for at most ${contextSize - promptTokens} tokens, or give the tier a larger contextSize`,
+      `tier "${tier}"`,
+    );
+  }
+}
 
 /** A cloud tier names an API-key environment variable that is not set. */
 export class MissingApiKeyError extends CascadeLabError {}

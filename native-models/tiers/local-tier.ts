@@ -20,7 +20,7 @@ import {
   type Tier,
 } from '../../core/tier.js';
 import { Semaphore, WorkGuard } from './concurrency.js';
-import { ModelLoadError } from './errors.js';
+import { ContextLengthExceededError, ModelLoadError } from './errors.js';
 import { sharedLlama } from './llama-instance.js';
 import { resolveModelPath, type ModelResolveOptions } from './resolve-model.js';
 
@@ -36,6 +36,15 @@ export interface LocalTierOptions extends ModelResolveOptions {
   llama?: Llama;
   /** Directory a relative model path is resolved against (the pool file's folder). Defaults to `process.cwd()`. */
   baseDir?: string;
+  /**
+   * What a call whose prompt plus its own `maxTokens` exceeds the context gets: `'error'`, a
+   * ContextLengthExceededError naming the tier, the prompt's tokens, `maxTokens` and the context
+   * size (as OpenAI and vLLM refuse such a request); `'clip'`, as many tokens as still fit (the
+   * result's `stopReason` is then `'length'`). Either way the tier's own default `maxTokens` (its
+   * `sampling.maxTokens`) is a cap clipped to what fits, and a prompt that leaves no room for
+   * one output token is always the error. Defaults to `'error'`.
+   */
+  contextOverflow?: 'error' | 'clip';
   /** Cancels loading. Defaults to none. */
   signal?: AbortSignal;
   /** Defaults to none. */
@@ -57,9 +66,11 @@ export class LocalTier implements Tier {
   readonly #free: LlamaContextSequence[];
   readonly #slots: Semaphore;
   readonly #guard: WorkGuard;
+  readonly #contextOverflow: 'error' | 'clip';
 
-  private constructor(spec: LocalTierSpec, modelPath: string, model: LlamaModel, context: LlamaContext, sequences: LlamaContextSequence[]) {
+  private constructor(spec: LocalTierSpec, modelPath: string, model: LlamaModel, context: LlamaContext, sequences: LlamaContextSequence[], contextOverflow: 'error' | 'clip') {
     this.name = spec.name;
+    this.#contextOverflow = contextOverflow;
     this.spec = spec;
     this.modelPath = modelPath;
     this.#model = model;
@@ -106,7 +117,7 @@ export class LocalTier implements Tier {
       });
       const sequences = Array.from({ length: spec.concurrency }, () => context.getSequence());
       report('context', 1);
-      return new LocalTier(spec, modelPath, model, context, sequences);
+      return new LocalTier(spec, modelPath, model, context, sequences, options.contextOverflow ?? 'error');
     } catch (err) {
       await model.dispose();
       if (options.signal?.aborted) throw err;
@@ -140,10 +151,14 @@ export class LocalTier implements Tier {
     const stops = request.stop ?? sampling.stop;
     const wantLogprobs = request.logprobs ?? false;
     const promptTokens = this.#promptTokens(request);
-    if (promptTokens.length >= this.contextSize) {
-      throw new InvalidInputError(`prompt of ${promptTokens.length} tokens does not fit the context size ${this.contextSize}`, `tier "${this.name}"`);
+    // Room for output in this sequence's context; see LocalTierOptions.contextOverflow.
+    const room = this.contextSize - promptTokens.length;
+    const asked = request.maxTokens;
+    if (room < 1) throw new ContextLengthExceededError(this.name, promptTokens.length, null, this.contextSize);
+    if (asked !== undefined && asked > room && this.#contextOverflow === 'error') {
+      throw new ContextLengthExceededError(this.name, promptTokens.length, asked, this.contextSize);
     }
-    const maxTokens = Math.min(request.maxTokens ?? sampling.maxTokens, this.contextSize - promptTokens.length);
+    const maxTokens = Math.min(asked ?? sampling.maxTokens, room);
 
     let release: () => void;
     try {
