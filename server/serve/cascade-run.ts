@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { GenerateRequest, GenerationResult, Tier, TokenEvent } from '../../core/tier.js';
-import { AllTiersFailedError, StreamInterruptedError } from './errors.js';
+import { AllTiersFailedError, InputTooLongError, StreamInterruptedError } from './errors.js';
 import type { SseWriter } from './openai-format.js';
 import type { CascadeDecision, CascadeRouter, RoutingText } from './router.js';
 import { callLadder, callTier, ClientAbortedError, TierFailedError, type Fallback, type TierCallPolicy, type TokenSink } from './tier-call.js';
@@ -148,6 +148,10 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
     } catch (err) {
       if (!(err instanceof TierFailedError)) throw err;
       if (sink.committed) throw new StreamInterruptedError(err.tier, err.reason);
+      // No tier's context holds the prompt: the client's request is what must change, as OpenAI says with a 400.
+      if (fallbacks.length > 0 && fallbacks.every((f) => f.reason === 'context_length')) {
+        throw new InputTooLongError(`The conversation does not fit the context of any tier on the ladder (${fallbacks.map((f) => f.from).join(', ')}): ${err.message}`, 400, 'messages');
+      }
       throw new AllTiersFailedError(fallbacks.map((f) => ({ tier: f.from, reason: f.reason })));
     } finally {
       tierMs += performance.now() - t0;
@@ -193,7 +197,7 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
       next = await call(step + 1, sinkFor(step + 1));
     } catch (err) {
       // Every stronger tier failed before sending anything: the answer in hand beats none.
-      if (!(err instanceof AllTiersFailedError)) throw err;
+      if (!(err instanceof AllTiersFailedError || err instanceof InputTooLongError)) throw err;
       if (trace.delivery === 'live') trace.delivery = 'buffered';
       break;
     }

@@ -3,7 +3,7 @@ import type { RetryPolicy } from '../../core/pool.js';
 import type { GenerateRequest, GenerationResult, Tier, TokenEvent } from '../../core/tier.js';
 
 /** Why a tier call failed, as headers, metrics and the decision log name it. */
-export type FailureReason = 'timeout' | 'rate_limited' | 'http_5xx' | 'http_4xx' | 'unreachable' | 'disposed' | 'error';
+export type FailureReason = 'timeout' | 'rate_limited' | 'http_5xx' | 'http_4xx' | 'context_length' | 'unreachable' | 'disposed' | 'error';
 
 /** One tier call that failed after its retries; the ladder moves on. */
 export class TierFailedError extends CascadeLabError {
@@ -62,9 +62,15 @@ function httpStatus(err: unknown): number | undefined {
   return undefined;
 }
 
+// How OpenAI, vLLM and llama.cpp's server word a prompt that does not fit the model's context.
+const CONTEXT_LENGTH = /context_length_exceeded|maximum context length|exceeds the (available )?context/i;
+
 function classify(err: unknown, tier: Tier, timedOut: boolean): FailureReason {
   if (timedOut) return 'timeout';
   const status = httpStatus(err);
+  // A local tier's own refusal, or an endpoint's 400 that says so: a tier with a larger context may still answer.
+  if ((err as ErrorShape | undefined)?.code === 'context_length_exceeded') return 'context_length';
+  if (status === 400 && CONTEXT_LENGTH.test(err instanceof Error ? err.message : '')) return 'context_length';
   if (status === 429) return 'rate_limited';
   if (status !== undefined && status >= 500) return 'http_5xx';
   if (status !== undefined && status >= 400) return 'http_4xx';

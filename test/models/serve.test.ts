@@ -303,3 +303,43 @@ describe('serve: failover, client abort, auth and graceful shutdown', () => {
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
   });
 });
+
+describe('serve: a prompt longer than a local tier context', () => {
+  let server: RunningServer;
+  let upstream: Upstream;
+  let long: string;
+
+  beforeAll(async () => {
+    upstream = await startUpstream({ reply: 'The answer is 42.' });
+    // Several hundred tokens more than the 512-token context of the local test tiers.
+    long = `${prompt}\n${'Once upon a time there was a little dog who liked to run in the park. '.repeat(60)}`;
+    const { stage1 } = await routeOf(tuned, long);
+    const configPath = join(dir, 'config-c.json');
+    const poolPath = join(dir, 'pool-c.json');
+    await writeJson(configPath, tuned);
+    await writeJson(poolPath, { version: 1, tiers: [(localPool() as { tiers: object[] }).tiers[0], { kind: 'cloud', name: 'remote', baseUrl: upstream.url, model: 'm', usdPerMtokIn: 1, usdPerMtokOut: 1 }] });
+    server = await startServer({ configPath, poolPath, tierMap: mapAll(tuned, 'remote', { [stage1]: 'small' }), watch: false });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await upstream?.close();
+  });
+
+  const post = (model: string) =>
+    fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: long }] }) });
+
+  it('fails over to a tier whose context holds it, and says why', async () => {
+    const res = await post('cascade');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-cascade-final')).toBe('remote');
+    expect(res.headers.get('x-cascade-fallback')).toBe('small>remote:context_length');
+  });
+
+  it('is a 400 context_length_exceeded naming the tier when no tier can take it', async () => {
+    const res = await post('small');
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; param: string; message: string } };
+    expect(body.error).toMatchObject({ code: 'context_length_exceeded', param: 'messages' });
+    expect(body.error.message).toMatch(/tier "small".*context of 512 tokens/);
+  });
+});
