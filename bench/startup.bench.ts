@@ -38,6 +38,8 @@ interface Launch {
   tuneMs: number;
   pageMs: number;
   usableMs: number;
+  /** When Chromium was up with a page open, ready to navigate: the browser's own share of the launch. */
+  browserMs: number;
   fromCache: boolean;
   moveMs: number[];
   built: string[];
@@ -63,6 +65,7 @@ async function once(ws: Workspace): Promise<Launch> {
   const { child, url, built } = launch(ws.args);
   const browserStarting = chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   let browser: Browser | undefined;
+  let browserMs = 0;
   try {
     const address = await url;
     const serverMs = performance.now() - t0;
@@ -71,6 +74,7 @@ async function once(ws: Workspace): Promise<Launch> {
     const page = (async () => {
       browser = await browserStarting;
       const p = await browser.newPage();
+      browserMs = performance.now() - t0;
       await p.goto(address);
       await p.getByTestId('workspace-badge').getByText(ws.label).first().waitFor({ timeout: 120_000 });
       await p.getByTestId('tune-summary').waitFor({ timeout: 120_000 });
@@ -91,7 +95,7 @@ async function once(ws: Workspace): Promise<Launch> {
       await api.setOperatingPoint({ lambda: regions[i % regions.length].lambdaFrom });
       moveMs.push(performance.now() - started);
     }
-    return { serverMs, tuneMs, pageMs, usableMs, fromCache, moveMs, built: built() };
+    return { serverMs, tuneMs, pageMs, usableMs, browserMs, fromCache, moveMs, built: built() };
   } finally {
     await (browser ?? (await browserStarting.catch(() => undefined)))?.close();
     child.kill('SIGINT');
@@ -116,7 +120,8 @@ for (const ws of WORKSPACES) {
     if (!cold) warm.push(r);
     console.log(
       `  ${cold ? 'cold (no tune cache)' : `warm ${i}`}: server up ${ms(r.serverMs)}, first tune done ${ms(r.tuneMs)}${r.fromCache ? ' (read back from the tune cache)' : ''}, ` +
-      `page usable ${ms(r.pageMs)} → launch to usable ${ms(r.usableMs)}${r.built.length ? ` (included ${r.built.join(' and ')})` : ''}; load average ${load()}`,
+      `page usable ${ms(r.pageMs)} → launch to usable ${ms(r.usableMs)}${r.built.length ? ` (included ${r.built.join(' and ')})` : ''}; ` +
+      `Chromium had a page open at ${ms(r.browserMs)}; load average ${load()}`,
     );
   }
   const line = `${ws.name}: median of ${RUNS} warm launches: server up ${ms(median(warm.map((r) => r.serverMs)))}, first tune done ${ms(median(warm.map((r) => r.tuneMs)))}, ` +
