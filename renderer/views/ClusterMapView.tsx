@@ -7,6 +7,7 @@ import { seriesStyle } from '../charts/palette.js';
 import { ScatterCanvas, type ScatterData } from '../charts/ScatterCanvas.js';
 import { useApp } from '../store/index.js';
 import type { ColourBy, Projection } from '../store/cluster-map.js';
+import { count } from '../format.js';
 
 const K_CHOICES = [2, 3, 4, 5, 6, 8, 10, 12, 16, 20];
 
@@ -129,7 +130,7 @@ export function ClusterMapView() {
         {error && <p className="error" role="alert">{error}</p>}
         {map && series ? (
           <>
-            <p className="hint">{map.points.length.toLocaleString('en-US')} queries, {map.k} clusters, {map.projection.toUpperCase()} projection. Hover a point to read its query; click it to open its trace.</p>
+            <p className="hint">{count(map.points.length)} queries, {map.k} clusters, {map.projection.toUpperCase()} projection. Hover a point to read its query; click it to open its trace.</p>
             <ScatterCanvas data={series.data} styles={styles} height={460} label={`Cluster map of ${map.points.length} queries`} describe={describe} onOpen={open} />
             <Legend label={colourBy === 'cluster' ? 'Clusters' : 'Routed models'} items={series.labels.map((l, i) => ({ label: `${l} (${series.counts[i]})`, style: styles[i] }))} />
           </>

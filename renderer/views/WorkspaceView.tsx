@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { CostMetric, Settings } from '../../core/app-api.js';
 import { PoolEditor } from '../components/PoolEditor.js';
 import { RunLogLoader } from '../components/RunLogLoader.js';
-import { cost as fmtCost, pct } from '../format.js';
+import { count, cost as fmtCost, pct } from '../format.js';
 import { useApp } from '../store/index.js';
 
 const METRICS: readonly { id: CostMetric; label: string }[] = [
@@ -72,7 +72,7 @@ export function WorkspaceView() {
         <section className="panel" aria-labelledby="ws-title">
           <h2 id="ws-title">{ws.label}</h2>
           <p className="muted">
-            {ws.source} · {ws.queries.toLocaleString('en-US')} queries ({ws.tasks.map((t) => `${t.task} ${t.queries}`).join(', ')}) · {ws.models.length} models · cost in {ws.costUnit}
+            {ws.source} · {count(ws.queries)} queries ({ws.tasks.map((t) => `${t.task} ${t.queries}`).join(', ')}) · {ws.models.length} models · cost in {ws.costUnit}
             {ws.tokensApproximate && ' · some token counts estimated with a tokenizer'}
           </p>
           {tune && (
