@@ -50,6 +50,16 @@ export const LocalTierSpecSchema = z.object({
    * (`hf:user/repo/file.gguf`, `https://…`), resolved by node-llama-cpp's own resolver.
    */
   model: z.string().min(1),
+  /** Folder a model URI is resolved from and downloaded to (relative to the pool file). Defaults to node-llama-cpp's (`~/.node-llama-cpp/models`). */
+  modelsDir: z.string().min(1).optional(),
+  /** Download a model URI's file that is not in `modelsDir` yet; `false` fails at once instead. Defaults to `true`. */
+  download: z.boolean().default(true),
+  /**
+   * A call whose prompt plus its `maxTokens` exceeds the context: `"error"` refuses it (as OpenAI
+   * and vLLM do, so `serve` fails over to a tier with room), `"clip"` generates what fits.
+   * Defaults to `"error"`.
+   */
+  contextOverflow: z.enum(['error', 'clip']).default('error'),
   /** Layers to offload to the GPU: a count, `"auto"` or `"max"`. Defaults to `"auto"`. */
   gpuLayers: z.union([z.literal('auto'), z.literal('max'), z.number().int().nonnegative()]).default('auto'),
   /** Context size in tokens (shared by all concurrent sequences). Defaults to `2048`. */

@@ -7,6 +7,7 @@ import {
   type LlamaModel,
   type Token,
 } from 'node-llama-cpp';
+import { resolve } from 'node:path';
 import { InvalidInputError } from '../../core/errors.js';
 import { callCostUsd, type LocalTierSpec } from '../../core/pool.js';
 import {
@@ -90,7 +91,8 @@ export class LocalTier implements Tier {
     const where = `tier "${spec.name}"`;
     const report = (phase: TierLoadProgress['phase'], progress: number) => options.onProgress?.({ tier: spec.name, phase, progress });
     report('resolve', 0);
-    const modelPath = await resolveModelPath(spec.model, options, where);
+    const modelsDir = options.modelsDir ?? (spec.modelsDir === undefined ? undefined : resolve(options.baseDir ?? process.cwd(), spec.modelsDir));
+    const modelPath = await resolveModelPath(spec.model, { ...options, download: options.download ?? spec.download, ...(modelsDir !== undefined && { modelsDir }) }, where);
     report('resolve', 1);
     const llama = options.llama ?? (await sharedLlama());
     let model: LlamaModel;
@@ -117,7 +119,7 @@ export class LocalTier implements Tier {
       });
       const sequences = Array.from({ length: spec.concurrency }, () => context.getSequence());
       report('context', 1);
-      return new LocalTier(spec, modelPath, model, context, sequences, options.contextOverflow ?? 'error');
+      return new LocalTier(spec, modelPath, model, context, sequences, options.contextOverflow ?? spec.contextOverflow);
     } catch (err) {
       await model.dispose();
       if (options.signal?.aborted) throw err;

@@ -11,7 +11,7 @@ import { LocalTier } from '../../native-models/tiers/local-tier.js';
 // and the figures (as OpenAI and vLLM refuse it), or clipped to what fits when the tier is told to.
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const stories = join(repoRoot, '..', 'shared', 'models', 'stories260K.gguf');
-const spec = (name: string, maxTokens: number) => LocalTierSpecSchema.parse({ kind: 'local', name, model: stories, contextSize: 64, threads: 1, sampling: { maxTokens } });
+const spec = (name: string, maxTokens: number, contextOverflow?: 'clip') => LocalTierSpecSchema.parse({ kind: 'local', name, model: stories, contextSize: 64, threads: 1, sampling: { maxTokens }, contextOverflow });
 // No end-of-text in the first 100+ tokens of this story, so a call runs up to its token limit.
 const PROMPT = 'Once upon a time';
 
@@ -22,7 +22,8 @@ let room: number;
 
 beforeAll(async () => {
   strict = await LocalTier.create(spec('small-context', 1000));
-  clipping = await LocalTier.create(spec('clipping', 16), { contextOverflow: 'clip' });
+  // As a pool file sets it.
+  clipping = await LocalTier.create(spec('clipping', 16, 'clip'));
   promptTokens = (await strict.generate({ prompt: PROMPT, maxTokens: 1 })).inputTokens;
   room = strict.contextSize - promptTokens;
 });

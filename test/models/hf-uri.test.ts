@@ -1,12 +1,13 @@
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalTierSpecSchema } from '../../core/pool.js';
 import { GgufEmbedder } from '../../native-models/embedders/index.js';
 import { ModelFileNotFoundError } from '../../native-models/tiers/errors.js';
 import { LocalTier } from '../../native-models/tiers/local-tier.js';
+import { TierPool } from '../../native-models/tiers/pool.js';
 
 // `hf:` URIs go through node-llama-cpp's own resolveModelFile (3.21.1). It maps a URI to a file
 // name in its models folder and uses a file already there without any network access:
@@ -79,5 +80,22 @@ describe('hf: model URIs, resolved offline from the models folder', () => {
     const tagged = await GgufEmbedder.create('hf:cascade-lab/absent-GGUF:Q4_K_M', { modelsDir, download: false }).catch((x: unknown) => x);
     expect(tagged).toBeInstanceOf(ModelFileNotFoundError);
     expect(String(tagged)).toMatch(/embedder "gguf:hf:cascade-lab\/absent-GGUF:Q4_K_M".*cannot resolve model "hf:cascade-lab\/absent-GGUF:Q4_K_M"/);
+  });
+});
+
+describe('a pool file sets the models folder and downloads for its local tiers', () => {
+  it('resolves an hf: URI from a modelsDir relative to the pool file, with downloads off', async () => {
+    const poolPath = join(dirname(modelsDir), `${basename(modelsDir)}.pool.json`);
+    writeFileSync(poolPath, JSON.stringify({ version: 1, tiers: [{ kind: 'local', name: 'from-hub', model: TAG_URI, modelsDir: basename(modelsDir), download: false, contextSize: 256, threads: 1 }] }));
+    try {
+      const pool = await TierPool.open(poolPath);
+      try {
+        expect((pool.get('from-hub') as LocalTier).modelPath).toBe(join(modelsDir, TAG_NAME));
+      } finally {
+        await pool.dispose();
+      }
+    } finally {
+      rmSync(poolPath, { force: true });
+    }
   });
 });
