@@ -1,6 +1,7 @@
 import { decide, firstModels, type CascadeCaps, type CascadeConfig, type ClusterPlan, type Decision } from '../core/cascade/plan.js';
 import { routeEmbedding, type TunedConfig } from '../core/config.js';
 import { BuiltinEmbedder } from '../core/embed/tfidf.js';
+import type { Embedder } from '../core/embedder.js';
 import { InvalidInputError } from '../core/errors.js';
 import { extractFinalAnswer, type AnswerKind } from '../core/extract.js';
 import { answersAgree } from '../core/graders.js';
@@ -27,15 +28,27 @@ export interface CascadePolicy {
 /** The parts of a tuned config's `cascade` section the live cascade reads. */
 export type CascadeSection = Pick<CascadeConfig, 'qe' | 'plans' | 'answerKinds' | 'caps'>;
 
-/** Builds the policy of a tuned config (with its optional `cascade` section) over its built-in embedder. */
-export function policyFromTunedConfig(config: TunedConfig, cascade: CascadeSection | null): CascadePolicy {
-  if (config.embedder.spec.kind !== 'builtin' || config.embedder.state === null) {
-    throw new InvalidInputError(`the live cascade runs the built-in embedder; this config uses "${config.embedder.spec.kind}"`, 'embedder.spec');
+/**
+ * Builds the policy of a tuned config (with its optional `cascade` section). The built-in
+ * embedder is rebuilt from the config; a GGUF or OpenAI-compatible one is the caller's
+ * (`embedder`, loaded from the config's spec), and must be the one the config was fitted with.
+ */
+export function policyFromTunedConfig(config: TunedConfig, cascade: CascadeSection | null, embedder?: Embedder): CascadePolicy {
+  let embed: CascadePolicy['embed'];
+  if (config.embedder.spec.kind === 'builtin') {
+    if (config.embedder.state === null) throw new InvalidInputError('the built-in embedder has no fitted state', 'embedder.state');
+    const builtin = BuiltinEmbedder.fromState(config.embedder.state);
+    embed = (query) => builtin.embedOne(query);
+  } else {
+    if (!embedder) throw new InvalidInputError(`the config's "${config.embedder.spec.kind}" embedder must be loaded for the live cascade`, 'embedder.spec');
+    if (embedder.id !== config.embedder.id) {
+      throw new InvalidInputError(`the embedder given is ${embedder.id}, but the config was tuned with ${config.embedder.id}: routing would compare different vectors`, 'embedder.id');
+    }
+    embed = async (query) => (await embedder.embed([query]))[0];
   }
-  const embedder = BuiltinEmbedder.fromState(config.embedder.state);
   const qe = cascade ? new LearnedQe(cascade.qe) : null;
   return {
-    embed: (query) => embedder.embedOne(query),
+    embed,
     route: (embedding) => {
       const { cluster, model } = routeEmbedding(config, embedding);
       return { cluster, plan: cascade?.plans[cluster] ?? { action: 'answer', model } };

@@ -9,6 +9,9 @@ import { tune } from '../../core/tune.js';
 import { policyFromTunedConfig, runLiveCascade, type CascadeSection, type LiveCascadeEvent } from '../../native-models/live-cascade.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
 import { TierPool } from '../../native-models/tiers/pool.js';
+import { GgufEmbedder } from '../../native-models/embedders/index.js';
+import { InvalidInputError } from '../../core/errors.js';
+import { tuneWithGgufEmbedder } from './serve-fixture.js';
 
 // A config tuned on the shared data, run for real on the two tiny GGUF tiers: every run-log
 // model the config names is answered by one of them (their answers are nonsense; the wiring is real).
@@ -82,4 +85,27 @@ describe('the live cascade of a tuned config on real local tiers', () => {
     expect(kept.escalated).toBe(false);
     expect(kept.decision).toEqual({ kind: 'accept', reason: 'confident' });
   });
+});
+
+describe('the live cascade of a config tuned with a GGUF embedder', () => {
+  it('routes with the embedder it is given, and refuses none or another one', async () => {
+    const { config: gguf, queries, model } = await tuneWithGgufEmbedder();
+    expect(() => policyFromTunedConfig(gguf, null)).toThrow(InvalidInputError);
+    const other = await GgufEmbedder.create(resolve('../shared/models/llama-2-tiny-random.gguf'), { threads: 1 });
+    const embedder = await GgufEmbedder.create(model, { threads: 1 });
+    try {
+      expect(() => policyFromTunedConfig(gguf, null, other)).toThrow(/llama-2-tiny-random.*tuned with gguf:stories260K/);
+      const policy = policyFromTunedConfig(gguf, null, embedder);
+      // The shortest prompt of each task: both fit the tiny tiers' 512-token context.
+      const shortest = (task: string) => queries.filter((x) => x.task === task).sort((a, b) => a.prompt.length - b.prompt.length)[0];
+      for (const q of [shortest('gsm8k'), shortest('cruxeval')]) {
+        const [vector] = await embedder.embed([q.prompt]);
+        const trace = await runLiveCascade(q.prompt, policy, { tierFor, request: { maxTokens: 1 } });
+        expect(trace.cluster).toBe(routeEmbedding(gguf, vector).cluster);
+        expect(trace.passes[0].model).toBe(routeEmbedding(gguf, vector).model);
+      }
+    } finally {
+      await Promise.all([embedder.dispose(), other.dispose()]);
+    }
+  }, 180_000);
 });

@@ -6,13 +6,11 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeEmbedding, type TunedConfig } from '../../core/config.js';
-import { tune } from '../../core/tune.js';
-import { GgufEmbedder, embedderFactory } from '../../native-models/embedders/index.js';
-import { loadRunLog } from '../../native-models/runlog/load.js';
+import { GgufEmbedder } from '../../native-models/embedders/index.js';
 import { ConfigRejectedError } from '../../server/serve/errors.js';
 import { startServer, type RunningServer } from '../../server/serve/server.js';
 import { start as startUpstream, type Upstream } from '../helpers/openai-upstream.js';
-import { DATA, MODELS, mapAll, writeJson } from './serve-fixture.js';
+import { MODELS, mapAll, tuneWithGgufEmbedder, writeJson } from './serve-fixture.js';
 
 const stories = join(MODELS, 'stories260K.gguf');
 let dir: string;
@@ -24,14 +22,10 @@ let prompts: string[];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'serve-embedder-'));
-  const full = await loadRunLog(DATA);
-  // A slice of the shared data keeps the GGUF embedding pass short.
-  const queries = full.queries.filter((_, i) => i % 20 === 0);
-  const qids = new Set(queries.map((q) => q.qid));
-  const log = { ...full, queries, responses: full.responses.filter((r) => qids.has(r.qid)) };
-  ({ config } = await tune(log, { k: 3, cascade: false, embedder: { kind: 'gguf', path: stories }, embedderFactory: embedderFactory({ gguf: { threads: 1 } }) }));
+  const tuned = await tuneWithGgufEmbedder();
+  config = tuned.config;
   // Both tasks, so that more than one cluster is asked for.
-  prompts = ['gsm8k', 'crux'].flatMap((task) => queries.filter((q) => q.task.startsWith(task)).slice(0, 4).map((q) => q.prompt));
+  prompts = ['gsm8k', 'crux'].flatMap((task) => tuned.queries.filter((q) => q.task.startsWith(task)).slice(0, 4).map((q) => q.prompt));
   upstream = await startUpstream({ reply: 'The answer is 4.' });
   configPath = join(dir, 'config.json');
   poolPath = join(dir, 'pool.json');

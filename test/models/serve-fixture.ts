@@ -7,6 +7,10 @@ import { gunzipSync } from 'node:zlib';
 import writeFileAtomic from 'write-file-atomic';
 import type { ClusterPlan } from '../../core/cascade/plan.js';
 import type { TunedConfig } from '../../core/config.js';
+import type { Query } from '../../core/runlog.js';
+import { tune } from '../../core/tune.js';
+import { embedderFactory } from '../../native-models/embedders/index.js';
+import { loadRunLog } from '../../native-models/runlog/load.js';
 import { TunedRouter } from '../../server/serve/tuned-router.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -59,4 +63,18 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
 export function localPool(extra: object[] = []): object {
   const local = (name: string, file: string) => ({ kind: 'local', name, model: join(MODELS, file), contextSize: 512, threads: 1, sampling: { maxTokens: 12 } });
   return { version: 1, tiers: [local('small', 'stories260K.gguf'), local('large', 'llama-2-tiny-random.gguf'), ...extra] };
+}
+
+/**
+ * A config tuned on a slice of the shared data (every 20th query, so the GGUF embedding pass stays
+ * short) with stories260K as its embedder, stage 1 only; with the slice's queries.
+ */
+export async function tuneWithGgufEmbedder(): Promise<{ config: TunedConfig; queries: Query[]; model: string }> {
+  const model = join(MODELS, 'stories260K.gguf');
+  const full = await loadRunLog(DATA);
+  const queries = full.queries.filter((_, i) => i % 20 === 0);
+  const qids = new Set(queries.map((q) => q.qid));
+  const log = { ...full, queries, responses: full.responses.filter((r) => qids.has(r.qid)) };
+  const { config } = await tune(log, { k: 3, cascade: false, embedder: { kind: 'gguf', path: model }, embedderFactory: embedderFactory({ gguf: { threads: 1 } }) });
+  return { config, queries, model };
 }
