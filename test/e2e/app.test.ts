@@ -265,7 +265,8 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     // Stop: a long generation is cut short, and the page reports it aborted without an error. The tiny
     // model may reach its end of text before the click lands (Stop is then disabled, the run done):
     // such a run proves nothing about Stop, so it runs again; one of them must end aborted.
-    await page.getByLabel('Max tokens').fill('4000');
+    // As many tokens as the tier's 1,024-token context leaves room for: more is refused (context_length_exceeded).
+    await page.getByLabel('Max tokens').fill('900');
     const status = async () => (await page.getByTestId('live-status').textContent()) ?? '';
     const stop = page.getByRole('button', { name: 'Stop' });
     let outcome = '';
