@@ -4,6 +4,7 @@ import type { TunedConfig } from '../../core/config.js';
 import { InvalidInputError } from '../../core/errors.js';
 import type { GenerateRequest, GenerationResult, Tier } from '../../core/tier.js';
 import { policyFromTunedConfig, runLiveCascade, type CascadePolicy, type PassTrace } from '../../native-models/live-cascade.js';
+import { createEmbedder, type ManagedEmbedder } from '../../native-models/embedders/index.js';
 import { createTier } from '../../native-models/tiers/pool.js';
 import { modelTierMap } from './model-tiers.js';
 
@@ -45,14 +46,15 @@ async function openTier(ctx: StreamContext, name: string): Promise<Tier> {
 
 /**
  * Runs a prompt through the tuned cascade for real (native-models/live-cascade): route, stream
- * stage 1, QE, escalate as the core decides. Each run-log model the plan names must be a pool
- * tier of the same name. Without a tuned config, the pool's first (cheapest) tier answers alone.
+ * stage 1, QE, escalate as the core decides. Each run-log model the plan names must have a pool
+ * tier that stands for it (by `standsFor` or by name). Without a tuned config, the pool's first (cheapest) tier answers alone.
  */
 export async function runLive(ctx: StreamContext, request: LiveRequest): Promise<void> {
   const { streamId } = ctx;
   const tiers = new Map<string, Tier>();
   const opening = new Map<string, Promise<Tier>>();
   const passOf = new Map<string, number>();
+  let embedder: ManagedEmbedder | undefined;
   try {
     // Tiers are created before the cascade asks for them synchronously: every tier a plan may name is opened up front.
     const tierOf = ctx.config ? modelTierMap(ctx.config, ctx.pool) : { [ctx.pool.tiers[0].name]: ctx.pool.tiers[0].name };
@@ -61,11 +63,13 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
     for (const [name, p] of opening) tiers.set(name, await p);
     const tierFor = (model: string) => {
       const tier = tiers.get(model);
-      if (!tier) throw new InvalidInputError(`the cascade routes to "${model}", but the pool has no tier of that name (it has: ${ctx.pool.tiers.map((t) => t.name).join(', ')})`, 'pool');
+      if (!tier) throw new InvalidInputError(`the cascade routes to "${model}", but no pool tier stands for it: add a tier of that name, or list it in a tier's standsFor (the pool has: ${ctx.pool.tiers.map((t) => t.name).join(', ')})`, 'pool');
       return tier;
     };
+    // A config tuned with a GGUF or OpenAI-compatible embedder routes with that embedder, loaded like the tiers.
+    if (ctx.config && ctx.config.embedder.spec.kind !== 'builtin') embedder = await createEmbedder(ctx.config.embedder.spec);
     const policy: CascadePolicy = ctx.config
-      ? policyFromTunedConfig(ctx.config, ctx.config.cascade ?? null)
+      ? policyFromTunedConfig(ctx.config, ctx.config.cascade ?? null, embedder)
       : { embed: () => [], route: () => ({ cluster: 0, plan: { action: 'answer', model: names[0] } }), answerKind: () => 'text', caps: { maxEscalations: 0, maxTotalTokens: null } };
     const pending: PassTrace[] = [];
     const endPass = (p: PassTrace, qeScore: number | null, escalate: boolean, reason: Decision['reason'] | null) => {
@@ -109,6 +113,7 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
     else ctx.emit({ type: 'stream.error', streamId, tier: null, message: (err as Error).message });
   } finally {
     for (const p of opening.values()) await p.then((t) => t.dispose(), () => undefined);
+    await embedder?.dispose();
     ctx.done();
   }
 }

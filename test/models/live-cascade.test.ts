@@ -12,6 +12,11 @@ import { TierPool } from '../../native-models/tiers/pool.js';
 import { GgufEmbedder } from '../../native-models/embedders/index.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { tuneWithGgufEmbedder } from './serve-fixture.js';
+import type { AppEvent } from '../../core/app-api.js';
+import { PoolFileSchema } from '../../core/pool.js';
+import type { Query } from '../../core/runlog.js';
+import { runLive } from '../../server/app/streams.js';
+import { start as startUpstream } from '../helpers/openai-upstream.js';
 
 // A config tuned on the shared data, run for real on the two tiny GGUF tiers: every run-log
 // model the config names is answered by one of them (their answers are nonsense; the wiring is real).
@@ -88,16 +93,22 @@ describe('the live cascade of a tuned config on real local tiers', () => {
 });
 
 describe('the live cascade of a config tuned with a GGUF embedder', () => {
+  let gguf: TunedConfig;
+  let queries: Query[];
+  let model: string;
+  beforeAll(async () => {
+    ({ config: gguf, queries, model } = await tuneWithGgufEmbedder());
+  }, 180_000);
+  // The shortest prompt of each task: both fit the tiny tiers' 512-token context.
+  const shortest = (task: string) => queries.filter((x) => x.task === task).sort((a, b) => a.prompt.length - b.prompt.length)[0];
+
   it('routes with the embedder it is given, and refuses none or another one', async () => {
-    const { config: gguf, queries, model } = await tuneWithGgufEmbedder();
     expect(() => policyFromTunedConfig(gguf, null)).toThrow(InvalidInputError);
     const other = await GgufEmbedder.create(resolve('../shared/models/llama-2-tiny-random.gguf'), { threads: 1 });
     const embedder = await GgufEmbedder.create(model, { threads: 1 });
     try {
       expect(() => policyFromTunedConfig(gguf, null, other)).toThrow(/llama-2-tiny-random.*tuned with gguf:stories260K/);
       const policy = policyFromTunedConfig(gguf, null, embedder);
-      // The shortest prompt of each task: both fit the tiny tiers' 512-token context.
-      const shortest = (task: string) => queries.filter((x) => x.task === task).sort((a, b) => a.prompt.length - b.prompt.length)[0];
       for (const q of [shortest('gsm8k'), shortest('cruxeval')]) {
         const [vector] = await embedder.embed([q.prompt]);
         const trace = await runLiveCascade(q.prompt, policy, { tierFor, request: { maxTokens: 1 } });
@@ -107,5 +118,24 @@ describe('the live cascade of a config tuned with a GGUF embedder', () => {
     } finally {
       await Promise.all([embedder.dispose(), other.dispose()]);
     }
-  }, 180_000);
+  });
+
+  it("in the app's Live view: loads the embedder itself, and reaches a tier that stands for the routed model", async () => {
+    const upstream = await startUpstream({ reply: 'The answer is 4.' });
+    const events: AppEvent[] = [];
+    try {
+      const pool = PoolFileSchema.parse({ tiers: [{ kind: 'cloud', name: 'remote', baseUrl: upstream.url, model: 'm', usdPerMtokIn: 1, usdPerMtokOut: 1, standsFor: gguf.pool.map((p) => p.model) }] });
+      const q = shortest('gsm8k');
+      await runLive({ streamId: 's1', pool, baseDir: process.cwd(), env: {}, config: gguf, signal: new AbortController().signal, emit: (e) => events.push(e), done: () => undefined }, { prompt: q.prompt, maxTokens: 8 });
+      const embedder = await GgufEmbedder.create(model, { threads: 1 });
+      const [vector] = await embedder.embed([q.prompt]);
+      await embedder.dispose();
+      const start = events.find((e) => e.type === 'live.passStart');
+      expect(events.find((e) => e.type === 'stream.error')).toBeUndefined();
+      expect(start).toMatchObject({ tier: 'remote', cluster: routeEmbedding(gguf, vector).cluster });
+      expect(events.at(-1)).toMatchObject({ type: 'live.done', finalTier: 'remote', text: 'The answer is 4.' });
+    } finally {
+      await upstream.close();
+    }
+  });
 });
