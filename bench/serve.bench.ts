@@ -4,12 +4,12 @@
 //   npx tsx bench/serve.bench.ts           full run (5-minute soak, ~7 minutes)
 //   npx tsx bench/serve.bench.ts --quick   short phases and a 30 s soak (or SERVE_BENCH_QUICK=1)
 //
-// The endpoint (`cascade-lab serve`, as users run it) runs in its own process; this one runs
-// both autocannon and the upstream, so the direct and the routed paths pay the same
-// load-generator costs. A bare Node proxy (bench/bare-proxy.ts, a third process) measured the
-// same way gives the floor: what one HTTP hop costs here before any routing. On a 2-core
-// machine they all compete for CPU with each other and with anything else running, so the
-// figures are upper bounds of what the router costs.
+// Four processes share the machine: this one runs autocannon; the upstream
+// (bench/upstream-process.ts) answers at once, in a process of its own as a real backend would
+// be; the endpoint (`cascade-lab serve`, as users run it); and a bare Node proxy
+// (bench/bare-proxy.ts) measured the same way, which gives the floor: what one HTTP hop costs
+// here before any routing. On a 2-core machine they all compete for CPU with each other and
+// with anything else running, so the figures are upper bounds of what the router costs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,7 +17,6 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { tune } from '../core/tune.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
-import { start as startUpstream } from '../test/helpers/openai-upstream.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const QUICK = process.argv.includes('--quick') || process.env.SERVE_BENCH_QUICK === '1';
@@ -26,6 +25,7 @@ const SOAK_S = QUICK ? 30 : 300;
 const RATE = 500;
 const STREAMS = 2000;
 const SOAK_RATE = 200;
+const SEQUENTIAL = 2000;
 
 interface AutocannonResult {
   errors: number;
@@ -122,14 +122,15 @@ async function main() {
   const prompt = log.queries.find((q) => q.task === 'gsm8k')!.prompt;
 
   // The upstream answers at once with one short word: what remains is transport and routing.
-  const upstream = await startUpstream({ reply: 'ok' });
+  const up = await startListening(['--import', 'tsx', join(ROOT, 'bench/upstream-process.ts')], 'upstream');
+  const upstreamBase = up.url;
+  const upstreamV1 = `${up.url}/v1`;
   const poolPath = join(dir, 'pool.json');
-  writeFileSync(poolPath, JSON.stringify({ version: 1, tiers: [{ kind: 'cloud', name: 'up', baseUrl: upstream.url, model: 'up', usdPerMtokIn: 0.15, usdPerMtokOut: 0.6, concurrency: 256 }] }));
+  writeFileSync(poolPath, JSON.stringify({ version: 1, tiers: [{ kind: 'cloud', name: 'up', baseUrl: upstreamV1, model: 'up', usdPerMtokIn: 0.15, usdPerMtokOut: 0.6, concurrency: 256 }] }));
   const map = Object.fromEntries(config.pool.map((p) => [p.model, 'up']));
   const { child, url } = await startServe(configPath, poolPath, map);
-  const proxy = await startListening(['--import', 'tsx', join(ROOT, 'bench/bare-proxy.ts'), upstream.url.replace(/\/v1$/, '')], 'bare proxy');
+  const proxy = await startListening(['--import', 'tsx', join(ROOT, 'bench/bare-proxy.ts'), upstreamBase], 'bare proxy');
   const body = (model: string, stream = false) => JSON.stringify({ model, messages: [{ role: 'user', content: prompt }], stream });
-  const upstreamBase = upstream.url.replace(/\/v1$/, '');
 
   try {
     // Warm both paths (JIT, keep-alive sockets) before measuring.
@@ -157,6 +158,21 @@ async function main() {
     console.log(`   extra for one bare hop:      p50 ${fmt(p.p50 - d.p50)}  p99 ${fmt(p.p99 - d.p99)}   (the floor for any Node router on this machine)`);
     console.log(`   extra for routing:           p50 ${fmt(r.p50 - d.p50)}  p99 ${fmt(r.p99 - d.p99)}   (targets: p50 ≤ 0.5 ms, p99 ≤ 2 ms)`);
     console.log(`   serve's CPU time per routed request: ${cpuPerRequest.toFixed(3)} ms`);
+
+    // autocannon paces a rate by firing its connections together, so at 500/s the router meets
+    // bursts of 20 and the last waits for the 19 before it. One request at a time shows what a
+    // request costs with no queueing at all.
+    console.log(`\n   One request at a time (one connection, ${SEQUENTIAL} requests per path, no queueing):`);
+    const one = async (target: string, model: string) => summary((await load({ url: `${target}/v1/chat/completions`, body: body(model), connections: 1, amount: SEQUENTIAL })).latencies);
+    const sd = await one(upstreamBase, 'up');
+    const sp = await one(proxy.url, 'up');
+    const sr = await one(url, 'cascade');
+    const seq = (what: string, x: ReturnType<typeof summary>) => console.log(`   ${what.padEnd(29)}p50 ${fmt(x.p50)}  p90 ${fmt(x.p90)}  p99 ${fmt(x.p99)}`);
+    seq('upstream directly:', sd);
+    seq('bare Node proxy (one hop):', sp);
+    seq('through serve, routed:', sr);
+    console.log(`   extra for one bare hop:      p50 ${fmt(sp.p50 - sd.p50)}  p99 ${fmt(sp.p99 - sd.p99)}`);
+    console.log(`   extra for routing:           p50 ${fmt(sr.p50 - sd.p50)}  p99 ${fmt(sr.p99 - sd.p99)}`);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     console.log(`   serve's own overhead histogram (time outside tier calls, bucket bounds): p50 ≤ ${histogramQuantile(metrics, 'cascade_router_overhead_seconds', 0.5)} ms, p99 ≤ ${histogramQuantile(metrics, 'cascade_router_overhead_seconds', 0.99)} ms`);
 
@@ -184,7 +200,7 @@ async function main() {
     proxy.child.kill('SIGTERM');
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
-    await upstream.close();
+    up.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
 }
