@@ -1,5 +1,6 @@
 // UI figures in Debian's Chromium against the real service on the shared data (2,119 queries × 18 models):
-// launch to a usable page, budget-slider latency, and frame times while hovering the cluster map.
+// budget-slider latency and frame times while hovering the cluster map (and, for reference, how long
+// the test harness takes to a usable page; the product's launch is bench/startup.bench.ts).
 import type { Page } from 'playwright-core';
 import { buildRenderer, startApp } from '../test/e2e/harness.js';
 
@@ -99,7 +100,9 @@ try {
   await page.getByTestId('tune-summary').waitFor({ timeout: 300_000 });
   const tuned = performance.now() - launchStart;
   const tuneMs = Number(((await page.getByTestId('tune-summary').textContent()) ?? '').match(/in ([\d.]+) s/)?.[1] ?? NaN) * 1000;
-  console.log(`launch (service + bridge + Chromium + page) to the app frame, tabs usable: ${f(frame)} ms  target 3000 ms: ${frame <= 3000 ? 'ok' : 'MISSED'}`);
+  // The e2e harness starts the service in this process through tsx, with no tune cache, then
+  // Chromium: not how a user launches. `npm run bench -- startup` times the launch `npm start` gives.
+  console.log(`test harness (service in-process, no tune cache, then Chromium) to the app frame, tabs usable: ${f(frame)} ms  (the product's launch: bench startup)`);
   console.log(`launch to the workspace shown (waits for getState):                  ${f(firstUsable)} ms (page's own clock ${f(nav)} ms)`);
   console.log(`launch to every view tuned and filled:                ${f(tuned)} ms (of which the engine's tune ${f(tuneMs)} ms)`);
 
