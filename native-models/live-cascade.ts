@@ -1,8 +1,7 @@
 import { decide, firstModels, type CascadeCaps, type CascadeConfig, type ClusterPlan, type Decision } from '../core/cascade/plan.js';
 import { routeEmbedding, type TunedConfig } from '../core/config.js';
-import { BuiltinEmbedder } from '../core/embed/tfidf.js';
+import { configEmbedder } from '../core/embed/config-embedder.js';
 import type { Embedder } from '../core/embedder.js';
-import { InvalidInputError } from '../core/errors.js';
 import { extractFinalAnswer, type AnswerKind } from '../core/extract.js';
 import { answersAgree } from '../core/graders.js';
 import type { QeInput } from '../core/qe/features.js';
@@ -34,18 +33,11 @@ export type CascadeSection = Pick<CascadeConfig, 'qe' | 'plans' | 'answerKinds' 
  * (`embedder`, loaded from the config's spec), and must be the one the config was fitted with.
  */
 export function policyFromTunedConfig(config: TunedConfig, cascade: CascadeSection | null, embedder?: Embedder): CascadePolicy {
-  let embed: CascadePolicy['embed'];
-  if (config.embedder.spec.kind === 'builtin') {
-    if (config.embedder.state === null) throw new InvalidInputError('the built-in embedder has no fitted state', 'embedder.state');
-    const builtin = BuiltinEmbedder.fromState(config.embedder.state);
-    embed = (query) => builtin.embedOne(query);
-  } else {
-    if (!embedder) throw new InvalidInputError(`the config's "${config.embedder.spec.kind}" embedder must be loaded for the live cascade`, 'embedder.spec');
-    if (embedder.id !== config.embedder.id) {
-      throw new InvalidInputError(`the embedder given is ${embedder.id}, but the config was tuned with ${config.embedder.id}: routing would compare different vectors`, 'embedder.id');
-    }
-    embed = async (query) => (await embedder.embed([query]))[0];
-  }
+  const embedTexts = configEmbedder(config, embedder, 'tuned config');
+  const embed: CascadePolicy['embed'] = (query) => {
+    const out = embedTexts([query]);
+    return Array.isArray(out) ? out[0] : out.then((v) => v[0]);
+  };
   const qe = cascade ? new LearnedQe(cascade.qe) : null;
   return {
     embed,

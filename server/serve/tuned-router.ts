@@ -1,7 +1,8 @@
 import { decide, type CascadeConfig, type ClusterPlan } from '../../core/cascade/plan.js';
 import { routeEmbedding, type TunedConfig } from '../../core/config.js';
-import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
+import { configEmbedder, type EmbedTexts } from '../../core/embed/config-embedder.js';
 import type { Embedder } from '../../core/embedder.js';
+import { InvalidInputError } from '../../core/errors.js';
 import { extractFinalAnswer } from '../../core/extract.js';
 import { answersAgree } from '../../core/graders.js';
 import { DENSE_FEATURES } from '../../core/qe/features.js';
@@ -9,9 +10,6 @@ import { LearnedQe } from '../../core/qe/model.js';
 import type { GenerationResult } from '../../core/tier.js';
 import { ConfigRejectedError } from './errors.js';
 import type { CascadeDecision, CascadeRouter, RoutingText, Verdict } from './router.js';
-
-/** The config's embedder; the built-in one answers synchronously, which keeps its hot path free of awaits. */
-type EmbedTexts = (texts: string[]) => Promise<Float32Array[]> | Float32Array[];
 
 /** How much the latest user turn counts against the system prompt and earlier turns when both are there. */
 const LAST_TURN_WEIGHT = 0.7;
@@ -110,18 +108,10 @@ export class TunedRouter implements CascadeRouter {
    */
   static create(name: string, config: TunedConfig, tierNames: readonly string[], tierMap: Record<string, string>, where: string, embedder?: Embedder): TunedRouter {
     let embed: EmbedTexts;
-    if (config.embedder.spec.kind === 'builtin') {
-      if (config.embedder.state === null) throw new ConfigRejectedError('the built-in embedder has no fitted state', `${where}: embedder.state`);
-      const builtin = BuiltinEmbedder.fromState(config.embedder.state, `${where}: embedder.state`);
-      if (builtin.id !== config.embedder.id) throw new ConfigRejectedError(`the rebuilt embedder's id ${builtin.id} differs from the fitted one ${config.embedder.id}`, `${where}: embedder.id`);
-      // Synchronous: the built-in embedder needs no await on the hot path.
-      embed = (texts) => texts.map((t) => builtin.embedOne(t));
-    } else {
-      if (!embedder) throw new ConfigRejectedError(`the config's "${config.embedder.spec.kind}" embedder was not loaded`, `${where}: embedder.spec`);
-      if (embedder.id !== config.embedder.id) {
-        throw new ConfigRejectedError(`the embedder loaded for this config is ${embedder.id}, but the config was tuned with ${config.embedder.id}: routing would compare different vectors`, `${where}: embedder.id`);
-      }
-      embed = (texts) => embedder.embed(texts);
+    try {
+      embed = configEmbedder(config, embedder, where);
+    } catch (err) {
+      throw err instanceof InvalidInputError ? new ConfigRejectedError(err.message) : err;
     }
     // parseTunedConfig already checked the section against the clusters and the pool.
     const cascade = config.cascade ?? null;
