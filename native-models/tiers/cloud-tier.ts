@@ -134,14 +134,6 @@ export class CloudTier implements Tier {
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     let timedOut = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort(new IdleTimeout());
-      }, this.spec.timeoutMs);
-    };
     const wantLogprobs = request.logprobs ?? false;
     state.logprobs = wantLogprobs ? new LogprobAccumulator() : undefined;
     const common = {
@@ -169,8 +161,13 @@ export class CloudTier implements Tier {
       finished = true;
       state.stopReason = reason === 'length' ? 'length' : 'stop';
     };
+    // One timer for the whole attempt, restarted by each chunk (`refresh` reuses it: a new timer per chunk is garbage on the serving hot path).
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new IdleTimeout());
+    }, this.spec.timeoutMs);
+    const arm = () => void timer.refresh();
     try {
-      arm();
       if (request.messages !== undefined) {
         const stream = await this.#client.chat.completions.create(
           { ...common, messages: request.messages.map((m) => ({ role: m.role === 'tool' ? 'user' : m.role, content: m.content })), ...(wantLogprobs && { logprobs: true, top_logprobs: TOP_LOGPROBS }) },

@@ -129,6 +129,19 @@ describe('CloudTier over a real OpenAI-compatible server', () => {
     await expect(t.generate({ messages: [{ role: 'user', content: 'q' }] })).rejects.toThrow(TierTimeoutError);
   });
 
+  it('the idle timeout restarts with every chunk: a steady stream longer than it completes', async () => {
+    // Six words 150 ms apart: about 900 ms in all, never 500 ms without a chunk.
+    const steady = await start({ reply: 'one two three four five six', tokenDelayMs: 150 });
+    try {
+      const t = await tier({ baseUrl: steady.url });
+      const r = await t.generate({ messages: [{ role: 'user', content: 'q' }] });
+      expect(r.text).toBe('one two three four five six');
+      expect(r.latencyMs).toBeGreaterThan(500);
+    } finally {
+      await steady.close();
+    }
+  });
+
   it('a closed connection and a dead port become TierUnreachableError', async () => {
     const t = await tier({ retry: { maxRetries: 1, initialDelayMs: 1, maxDelayMs: 1 } });
     upstream.setBehaviour({ kind: 'close' });
