@@ -174,7 +174,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         includeUsage: request.includeUsage,
         liveUngated: request.streamStage1 ?? streamStage1Header(req) ?? opts.streamUngated,
       });
-      if (!request.stream) sendJson(res, 200, completionBody(endpoint, id, request.model, created, outcome.result, traceBody(outcome.trace)), cascadeHeaders(outcome.trace));
+      if (!request.stream) {
+        const answer = completionBody(endpoint, id, request.model, created, outcome.result, traceBody(outcome.trace));
+        sendJson(res, 200, answer, { ...cascadeHeaders(outcome.trace), 'x-cascade-overhead-ms': (performance.now() - t0 - outcome.tierMs).toFixed(3) });
+      }
     } catch (err) {
       status = err instanceof ServeRequestError ? err.status : err instanceof ClientAbortedError ? 499 : 500;
       if (err instanceof ClientAbortedError) metrics.clientAborts.inc();

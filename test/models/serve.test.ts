@@ -62,7 +62,12 @@ describe('serve over two local GGUF tiers, with a config tuned on the shared dat
     sent++;
     const messages = [{ role: 'user' as const, content: prompt }];
     if (!stream) {
+      const started = performance.now();
       const { data, response } = await client.chat.completions.create({ model: 'cascade', messages }).withResponse();
+      // The router's own time excludes the two GGUF generations, so it is a small part of the whole.
+      const overheadMs = Number(response.headers.get('x-cascade-overhead-ms'));
+      expect(overheadMs).toBeGreaterThanOrEqual(0);
+      expect(overheadMs).toBeLessThan((performance.now() - started) / 2);
       return { text: data.choices[0].message.content ?? '', headers: cascadeHeaders(response.headers), threshold };
     }
     const { data, response } = await client.chat.completions.create({ model: 'cascade', messages, stream: true, stream_options: { include_usage: true } }).withResponse();
