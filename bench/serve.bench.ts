@@ -1,15 +1,16 @@
 // Serving benchmark: router overhead in front of an upstream that answers at once, 2,000
 // concurrent streams, and memory over a soak. Prints figures; asserts nothing.
 //
-//   npx tsx bench/serve.bench.ts           full run (5-minute soak, ~7 minutes)
+//   npx tsx bench/serve.bench.ts           full run (5-minute soak, about 10 minutes)
 //   npx tsx bench/serve.bench.ts --quick   short phases and a 30 s soak (or SERVE_BENCH_QUICK=1)
+//   npx tsx bench/serve.bench.ts --overhead-only   phase 1 alone (router overhead)
 //
-// Four processes share the machine: this one runs autocannon; the upstream
-// (bench/upstream-process.ts) answers at once, in a process of its own as a real backend would
-// be; the endpoint (`cascade-lab serve`, as users run it); and a bare Node proxy
-// (bench/bare-proxy.ts) measured the same way, which gives the floor: what one HTTP hop costs
-// here before any routing. On a 2-core machine they all compete for CPU with each other and
-// with anything else running, so the figures are upper bounds of what the router costs.
+// Four processes share the machine: this one sends the load (paced by bench/paced-load.ts, or
+// autocannon); the upstream (bench/upstream-process.ts) answers at once, in a process of its own
+// as a real backend would be; the endpoint (`cascade-lab serve`, as users run it); and a bare
+// Node proxy (bench/bare-proxy.ts) measured the same way, which gives the floor: what one HTTP
+// hop costs here before any routing. On a 2-core machine they all compete for CPU with each
+// other and with anything else running, so the figures are upper bounds of what the router costs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,10 +18,13 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { tune } from '../core/tune.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
+import { pacedLoad, type PacedRun } from './paced-load.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const QUICK = process.argv.includes('--quick') || process.env.SERVE_BENCH_QUICK === '1';
+const OVERHEAD_ONLY = process.argv.includes('--overhead-only');
 const PHASE_S = QUICK ? 10 : 30;
+const ROUNDS = QUICK ? 2 : 6;
 const SOAK_S = QUICK ? 30 : 300;
 const RATE = 500;
 const STREAMS = 2000;
@@ -81,13 +85,6 @@ async function heapUsedMiB(url: string): Promise<number> {
   return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
 }
 
-/** Estimates a quantile of a Prometheus histogram from its cumulative buckets (the bucket's upper bound). */
-function histogramQuantile(metrics: string, name: string, q: number): number {
-  const buckets = [...metrics.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => ({ le: Number(m[1]), count: Number(m[2]) }));
-  const total = buckets[buckets.length - 1]?.count ?? 0;
-  return (buckets.find((b) => b.count >= q * total)?.le ?? Number.NaN) * 1000;
-}
-
 /** Spawns a Node process and waits for the URL it prints ("listening on URL"). */
 async function startListening(args: string[], what: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -138,30 +135,63 @@ async function main() {
     await load({ url: `${upstreamBase}/v1/chat/completions`, body: body('up'), connections: 10, amount: 2000 });
     await load({ url: `${proxy.url}/v1/chat/completions`, body: body('up'), connections: 10, amount: 2000 });
 
-    console.log(`\n1. Router overhead at ${RATE} requests/s, ${PHASE_S} s per path, non-streamed, keep-alive:`);
-    const direct = await load({ url: `${upstreamBase}/v1/chat/completions`, body: body('up'), connections: 20, overallRate: RATE, duration: PHASE_S });
-    const bare = await load({ url: `${proxy.url}/v1/chat/completions`, body: body('up'), connections: 20, overallRate: RATE, duration: PHASE_S });
-    const cpu0 = cpuMs(child.pid!);
-    const routed = await load({ url: `${url}/v1/chat/completions`, body: body('cascade'), connections: 20, overallRate: RATE, duration: PHASE_S });
-    const cpuPerRequest = (cpuMs(child.pid!) - cpu0) / routed.result.requests.sent;
-    const bypass = await load({ url: `${url}/v1/chat/completions`, body: body('up'), connections: 20, overallRate: RATE, duration: PHASE_S });
+    console.log(`\n1. Router overhead at ${RATE} requests/s, paced evenly (open loop), ${PHASE_S} s per path in ${ROUNDS} turns, non-streamed, keep-alive:`);
+    // The paths take turns, a few seconds each, so a burst of noise on the machine lands on all of them alike.
+    const paced = (target: string, model: string) => pacedLoad({ url: target, path: '/v1/chat/completions', body: body(model), ratePerS: RATE, durationS: PHASE_S / ROUNDS, header: 'x-cascade-overhead-ms' });
+    const runs = { direct: [] as PacedRun[], bare: [] as PacedRun[], routed: [] as PacedRun[], bypass: [] as PacedRun[] };
+    let servedCpuMs = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      runs.direct.push(await paced(upstreamBase, 'up'));
+      runs.bare.push(await paced(proxy.url, 'up'));
+      const cpu0 = cpuMs(child.pid!);
+      runs.routed.push(await paced(url, 'cascade'));
+      servedCpuMs += cpuMs(child.pid!) - cpu0;
+      runs.bypass.push(await paced(url, 'up'));
+    }
+    const pooled = (all: PacedRun[]): PacedRun => ({
+      latencies: all.flatMap((r) => r.latencies),
+      lags: all.flatMap((r) => r.lags),
+      headerValues: all.flatMap((r) => r.headerValues),
+      sent: all.reduce((n, r) => n + r.sent, 0),
+      errors: all.reduce((n, r) => n + r.errors, 0),
+    });
+    const [direct, bare, routed, bypass] = [pooled(runs.direct), pooled(runs.bare), pooled(runs.routed), pooled(runs.bypass)];
+    const cpuPerRequest = servedCpuMs / routed.sent;
     const d = summary(direct.latencies);
     const p = summary(bare.latencies);
     const r = summary(routed.latencies);
     const b = summary(bypass.latencies);
-    const line = (what: string, x: ReturnType<typeof summary>, run: { result: AutocannonResult }) =>
-      console.log(`   ${what.padEnd(29)}p50 ${fmt(x.p50)}  p90 ${fmt(x.p90)}  p99 ${fmt(x.p99)}  (${x.n} answers, ${run.result.errors + run.result.non2xx} errors)`);
+    const line = (what: string, x: ReturnType<typeof summary>, run: PacedRun) =>
+      console.log(`   ${what.padEnd(29)}p50 ${fmt(x.p50)}  p90 ${fmt(x.p90)}  p99 ${fmt(x.p99)}  (${x.n} answers, ${run.errors} errors; sends late by p99 ${fmt(summary(run.lags).p99)})`);
     line('upstream directly:', d, direct);
     line('bare Node proxy (one hop):', p, bare);
     line('through serve, routed:', r, routed);
     line('through serve, tier by name:', b, bypass);
     console.log(`   extra for one bare hop:      p50 ${fmt(p.p50 - d.p50)}  p99 ${fmt(p.p99 - d.p99)}   (the floor for any Node router on this machine)`);
     console.log(`   extra for routing:           p50 ${fmt(r.p50 - d.p50)}  p99 ${fmt(r.p99 - d.p99)}   (targets: p50 ≤ 0.5 ms, p99 ≤ 2 ms)`);
+    console.log(`   extra for a tier by name:    p50 ${fmt(b.p50 - d.p50)}  p99 ${fmt(b.p99 - d.p99)}`);
+    // A burst of noise on the machine can own a pooled p99; each turn against the direct turn beside it shows how much.
+    const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const turns = (what: string, path: PacedRun[]) => {
+      const extra = path.map((run, i) => ({ x: summary(run.latencies), y: summary(runs.direct[i].latencies) })).map(({ x, y }) => ({ p50: x.p50 - y.p50, p99: x.p99 - y.p99 }));
+      const show = (xs: number[]) => `${fmt(middle(xs))} [${fmt(Math.min(...xs))}, ${fmt(Math.max(...xs))}]`;
+      console.log(`   ${what.padEnd(29)}p50 ${show(extra.map((e) => e.p50))}  p99 ${show(extra.map((e) => e.p99))}`);
+    };
+    console.log(`   the same extra turn by turn, median [least, most] of ${ROUNDS}:`);
+    turns('bare hop:', runs.bare);
+    turns('routing:', runs.routed);
+    turns('tier by name:', runs.bypass);
+    const own = summary(routed.headerValues);
+    console.log(`   serve's own time per routed request (x-cascade-overhead-ms: parse, embed, route, answer; no tier call): p50 ${fmt(own.p50)}  p99 ${fmt(own.p99)}`);
     console.log(`   serve's CPU time per routed request: ${cpuPerRequest.toFixed(3)} ms`);
 
-    // autocannon paces a rate by firing its connections together, so at 500/s the router meets
-    // bursts of 20 and the last waits for the 19 before it. One request at a time shows what a
-    // request costs with no queueing at all.
+    // For comparison, autocannon's own rate option: it sends each connection's per-second budget
+    // back to back, so the router meets bursts of 20 at once and later requests queue behind them.
+    const burst = summary((await load({ url: `${url}/v1/chat/completions`, body: body('cascade'), connections: 20, overallRate: RATE, duration: PHASE_S })).latencies);
+    console.log(`   routed, autocannon's bursty ${RATE}/s (20 connections): p50 ${fmt(burst.p50)}  p99 ${fmt(burst.p99)}`);
+    const most = await load({ url: `${url}/v1/chat/completions`, body: body('cascade'), connections: 20, duration: PHASE_S });
+    console.log(`   routed, closed loop (20 connections, no pacing): ${(most.latencies.length / PHASE_S).toFixed(0)} requests/s answered, p50 ${fmt(summary(most.latencies).p50)}`);
+
     console.log(`\n   One request at a time (one connection, ${SEQUENTIAL} requests per path, no queueing):`);
     const one = async (target: string, model: string) => summary((await load({ url: `${target}/v1/chat/completions`, body: body(model), connections: 1, amount: SEQUENTIAL })).latencies);
     const sd = await one(upstreamBase, 'up');
@@ -173,8 +203,8 @@ async function main() {
     seq('through serve, routed:', sr);
     console.log(`   extra for one bare hop:      p50 ${fmt(sp.p50 - sd.p50)}  p99 ${fmt(sp.p99 - sd.p99)}`);
     console.log(`   extra for routing:           p50 ${fmt(sr.p50 - sd.p50)}  p99 ${fmt(sr.p99 - sd.p99)}`);
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    console.log(`   serve's own overhead histogram (time outside tier calls, bucket bounds): p50 ≤ ${histogramQuantile(metrics, 'cascade_router_overhead_seconds', 0.5)} ms, p99 ≤ ${histogramQuantile(metrics, 'cascade_router_overhead_seconds', 0.99)} ms`);
+
+    if (OVERHEAD_ONLY) return;
 
     console.log(`\n2. ${STREAMS} concurrent streams (stream: true), all opened at once:`);
     const streams = await load({ url: `${url}/v1/chat/completions`, body: body('cascade', true), connections: STREAMS, amount: STREAMS, timeout: 120 });
