@@ -28,7 +28,7 @@ const Message = z.object({
   content: Content,
 });
 const Stop = z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional();
-// Fields OpenAI clients send that change nothing here (user, penalties, …) pass through untouched.
+// Other fields OpenAI clients send (user, metadata, penalties, …) are accepted and not forwarded.
 const Common = {
   model: z.string().min(1),
   stream: z.boolean().nullable().optional(),
@@ -62,6 +62,27 @@ function contentText(content: z.infer<typeof Content>): string {
   return content.map((p) => p.text).join('');
 }
 
+/**
+ * Refuses, by name, what would change the kind of answer the client expects: tool calls,
+ * structured output, audio, token log-probabilities. The cascade routes, judges and serves
+ * text, so dropping these silently would hand back an answer the client did not ask for.
+ */
+function refuseUnsupported(body: Record<string, unknown>): void {
+  const refuse = (param: string, what: string) => {
+    throw new InvalidRequestError(`The parameter "${param}" is not supported: ${what}; the cascade routes, judges and serves text answers`, param, 'unsupported_parameter');
+  };
+  for (const param of ['tools', 'functions']) {
+    const value = body[param];
+    if (value != null && !(Array.isArray(value) && value.length === 0)) refuse(param, 'tool calling');
+  }
+  const format = body.response_format as { type?: unknown } | null | undefined;
+  if (format != null && format.type !== 'text') refuse('response_format', 'structured output');
+  if (body.audio != null) refuse('audio', 'audio output');
+  if (Array.isArray(body.modalities) && body.modalities.some((m) => m !== 'text')) refuse('modalities', 'output other than text');
+  if (body.prediction != null) refuse('prediction', 'predicted outputs');
+  if (body.logprobs === true || (typeof body.logprobs === 'number' && body.logprobs > 0)) refuse('logprobs', 'token log-probabilities in the answer');
+}
+
 function firstIssue(error: z.ZodError): InvalidRequestError {
   const issue = error.issues[0];
   const param = issuePath(issue.path);
@@ -70,7 +91,8 @@ function firstIssue(error: z.ZodError): InvalidRequestError {
 
 /**
  * Parses the raw body of POST /v1/chat/completions or /v1/completions. Throws an
- * InvalidRequestError (naming the field) for malformed JSON or a wrong shape, and an
+ * InvalidRequestError (naming the field) for malformed JSON, a wrong shape or a feature the
+ * cascade cannot honour, and an
  * InputTooLongError past `limits.maxInputChars`.
  */
 export function parseRequest(endpoint: Endpoint, raw: string, limits: ParseLimits): ServeRequest {
@@ -83,6 +105,7 @@ export function parseRequest(endpoint: Endpoint, raw: string, limits: ParseLimit
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new InvalidRequestError('The request body must be a JSON object', null, 'invalid_json');
   }
+  refuseUnsupported(json as Record<string, unknown>);
   const parsed = (endpoint === 'chat' ? ChatBody : CompletionBody).safeParse(json);
   if (!parsed.success) throw firstIssue(parsed.error);
   const body = parsed.data;

@@ -68,6 +68,41 @@ describe('parseRequest', () => {
     expect(long.code).toBe('context_length_exceeded');
   });
 
+  it('refuses by name what would change the kind of answer (tools, structured output, audio, log-probabilities), and accepts their empty or text forms', () => {
+    const chat = (extra: object) => JSON.stringify({ model: 'x', messages: [{ role: 'user', content: 'hi' }], ...extra });
+    const refusal = (endpoint: 'chat' | 'completions', raw: string) => {
+      try {
+        parseRequest(endpoint, raw, limits);
+      } catch (err) {
+        return err as ServeRequestError;
+      }
+      throw new Error('expected a refusal');
+    };
+    const refused: [object, string][] = [
+      [{ tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }, 'tools'],
+      [{ functions: [{ name: 'f' }] }, 'functions'],
+      [{ response_format: { type: 'json_object' } }, 'response_format'],
+      [{ response_format: { type: 'json_schema', json_schema: { name: 's', schema: {} } } }, 'response_format'],
+      [{ audio: { voice: 'alloy', format: 'wav' } }, 'audio'],
+      [{ modalities: ['text', 'audio'] }, 'modalities'],
+      [{ prediction: { type: 'content', content: 'x' } }, 'prediction'],
+      [{ logprobs: true, top_logprobs: 2 }, 'logprobs'],
+    ];
+    for (const [extra, param] of refused) {
+      const err = refusal('chat', chat(extra));
+      expect(err).toBeInstanceOf(InvalidRequestError);
+      expect(err.status).toBe(400);
+      expect(err.param).toBe(param);
+      expect(err.code).toBe('unsupported_parameter');
+      expect(err.message).toContain(`"${param}"`);
+    }
+    expect(refusal('completions', JSON.stringify({ model: 'x', prompt: 'p', logprobs: 3 })).param).toBe('logprobs');
+    for (const extra of [{ tools: [] }, { tools: null, tool_choice: 'none' }, { response_format: { type: 'text' } }, { modalities: ['text'] }, { logprobs: false }, { user: 'u', presence_penalty: 0.5, metadata: { a: 'b' } }]) {
+      expect(parseRequest('chat', chat(extra), limits).messages).toEqual([{ role: 'user', content: 'hi' }]);
+    }
+    expect(parseRequest('completions', JSON.stringify({ model: 'x', prompt: 'p', logprobs: 0 }), limits).prompt).toBe('p');
+  });
+
   it('reads text parts, developer messages and the cascade extension', () => {
     const r = parseRequest('chat', JSON.stringify({
       model: 'cascade',
