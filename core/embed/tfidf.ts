@@ -131,9 +131,10 @@ export class BuiltinEmbedder implements Embedder {
   readonly id: string;
   readonly dimensions: number;
   readonly state: BuiltinEmbedderState;
-  private readonly idf: Float32Array;
-  /** Per bucket, PROJECTIONS entries of (dimension << 1 | negative). */
-  private readonly projection: Int32Array;
+  /** Quantised IDF per bucket (× 1/IDF_SCALE), kept as bytes: the hot path's tables stay small enough to stay in cache. */
+  private readonly idfBytes: Uint8Array;
+  /** The seed's share of every projection hash. */
+  private readonly seedTerm: number;
   private readonly counter: GramCounter;
   /** One block's projection before it is normalised, reused by every call. */
   private readonly block: Float32Array;
@@ -142,14 +143,8 @@ export class BuiltinEmbedder implements Embedder {
     this.state = state;
     this.dimensions = state.dimensions;
     const buckets = 1 << state.bucketBits;
-    this.idf = Float32Array.from(idfBytes, (b) => b / IDF_SCALE);
-    this.projection = new Int32Array(buckets * PROJECTIONS);
-    for (let b = 0; b < buckets; b++) {
-      for (let p = 0; p < PROJECTIONS; p++) {
-        const r = mix32(Math.imul(b, PROJECTIONS) + p + Math.imul(state.seed + 1, 0x632be5ab));
-        this.projection[b * PROJECTIONS + p] = ((r >>> 1) % state.dimensions << 1) | (r & 1);
-      }
-    }
+    this.idfBytes = idfBytes;
+    this.seedTerm = Math.imul(state.seed + 1, 0x632be5ab);
     this.counter = new GramCounter(buckets - 1);
     this.block = new Float32Array(state.dimensions);
     this.id = `builtin:tfidf-hash-srp:d${state.dimensions}:b${state.bucketBits}:s${state.seed}:${hexDigest(idfBytes)}`;
@@ -212,17 +207,22 @@ export class BuiltinEmbedder implements Embedder {
     return out;
   }
 
-  /** Sublinear TF × IDF of the touched buckets, projected into `out`; clears the counts it reads. */
+  /**
+   * Sublinear TF × IDF of the touched buckets, projected into `out`; clears the counts it reads.
+   * Each bucket's PROJECTIONS (dimension, sign) pairs are hashed here rather than read from a
+   * table: a few multiplications cost less than the cache miss a 2 MiB table costs per bucket
+   * on a busy server.
+   */
   private project(out: Float32Array, tf: Float32Array, touched: Int32Array, count: number): void {
-    const { idf, projection } = this;
+    const { idfBytes, seedTerm, dimensions } = this;
     const scale = 1 / Math.sqrt(PROJECTIONS);
     for (let t = 0; t < count; t++) {
       const b = touched[t];
-      const w = (1 + Math.log(tf[b])) * idf[b] * scale;
+      const w = (1 + Math.log(tf[b])) * (idfBytes[b] / IDF_SCALE) * scale;
       tf[b] = 0;
-      for (let p = b * PROJECTIONS, end = p + PROJECTIONS; p < end; p++) {
-        const e = projection[p];
-        out[e >> 1] += e & 1 ? -w : w;
+      for (let p = 0; p < PROJECTIONS; p++) {
+        const r = mix32(Math.imul(b, PROJECTIONS) + p + seedTerm);
+        out[(r >>> 1) % dimensions] += r & 1 ? -w : w;
       }
     }
   }
