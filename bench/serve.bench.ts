@@ -136,8 +136,14 @@ async function main() {
     await load({ url: `${proxy.url}/v1/chat/completions`, body: body('up'), connections: 10, amount: 2000 });
 
     console.log(`\n1. Router overhead at ${RATE} requests/s, paced evenly (open loop), ${PHASE_S} s per path in ${ROUNDS} turns, non-streamed, keep-alive:`);
-    // The paths take turns, a few seconds each, so a burst of noise on the machine lands on all of them alike.
-    const paced = (target: string, model: string) => pacedLoad({ url: target, path: '/v1/chat/completions', body: body(model), ratePerS: RATE, durationS: PHASE_S / ROUNDS, header: 'x-cascade-overhead-ms' });
+    // The paths take turns, a few seconds each, so a burst of noise on the machine lands on all of
+    // them alike. Each turn starts with a second of the same load, not timed: a process idle
+    // through the other paths' turns has had its heap shrunk by V8 and pays for regrowing it.
+    const paced = async (target: string, model: string) => {
+      const opts = { url: target, path: '/v1/chat/completions', body: body(model), ratePerS: RATE, header: 'x-cascade-overhead-ms' };
+      await pacedLoad({ ...opts, durationS: 1 });
+      return pacedLoad({ ...opts, durationS: PHASE_S / ROUNDS });
+    };
     const runs = { direct: [] as PacedRun[], bare: [] as PacedRun[], routed: [] as PacedRun[], bypass: [] as PacedRun[] };
     let servedCpuMs = 0;
     for (let round = 0; round < ROUNDS; round++) {
