@@ -131,7 +131,7 @@ export class BuiltinEmbedder implements Embedder {
   readonly id: string;
   readonly dimensions: number;
   readonly state: BuiltinEmbedderState;
-  /** Quantised IDF per bucket (× 1/IDF_SCALE), kept as bytes: the hot path's tables stay small enough to stay in cache. */
+  /** Quantised IDF per bucket (× 1/IDF_SCALE), kept as bytes, a quarter of the floats' size, so the hot path's tables fit in cache. */
   private readonly idfBytes: Uint8Array;
   /** The seed's share of every projection hash. */
   private readonly seedTerm: number;

@@ -161,7 +161,8 @@ export class CloudTier implements Tier {
       finished = true;
       state.stopReason = reason === 'length' ? 'length' : 'stop';
     };
-    // One timer for the whole attempt, restarted by each chunk (`refresh` reuses it: a new timer per chunk is garbage on the serving hot path).
+    // One timer for the whole attempt, restarted by each chunk: `refresh` reuses it, where a new
+    // timer per chunk would be garbage on the serving hot path.
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort(new IdleTimeout());

@@ -92,8 +92,7 @@ function firstIssue(error: z.ZodError): InvalidRequestError {
 /**
  * Parses the raw body of POST /v1/chat/completions or /v1/completions. Throws an
  * InvalidRequestError (naming the field) for malformed JSON, a wrong shape or a feature the
- * cascade cannot honour, and an
- * InputTooLongError past `limits.maxInputChars`.
+ * cascade cannot honour, and an InputTooLongError past `limits.maxInputChars`.
  */
 export function parseRequest(endpoint: Endpoint, raw: string, limits: ParseLimits): ServeRequest {
   let json: unknown;
