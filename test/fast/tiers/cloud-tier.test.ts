@@ -130,12 +130,12 @@ describe('CloudTier over a real OpenAI-compatible server', () => {
   });
 
   it('the idle timeout restarts with every chunk: a steady stream longer than it completes', async () => {
-    // Six words 150 ms apart: about 900 ms in all, never 500 ms without a chunk.
-    const steady = await start({ reply: 'one two three four five six', tokenDelayMs: 150 });
+    // Eight words 100 ms apart: about 800 ms in all, never 500 ms without a chunk.
+    const steady = await start({ reply: 'one two three four five six seven eight', tokenDelayMs: 100 });
     try {
       const t = await tier({ baseUrl: steady.url });
       const r = await t.generate({ messages: [{ role: 'user', content: 'q' }] });
-      expect(r.text).toBe('one two three four five six');
+      expect(r.text).toBe('one two three four five six seven eight');
       expect(r.latencyMs).toBeGreaterThan(500);
     } finally {
       await steady.close();
