@@ -11,6 +11,7 @@ import { BuiltinEmbedder } from '../core/embed/tfidf.js';
 import type { RunLog } from '../core/runlog.js';
 import { tune } from '../core/tune.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
+import { quantile } from './stats.js';
 
 const here = fileURLToPath(import.meta.url);
 const repoRoot = path.resolve(path.dirname(here), '..');
@@ -23,10 +24,6 @@ function replicate(log: RunLog, times: number): RunLog {
   const queries = Array.from({ length: times }, (_, r) => log.queries.map((q) => ({ ...q, qid: copy(r, q.qid), prompt: r === 0 ? q.prompt : `${q.prompt}\n(variant ${r})` }))).flat();
   const responses = Array.from({ length: times }, (_, r) => log.responses.map((x) => ({ ...x, qid: copy(r, x.qid) }))).flat();
   return { ...log, queries, responses };
-}
-
-function quantile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
 /** Child mode: load, tune once (stage 1 alone, or with the cascade), print timings and the RSS high-water mark as JSON. */
@@ -76,8 +73,6 @@ function routeLatency(config: TunedConfig, prompts: string[], passes = 5): { p50
       best[i] = Math.min(best[i], dt);
     });
   }
-  times.sort((a, b) => a - b);
-  best.sort((a, b) => a - b);
   return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), p99Best: quantile(best, 0.99), coldP50: coldRouteP50(config, embedder, prompts.slice(0, 300)) };
 }
 
@@ -94,7 +89,7 @@ function coldRouteP50(config: TunedConfig, embedder: BuiltinEmbedder, prompts: s
     routeEmbedding(config, embedder.embedOne(p));
     times.push(performance.now() - t);
   }
-  return quantile(times.sort((a, b) => a - b), 0.5);
+  return quantile(times, 0.5);
 }
 
 /** Re-picks for random budgets across the reachable cost range. */
@@ -108,7 +103,6 @@ function repickLatency(config: TunedConfig): { p50: number; p99: number } {
     repickOperatingPoint(config, { kind: 'budget', budget });
     times.push(performance.now() - t);
   }
-  times.sort((a, b) => a - b);
   return { p50: quantile(times, 0.5), p99: quantile(times, 0.99) };
 }
 

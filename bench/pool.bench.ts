@@ -23,6 +23,7 @@ import { CloudTier } from '../native-models/tiers/cloud-tier.js';
 import { sharedLlama } from '../native-models/tiers/llama-instance.js';
 import { LocalTier } from '../native-models/tiers/local-tier.js';
 import { start } from '../test/helpers/openai-upstream.js';
+import { quantile } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const modelPath = path.resolve(root, '../shared/models/stories260K.gguf');
@@ -33,10 +34,6 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
   return (d.user + d.system) / 1000;
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const quantile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
-};
 
 /** The main thread's time spent waiting for a core so far (Linux `/proc/thread-self/schedstat`), or 0 elsewhere. */
 function runQueueWaitMs(): number {

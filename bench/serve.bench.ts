@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { tune } from '../core/tune.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
 import { pacedLoad, type PacedRun } from './paced-load.js';
+import { quantile } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const QUICK = process.argv.includes('--quick') || process.env.SERVE_BENCH_QUICK === '1';
@@ -56,14 +57,8 @@ function load(opts: Record<string, unknown>): Promise<{ result: AutocannonResult
   });
 }
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
 function summary(latencies: number[]) {
-  const s = [...latencies].sort((a, b) => a - b);
-  return { n: s.length, p50: quantile(s, 0.5), p90: quantile(s, 0.9), p99: quantile(s, 0.99) };
+  return { n: latencies.length, p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99) };
 }
 
 const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
@@ -177,10 +172,9 @@ async function main() {
     console.log(`   extra for routing:           p50 ${fmt(r.p50 - d.p50)}  p99 ${fmt(r.p99 - d.p99)}   (targets: p50 ≤ 0.5 ms, p99 ≤ 2 ms)`);
     console.log(`   extra for a tier by name:    p50 ${fmt(b.p50 - d.p50)}  p99 ${fmt(b.p99 - d.p99)}`);
     // A burst of noise on the machine can own a pooled p99; each turn against the direct turn beside it shows how much.
-    const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const turns = (what: string, path: PacedRun[]) => {
       const extra = path.map((run, i) => ({ x: summary(run.latencies), y: summary(runs.direct[i].latencies) })).map(({ x, y }) => ({ p50: x.p50 - y.p50, p99: x.p99 - y.p99 }));
-      const show = (xs: number[]) => `${fmt(middle(xs))} [${fmt(Math.min(...xs))}, ${fmt(Math.max(...xs))}]`;
+      const show = (xs: number[]) => `${fmt(quantile(xs, 0.5))} [${fmt(Math.min(...xs))}, ${fmt(Math.max(...xs))}]`;
       console.log(`   ${what.padEnd(29)}p50 ${show(extra.map((e) => e.p50))}  p99 ${show(extra.map((e) => e.p99))}`);
     };
     console.log(`   the same extra turn by turn, median [least, most] of ${ROUNDS}:`);
