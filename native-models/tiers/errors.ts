@@ -43,6 +43,9 @@ export class TierUnreachableError extends EndpointUnreachableError {}
 /** A cloud tier's endpoint answered with an HTTP error status (after retries, for 429 and 5xx). */
 export class TierHttpError extends EndpointStatusError {}
 
+/** A cloud tier's endpoint sent an error, or something unreadable, inside its 200 event stream. */
+export class TierStreamError extends CascadeLabError {}
+
 /** A tier name that the pool does not list. */
 export class UnknownTierError extends CascadeLabError {}
 

@@ -15,13 +15,15 @@ import type { ChatMessage, Tier } from '../../core/tier.js';
  * - `hang`: reads the request and never answers (a timeout).
  * - `stall`: starts streaming, sends the first token, then never sends more.
  * - `close`: destroys the connection without an answer (a dead endpoint).
+ * - `error-event`: starts streaming, sends the first token, then an error event inside the 200 stream.
  */
 export type UpstreamBehaviour =
   | { kind: 'ok' }
   | { kind: 'status'; status: number; times?: number; retryAfterS?: number }
   | { kind: 'hang' }
   | { kind: 'stall' }
-  | { kind: 'close' };
+  | { kind: 'close' }
+  | { kind: 'error-event' };
 
 export interface UpstreamOptions {
   /** Defaults to `0` (any free port). */
@@ -162,6 +164,7 @@ export async function start(options: UpstreamOptions = {}): Promise<Upstream> {
         all.push(step.value);
         send({ id, object: `${object}${chat ? '.chunk' : ''}`, created, model, choices: [chunkOf(step.value)] });
         if (behaviour.kind === 'stall') return;
+        if (behaviour.kind === 'error-event') return void res.end(`data: ${JSON.stringify({ error: { message: 'the upstream failed mid-stream', type: 'server_error' } })}\n\n`);
         step = await gen.next();
       }
       const { inputTokens, stop } = step.value;

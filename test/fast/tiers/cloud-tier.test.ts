@@ -2,7 +2,7 @@ import { DisposedError } from '../../../core/errors.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloudTierSpecSchema, type CloudTierSpec } from '../../../core/pool.js';
 import { CloudTier } from '../../../native-models/tiers/cloud-tier.js';
-import { MissingApiKeyError, TierHttpError, TierTimeoutError, TierUnreachableError } from '../../../native-models/tiers/errors.js';
+import { MissingApiKeyError, TierHttpError, TierStreamError, TierTimeoutError, TierUnreachableError } from '../../../native-models/tiers/errors.js';
 import { start, type Upstream } from '../../helpers/openai-upstream.js';
 
 let upstream: Upstream;
@@ -127,6 +127,19 @@ describe('CloudTier over a real OpenAI-compatible server', () => {
     const t = await tier();
     upstream.setBehaviour({ kind: 'stall' });
     await expect(t.generate({ messages: [{ role: 'user', content: 'q' }] })).rejects.toThrow(TierTimeoutError);
+  });
+
+  it('an error event inside the 200 stream becomes a TierStreamError naming the tier, not retried', async () => {
+    const t = await tier();
+    upstream.setBehaviour({ kind: 'error-event' });
+    const before = upstream.requests;
+    const tokens: string[] = [];
+    const err = await t.generate({ messages: [{ role: 'user', content: 'q' }] }, { onToken: (e) => tokens.push(e.text) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TierStreamError);
+    expect(String(err)).toMatch(/tier "upstream-mini".*the upstream failed mid-stream/);
+    // The first token had already reached the caller, so no retry may follow.
+    expect(tokens).toHaveLength(1);
+    expect(upstream.requests - before).toBe(1);
   });
 
   it('the idle timeout restarts with every chunk: a steady stream longer than it completes', async () => {
