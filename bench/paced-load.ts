@@ -38,40 +38,51 @@ export async function pacedLoad(options: PacedOptions): Promise<PacedRun> {
   const interval = 1000 / options.ratePerS;
   const total = Math.round(options.ratePerS * options.durationS);
   const run: PacedRun = { latencies: [], sent: 0, errors: 0, lags: [], headerValues: [] };
-  const pending: Promise<void>[] = [];
   const headers = { 'content-type': 'application/json' };
+  // A count, not a list of promises: holding every request's promise to the end would keep each
+  // one alive through the generator's own young-generation GCs, and their pauses would show up as
+  // late sends and as latency on every path.
+  let outstanding = 0;
+  let allSent = false;
+  let drained: () => void = () => {};
+  const done = new Promise<void>((resolve) => (drained = resolve));
+  const settle = () => {
+    if (--outstanding === 0 && allSent) drained();
+  };
 
   const send = () => {
     const started = performance.now();
-    pending.push(
-      pool.request({ path: options.path, method: 'POST', headers, body: options.body }).then(
-        async (answer) => {
-          await answer.body.dump({ limit: Infinity });
-          if (answer.statusCode < 200 || answer.statusCode >= 300) return void run.errors++;
-          run.latencies.push(performance.now() - started);
-          const value = options.header === undefined ? undefined : answer.headers[options.header];
-          if (typeof value === 'string') run.headerValues.push(Number(value));
-        },
-        () => void run.errors++,
-      ),
-    );
+    outstanding++;
+    pool
+      .request({ path: options.path, method: 'POST', headers, body: options.body })
+      .then(async (answer) => {
+        await answer.body.dump({ limit: Infinity });
+        if (answer.statusCode < 200 || answer.statusCode >= 300) return void run.errors++;
+        run.latencies.push(performance.now() - started);
+        const value = options.header === undefined ? undefined : answer.headers[options.header];
+        if (typeof value === 'string') run.headerValues.push(Number(value));
+      })
+      .catch(() => void run.errors++)
+      .finally(settle);
     run.sent++;
   };
 
   const t0 = performance.now();
-  await new Promise<void>((done) => {
+  await new Promise<void>((sentAll) => {
     const tick = () => {
       const now = performance.now();
       while (run.sent < total && t0 + run.sent * interval <= now) {
         run.lags.push(now - (t0 + run.sent * interval));
         send();
       }
-      if (run.sent >= total) return done();
+      if (run.sent >= total) return sentAll();
       setTimeout(tick, Math.max(0, t0 + run.sent * interval - performance.now()));
     };
     tick();
   });
-  await Promise.all(pending);
+  allSent = true;
+  if (outstanding === 0) drained();
+  await done;
   await pool.close();
   return run;
 }
