@@ -2,6 +2,7 @@ import { createParser } from 'eventsource-parser';
 import { StringDecoder } from 'node:string_decoder';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk, Completion, CompletionUsage } from 'openai/resources';
+import { Cancellation } from '../../core/cancellation.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { callCostUsd, type CloudTierSpec } from '../../core/pool.js';
 import {
@@ -136,8 +137,14 @@ export class CloudTier implements Tier {
   async #attempt(request: GenerateRequest, options: GenerateOptions, state: Attempt, started: number): Promise<void> {
     const { signal, onToken } = options;
     const sampling = this.spec.sampling;
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
+    // One per attempt, never the caller's signal: the SDK adds an abort listener to the signal it
+    // is given and never removes it, so a caller's long-lived signal would gather one per call.
+    const cancel = new Cancellation();
+    // The SDK only reads `aborted` and adds an 'abort' listener (client.mjs makeRequest and
+    // fetchWithTimeout), which a Cancellation does; a Node AbortSignal here would outlive young
+    // GCs (see core/cancellation.ts). The abort and timeout tests cover this path.
+    const sdkSignal = cancel as unknown as AbortSignal;
+    const onAbort = () => cancel.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     let timedOut = false;
     const wantLogprobs = request.logprobs ?? false;
@@ -171,7 +178,7 @@ export class CloudTier implements Tier {
     // timer per chunk would be garbage on the serving hot path.
     const timer = setTimeout(() => {
       timedOut = true;
-      controller.abort(new IdleTimeout());
+      cancel.abort(new IdleTimeout());
     }, this.spec.timeoutMs);
     const arm = () => void timer.refresh();
     const onChat = (chunk: ChatCompletionChunk) => {
@@ -217,10 +224,10 @@ export class CloudTier implements Tier {
           ? await this.#client.chat.completions
               .create(
                 { ...common, messages: request.messages.map((m) => ({ role: m.role === 'tool' ? 'user' : m.role, content: m.content })), ...(wantLogprobs && { logprobs: true, top_logprobs: TOP_LOGPROBS }) },
-                { signal: controller.signal },
+                { signal: sdkSignal },
               )
               .asResponse()
-          : await this.#client.completions.create({ ...common, prompt: request.prompt ?? '', ...(wantLogprobs && { logprobs: TOP_LOGPROBS }) }, { signal: controller.signal }).asResponse();
+          : await this.#client.completions.create({ ...common, prompt: request.prompt ?? '', ...(wantLogprobs && { logprobs: TOP_LOGPROBS }) }, { signal: sdkSignal }).asResponse();
       const chat = request.messages !== undefined;
       const parser = createParser({
         maxBufferSize: MAX_EVENT_CHARS,

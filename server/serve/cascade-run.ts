@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { GenerateRequest, GenerationResult, Tier, TokenEvent } from '../../core/tier.js';
+import type { AbortSignalLike, GenerateRequest, GenerationResult, Tier, TokenEvent } from '../../core/tier.js';
 import { AllTiersFailedError, InputTooLongError, StreamInterruptedError } from './errors.js';
 import type { SseWriter } from './openai-format.js';
 import type { CascadeDecision, CascadeRouter, RoutingText } from './router.js';
@@ -42,7 +42,7 @@ export interface CascadeRun {
   text: RoutingText;
   request: GenerateRequest;
   policy: TierCallPolicy;
-  signal: AbortSignal;
+  signal: AbortSignalLike;
   /** The stream to write to; null for a JSON answer, which the caller writes from the outcome. */
   stream: SseWriter | null;
   includeUsage: boolean;

@@ -2,6 +2,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Cancellation } from '../../core/cancellation.js';
 import type { GenerateRequest } from '../../core/tier.js';
 import { readBody } from './body.js';
 import { cascadeHeaders, runCascade, traceBody, type CascadeOutcome } from './cascade-run.js';
@@ -80,7 +81,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw err;
   }
   const expectedToken = opts.authToken === undefined ? undefined : tokenDigest(opts.authToken);
-  const inflight = new Set<AbortController>();
+  const inflight = new Set<Cancellation>();
   let draining = false;
   let drained: (() => void) | undefined;
 
@@ -139,8 +140,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   async function complete(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint): Promise<void> {
     if (draining) throw new NotReadyError('The server is shutting down', null, 'shutting_down');
     const t0 = performance.now();
-    const controller = new AbortController();
-    inflight.add(controller);
+    const cancel = new Cancellation();
+    inflight.add(cancel);
     metrics.inflight.inc();
     // The request's own state, so a reload mid-request never mixes two configs in one answer.
     const state = holder.current;
@@ -149,7 +150,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     let outcome: CascadeOutcome | undefined;
     let status = 200;
     const onClose = () => {
-      if (!res.writableFinished) controller.abort(new ClientAbortedError());
+      if (!res.writableFinished) cancel.abort(new ClientAbortedError());
     };
     res.on('close', onClose);
     try {
@@ -169,7 +170,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         text,
         request: generate,
         policy: policyOf(state),
-        signal: controller.signal,
+        signal: cancel,
         stream: request.stream ? new SseWriter(res, endpoint, id, request.model, created) : null,
         includeUsage: request.includeUsage,
         liveUngated: request.streamStage1 ?? streamStage1Header(req) ?? opts.streamUngated,
@@ -190,7 +191,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       writeError(res, err, headers);
     } finally {
       res.off('close', onClose);
-      inflight.delete(controller);
+      inflight.delete(cancel);
       metrics.inflight.dec();
       if (draining && inflight.size === 0) drained?.();
       record(endpoint, request, decision, outcome, status, performance.now() - t0);

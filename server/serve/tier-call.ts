@@ -1,6 +1,7 @@
 import { CascadeLabError } from '../../core/errors.js';
 import type { RetryPolicy } from '../../core/pool.js';
-import type { GenerateRequest, GenerationResult, Tier, TokenEvent } from '../../core/tier.js';
+import { Cancellation } from '../../core/cancellation.js';
+import type { AbortSignalLike, GenerateRequest, GenerationResult, Tier, TokenEvent } from '../../core/tier.js';
 
 /** Why a tier call failed, as headers, metrics and the decision log name it. */
 export type FailureReason = 'timeout' | 'rate_limited' | 'http_5xx' | 'http_4xx' | 'context_length' | 'unreachable' | 'disposed' | 'error';
@@ -35,7 +36,7 @@ export interface TokenSink {
   readonly committed: boolean;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
+const sleep = (ms: number, signal: AbortSignalLike) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
     const done = () => {
@@ -94,10 +95,10 @@ function retryAfterMs(err: unknown): number | undefined {
  * Calls one tier with the per-tier timeout, retrying 429 and 5xx answers with exponential
  * backoff. Throws ClientAbortedError when `signal` fires, TierFailedError otherwise.
  */
-export async function callTier(tier: Tier, request: GenerateRequest, policy: TierCallPolicy, signal: AbortSignal, sink: TokenSink): Promise<GenerationResult> {
+export async function callTier(tier: Tier, request: GenerateRequest, policy: TierCallPolicy, signal: AbortSignalLike, sink: TokenSink): Promise<GenerationResult> {
   for (let attempt = 0; ; attempt++) {
     if (signal.aborted) throw new ClientAbortedError();
-    const timeout = new AbortController();
+    const timeout = new Cancellation();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -108,11 +109,11 @@ export async function callTier(tier: Tier, request: GenerateRequest, policy: Tie
     sink.begin(tier.name);
     let failure: unknown;
     try {
-      const result = await tier.generate(request, { signal: timeout.signal, onToken: (e) => sink.token(e) });
+      const result = await tier.generate(request, { signal: timeout, onToken: (e) => sink.token(e) });
       if (result.stopReason === 'abort' && !signal.aborted && !timedOut) failure = new Error('the tier stopped with reason "abort"');
       else if (result.stopReason === 'error') failure = new Error('the tier stopped with reason "error"');
       else if (!signal.aborted && !timedOut) return result;
-      else failure = timeout.signal.reason;
+      else failure = timeout.reason;
     } catch (err) {
       failure = err;
     } finally {
@@ -146,7 +147,7 @@ export async function callLadder(
   start: number,
   request: GenerateRequest,
   policy: TierCallPolicy,
-  signal: AbortSignal,
+  signal: AbortSignalLike,
   sink: TokenSink,
   failed: Set<string>,
   onFallback: (fallback: Fallback) => void,
