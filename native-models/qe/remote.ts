@@ -47,18 +47,26 @@ export class RemoteQe implements QeBackend {
   }
 
   async #post(batch: readonly QeInput[], signal: AbortSignalLike | undefined): Promise<number[]> {
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signals = signal ? [timeout, signal as AbortSignal] : [timeout];
+    // The caller's signal is any AbortSignalLike (serve passes a core Cancellation), which fetch
+    // cannot take, so it and the timeout both abort one controller of this call's own.
+    const call = new AbortController();
+    const timer = setTimeout(() => call.abort(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    const onAbort = () => call.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     let res: Response;
     try {
       res = await fetch(this.#url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(this.#apiKey && { authorization: `Bearer ${this.#apiKey}` }) },
         body: JSON.stringify({ inputs: batch }),
-        signal: AbortSignal.any(signals),
+        signal: call.signal,
       });
     } catch (err) {
-      throw new EndpointUnreachableError(`cannot reach the QE endpoint (${(err as Error).message})`, this.#url);
+      throw new EndpointUnreachableError(`cannot reach the QE endpoint (${call.signal.aborted ? String((call.signal.reason as Error | undefined)?.message ?? call.signal.reason) : (err as Error).message})`, this.#url);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
     const text = await res.text();
     if (!res.ok) throw new EndpointStatusError(res.status, text.slice(0, 200), this.#url);

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cancellation } from '../../../core/cancellation.js';
 import { EndpointResponseError, EndpointStatusError, EndpointUnreachableError } from '../../../core/errors.js';
 import { LearnedQeBackend } from '../../../core/qe/backend.js';
 import { labelledAnswers } from '../../../core/qe/dataset.js';
@@ -17,7 +18,7 @@ let server: Server;
 let url: string;
 let local: LearnedQeBackend;
 let inputs: QeInput[];
-let mode: 'ok' | 'status' | 'count' | 'junk' = 'ok';
+let mode: 'ok' | 'status' | 'count' | 'junk' | 'hang' = 'ok';
 
 beforeAll(async () => {
   const w = buildWorkload(await loadSharedFormat('../shared/data/zeroeval-gsm8k-crux'));
@@ -30,6 +31,7 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
       void (async () => {
+        if (mode === 'hang') return;
         if (mode === 'status') return res.writeHead(503).end('busy');
         if (mode === 'junk') return res.writeHead(200, { 'content-type': 'application/json' }).end('not json');
         const { inputs: batch } = JSON.parse(body) as { inputs: QeInput[] };
@@ -67,6 +69,17 @@ describe('remote QE back end', () => {
     const closed = new RemoteQe('http://127.0.0.1:9/qe', { timeoutMs: 2000 });
     await expect(closed.score(inputs.slice(0, 1))).rejects.toThrow(EndpointUnreachableError);
     expect(() => new RemoteQe('not a url')).toThrow(/not a URL/);
+  });
+
+  it('stops waiting when the caller cancels (any AbortSignalLike) or its own timeout passes', async () => {
+    mode = 'hang';
+    const remote = new RemoteQe(url, { timeoutMs: 60_000 });
+    const cancel = new Cancellation();
+    const pending = remote.score(inputs.slice(0, 1), { signal: cancel });
+    setTimeout(() => cancel.abort(new Error('the client left')), 50);
+    await expect(pending).rejects.toThrow(/cannot reach the QE endpoint \(the client left\)/);
+    await expect(new RemoteQe(url, { timeoutMs: 100 }).score(inputs.slice(0, 1))).rejects.toThrow(/no answer within 100 ms/);
+    mode = 'ok';
   });
 });
 
