@@ -4,6 +4,8 @@
 // (lib/httpClient.js), so "500 requests/s" over 20 connections is a burst at concurrency 20
 // followed by silence, and what it measures is queueing in that burst. wrk2, which paces
 // properly, is not packaged for Debian.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 
@@ -85,4 +87,14 @@ export async function pacedLoad(options: PacedOptions): Promise<PacedRun> {
   await done;
   await pool.close();
   return run;
+}
+
+/** Runs `warmupS` seconds of the same load, untimed, then `pacedLoad(options)`, in a fresh process (bench/paced-process.ts). */
+export function pacedLoadInProcess(options: PacedOptions, warmupS: number): Promise<PacedRun> {
+  const script = join(import.meta.dirname, 'paced-process.ts');
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', script, JSON.stringify({ ...options, warmupS })], { maxBuffer: 64 * 2 ** 20 }, (err, stdout) =>
+      err ? reject(err) : resolve(JSON.parse(stdout) as PacedRun),
+    );
+  });
 }

@@ -5,8 +5,8 @@
 //   npx tsx bench/serve.bench.ts --quick   short phases and a 30 s soak (or SERVE_BENCH_QUICK=1)
 //   npx tsx bench/serve.bench.ts --overhead-only   phase 1 alone (router overhead)
 //
-// Four processes share the machine: this one sends the load (paced by bench/paced-load.ts, or
-// autocannon); the upstream (bench/upstream-process.ts) answers at once, in a process of its own
+// Four processes share the machine: the load generator (for the paced turns a fresh lean process
+// each, bench/paced-process.ts; autocannon runs in this one); the upstream (bench/upstream-process.ts) answers at once, in a process of its own
 // as a real backend would be; the endpoint (`cascade-lab serve`, as users run it); and a bare
 // Node proxy (bench/bare-proxy.ts) measured the same way, which gives the floor: what one HTTP
 // hop costs here before any routing. On a 2-core machine they all compete for CPU with each
@@ -18,7 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { tune } from '../core/tune.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
-import { pacedLoad, type PacedRun } from './paced-load.js';
+import { pacedLoadInProcess, type PacedRun } from './paced-load.js';
 import { quantile } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -28,6 +28,7 @@ const PHASE_S = QUICK ? 10 : 30;
 const ROUNDS = QUICK ? 2 : 6;
 const SOAK_S = QUICK ? 30 : 300;
 const RATE = 500;
+const WARMUP_S = 1;
 const STREAMS = 2000;
 const SOAK_RATE = 200;
 const SEQUENTIAL = 2000;
@@ -134,11 +135,8 @@ async function main() {
     // The paths take turns, a few seconds each, so a burst of noise on the machine lands on all of
     // them alike. Each turn starts with a second of the same load, not timed: a process idle
     // through the other paths' turns has had its heap shrunk by V8 and pays for regrowing it.
-    const paced = async (target: string, model: string) => {
-      const opts = { url: target, path: '/v1/chat/completions', body: body(model), ratePerS: RATE, header: 'x-cascade-overhead-ms' };
-      await pacedLoad({ ...opts, durationS: 1 });
-      return pacedLoad({ ...opts, durationS: PHASE_S / ROUNDS });
-    };
+    const paced = (target: string, model: string) =>
+      pacedLoadInProcess({ url: target, path: '/v1/chat/completions', body: body(model), ratePerS: RATE, durationS: PHASE_S / ROUNDS, header: 'x-cascade-overhead-ms' }, WARMUP_S);
     const runs = { direct: [] as PacedRun[], bare: [] as PacedRun[], routed: [] as PacedRun[], bypass: [] as PacedRun[] };
     let servedCpuMs = 0;
     for (let round = 0; round < ROUNDS; round++) {
@@ -157,7 +155,8 @@ async function main() {
       errors: all.reduce((n, r) => n + r.errors, 0),
     });
     const [direct, bare, routed, bypass] = [pooled(runs.direct), pooled(runs.bare), pooled(runs.routed), pooled(runs.bypass)];
-    const cpuPerRequest = servedCpuMs / routed.sent;
+    // The serve process also answered each turn's warm-up.
+    const cpuPerRequest = servedCpuMs / (routed.sent + ROUNDS * RATE * WARMUP_S);
     const d = summary(direct.latencies);
     const p = summary(bare.latencies);
     const r = summary(routed.latencies);
