@@ -56,7 +56,8 @@ export function fitIsotonic(scores: ArrayLike<number>, labels: ArrayLike<number>
       bw.pop();
     }
   }
-  return { kind: 'isotonic', x: bx, y: by };
+  // `+ 0` turns a -0 knot into 0: JSON has no -0, so the config written to disk would differ from the fitted one.
+  return { kind: 'isotonic', x: bx.map((v) => v + 0), y: by };
 }
 
 /** Platt scaling: a one-feature logistic regression on the raw score. */

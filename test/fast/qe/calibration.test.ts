@@ -31,6 +31,11 @@ describe('isotonic calibration (PAV)', () => {
     );
   });
 
+  it('round-trips through JSON exactly, a knot at -0 included (found by the property above)', () => {
+    const c = fitIsotonic([-0, 0], [0, 0]);
+    expect(CalibratorSchema.parse(JSON.parse(JSON.stringify(c)))).toEqual(c);
+  });
+
   it('keeps the mean label up to the interpolation between knots (PAV preserves the total)', () => {
     const rand = mulberry32(3);
     const s = Array.from({ length: 300 }, () => rand());
