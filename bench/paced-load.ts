@@ -92,8 +92,10 @@ export async function pacedLoad(options: PacedOptions): Promise<PacedRun> {
 /** Runs `warmupS` seconds of the same load, untimed, then `pacedLoad(options)`, in a fresh process (bench/paced-process.ts). */
 export function pacedLoadInProcess(options: PacedOptions, warmupS: number): Promise<PacedRun> {
   const script = join(import.meta.dirname, 'paced-process.ts');
+  // From the repository root, where `--import tsx` resolves.
+  const cwd = join(import.meta.dirname, '..');
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', script, JSON.stringify({ ...options, warmupS })], { maxBuffer: 64 * 2 ** 20 }, (err, stdout) =>
+    execFile(process.execPath, ['--import', 'tsx', script, JSON.stringify({ ...options, warmupS })], { cwd, maxBuffer: 64 * 2 ** 20 }, (err, stdout) =>
       err ? reject(err) : resolve(JSON.parse(stdout) as PacedRun),
     );
   });

@@ -47,8 +47,8 @@ export class RemoteQe implements QeBackend {
   }
 
   async #post(batch: readonly QeInput[], signal: AbortSignalLike | undefined): Promise<number[]> {
-    // The caller's signal is any AbortSignalLike (serve passes a core Cancellation), which fetch
-    // cannot take, so it and the timeout both abort one controller of this call's own.
+    // The caller's signal is any AbortSignalLike (a core Cancellation, say), which fetch cannot
+    // take, so it and the timeout both abort one controller of this call's own.
     const call = new AbortController();
     const timer = setTimeout(() => call.abort(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
     const onAbort = () => call.abort(signal?.reason);
