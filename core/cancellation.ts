@@ -32,6 +32,18 @@ export class Cancellation implements AbortSignalLike {
     for (const listener of listeners) listener();
   }
 
+  /** Aborts this one, with the same reason, when `parent` aborts (at once if it has); returns what stops that. */
+  follow(parent: AbortSignalLike | undefined): () => void {
+    if (parent === undefined) return () => {};
+    const onAbort = () => this.abort(parent.reason);
+    if (parent.aborted) {
+      onAbort();
+      return () => {};
+    }
+    parent.addEventListener('abort', onAbort, { once: true });
+    return () => parent.removeEventListener('abort', onAbort);
+  }
+
   /** Every listener runs at most once, as with `{ once: true }`: there is only one abort. */
   addEventListener(_type: 'abort', listener: () => void): void {
     if (!this.#aborted) this.#listeners.push(listener);

@@ -144,8 +144,7 @@ export class CloudTier implements Tier {
     // fetchWithTimeout), which a Cancellation does; a Node AbortSignal here would outlive young
     // GCs (see core/cancellation.ts). The abort and timeout tests cover this path.
     const sdkSignal = cancel as unknown as AbortSignal;
-    const onAbort = () => cancel.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unfollow = cancel.follow(signal);
     let timedOut = false;
     const wantLogprobs = request.logprobs ?? false;
     state.logprobs = wantLogprobs ? new LogprobAccumulator() : undefined;
@@ -262,7 +261,7 @@ export class CloudTier implements Tier {
       throw timedOut ? new IdleTimeout() : err;
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unfollow();
     }
   }
 

@@ -104,8 +104,7 @@ export async function callTier(tier: Tier, request: GenerateRequest, policy: Tie
       timedOut = true;
       timeout.abort(new Error(`no answer within ${policy.timeoutMs(tier.name)} ms`));
     }, policy.timeoutMs(tier.name));
-    const onAbort = () => timeout.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unfollow = timeout.follow(signal);
     sink.begin(tier.name);
     let failure: unknown;
     try {
@@ -118,7 +117,7 @@ export async function callTier(tier: Tier, request: GenerateRequest, policy: Tie
       failure = err;
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      unfollow();
     }
     if (signal.aborted) throw new ClientAbortedError();
     const reason = classify(failure, tier, timedOut);

@@ -30,12 +30,26 @@ describe('Cancellation', () => {
     expect((c.reason as Error).message).toBe('gone');
   });
 
-  it('a listener that aborts another cancellation chains them, as callTier links a call to its request', () => {
+  it('follows a parent signal until unfollowed, as a tier attempt follows its request', () => {
     const request = new Cancellation();
     const attempt = new Cancellation();
-    request.addEventListener('abort', () => attempt.abort(request.reason));
+    attempt.follow(request);
     request.abort('client left');
     expect(attempt.aborted).toBe(true);
     expect(attempt.reason).toBe('client left');
+
+    const later = new Cancellation();
+    const other = new Cancellation();
+    const unfollow = other.follow(later);
+    unfollow();
+    later.abort('too late');
+    expect(other.aborted).toBe(false);
+
+    const gone = new Cancellation();
+    gone.abort('already');
+    const child = new Cancellation();
+    child.follow(gone);
+    expect(child.reason).toBe('already');
+    expect(new Cancellation().follow(undefined)).toBeTypeOf('function');
   });
 });
