@@ -34,14 +34,7 @@ export class Cancellation implements AbortSignalLike {
 
   /** Aborts this one, with the same reason, when `parent` aborts (at once if it has); returns what stops that. */
   follow(parent: AbortSignalLike | undefined): () => void {
-    if (parent === undefined) return () => {};
-    const onAbort = () => this.abort(parent.reason);
-    if (parent.aborted) {
-      onAbort();
-      return () => {};
-    }
-    parent.addEventListener('abort', onAbort, { once: true });
-    return () => parent.removeEventListener('abort', onAbort);
+    return onAbort(parent, (reason) => this.abort(reason));
   }
 
   /** Every listener runs at most once, as with `{ once: true }`: there is only one abort. */
@@ -53,4 +46,19 @@ export class Cancellation implements AbortSignalLike {
     const i = this.#listeners.indexOf(listener);
     if (i >= 0) this.#listeners.splice(i, 1);
   }
+}
+
+/**
+ * Calls `action` with `signal`'s reason when it aborts, at once if it already has; returns what
+ * stops listening. For linking a caller's signal to a call's own canceller, whatever its kind.
+ */
+export function onAbort(signal: AbortSignalLike | undefined, action: (reason: unknown) => void): () => void {
+  if (signal === undefined) return () => {};
+  if (signal.aborted) {
+    action(signal.reason);
+    return () => {};
+  }
+  const listener = () => action(signal.reason);
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
 }

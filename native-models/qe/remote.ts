@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { onAbort } from '../../core/cancellation.js';
 import { EndpointResponseError, EndpointStatusError, EndpointUnreachableError, InvalidInputError } from '../../core/errors.js';
 import type { QeBackend } from '../../core/qe/backend.js';
 import type { QeInput } from '../../core/qe/features.js';
@@ -51,9 +52,7 @@ export class RemoteQe implements QeBackend {
     // take, so it and the timeout both abort one controller of this call's own.
     const call = new AbortController();
     const timer = setTimeout(() => call.abort(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-    const onAbort = () => call.abort(signal?.reason);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    const unfollow = onAbort(signal, (reason) => call.abort(reason));
     let res: Response;
     try {
       res = await fetch(this.#url, {
@@ -66,7 +65,7 @@ export class RemoteQe implements QeBackend {
       throw new EndpointUnreachableError(`cannot reach the QE endpoint (${call.signal.aborted ? String((call.signal.reason as Error | undefined)?.message ?? call.signal.reason) : (err as Error).message})`, this.#url);
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unfollow();
     }
     const text = await res.text();
     if (!res.ok) throw new EndpointStatusError(res.status, text.slice(0, 200), this.#url);
