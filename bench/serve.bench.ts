@@ -11,6 +11,8 @@
 // Node proxy (bench/bare-proxy.ts) measured the same way, which gives the floor: what one HTTP
 // hop costs here before any routing. On a 2-core machine they all compete for CPU with each
 // other and with anything else running, so the figures are upper bounds of what the router costs.
+// A fifth, idle process (bench/stall-observer.ts) records how long the machine itself left
+// processes waiting during each turn.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { tune } from '../core/tune.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
 import { pacedLoadInProcess, type PacedRun } from './paced-load.js';
+import { startStallObserver, type Stalls } from './stall-observer.js';
 import { quantile } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -138,15 +141,23 @@ async function main() {
     const paced = (target: string, model: string) =>
       pacedLoadInProcess({ url: target, path: '/v1/chat/completions', body: body(model), ratePerS: RATE, durationS: PHASE_S / ROUNDS, header: 'x-cascade-overhead-ms' }, WARMUP_S);
     const runs = { direct: [] as PacedRun[], bare: [] as PacedRun[], routed: [] as PacedRun[], bypass: [] as PacedRun[] };
+    const stalls = { direct: [] as Stalls[], bare: [] as Stalls[], routed: [] as Stalls[], bypass: [] as Stalls[] };
+    const observer = await startStallObserver();
+    const turn = async (path: keyof typeof runs, target: string, model: string) => {
+      await observer.window();
+      runs[path].push(await paced(target, model));
+      stalls[path].push(await observer.window());
+    };
     let servedCpuMs = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      runs.direct.push(await paced(upstreamBase, 'up'));
-      runs.bare.push(await paced(proxy.url, 'up'));
+      await turn('direct', upstreamBase, 'up');
+      await turn('bare', proxy.url, 'up');
       const cpu0 = cpuMs(child.pid!);
-      runs.routed.push(await paced(url, 'cascade'));
+      await turn('routed', url, 'cascade');
       servedCpuMs += cpuMs(child.pid!) - cpu0;
-      runs.bypass.push(await paced(url, 'up'));
+      await turn('bypass', url, 'up');
     }
+    observer.stop();
     const pooled = (all: PacedRun[]): PacedRun => ({
       latencies: all.flatMap((r) => r.latencies),
       lags: all.flatMap((r) => r.lags),
@@ -171,15 +182,22 @@ async function main() {
     console.log(`   extra for routing:           p50 ${fmt(r.p50 - d.p50)}  p99 ${fmt(r.p99 - d.p99)}   (targets: p50 ≤ 0.5 ms, p99 ≤ 2 ms)`);
     console.log(`   extra for a tier by name:    p50 ${fmt(b.p50 - d.p50)}  p99 ${fmt(b.p99 - d.p99)}`);
     // A burst of noise on the machine can own a pooled p99; each turn against the direct turn beside it shows how much.
+    const show = (xs: number[]) => `${fmt(quantile(xs, 0.5))} [${fmt(Math.min(...xs))}, ${fmt(Math.max(...xs))}]`;
     const turns = (what: string, path: PacedRun[]) => {
       const extra = path.map((run, i) => ({ x: summary(run.latencies), y: summary(runs.direct[i].latencies) })).map(({ x, y }) => ({ p50: x.p50 - y.p50, p99: x.p99 - y.p99 }));
-      const show = (xs: number[]) => `${fmt(quantile(xs, 0.5))} [${fmt(Math.min(...xs))}, ${fmt(Math.max(...xs))}]`;
       console.log(`   ${what.padEnd(29)}p50 ${show(extra.map((e) => e.p50))}  p99 ${show(extra.map((e) => e.p99))}`);
     };
     console.log(`   the same extra turn by turn, median [least, most] of ${ROUNDS}:`);
     turns('bare hop:', runs.bare);
     turns('routing:', runs.routed);
     turns('tier by name:', runs.bypass);
+    // The machine's own stalls land on whichever path's turn they fall in; these say how much of a turn's p99 is the machine's.
+    console.log(`   the machine's own stalls per turn (an idle process's 1 ms timer, late by at most; warm-up second included), median [least, most]:`);
+    const stallLine = (what: string, path: Stalls[]) => console.log(`   ${what.padEnd(29)}${show(path.map((s) => s.max))}   (wake-ups over 5 ms late: ${path.map((s) => s.over5).join(' ')})`);
+    stallLine('during direct turns:', stalls.direct);
+    stallLine('during bare-hop turns:', stalls.bare);
+    stallLine('during routed turns:', stalls.routed);
+    stallLine('during tier-by-name turns:', stalls.bypass);
     const own = summary(routed.headerValues);
     console.log(`   serve's own time per routed request (x-cascade-overhead-ms: parse, embed, route, answer; no tier call): p50 ${fmt(own.p50)}  p99 ${fmt(own.p99)}`);
     console.log(`   serve's CPU time per routed request: ${cpuPerRequest.toFixed(3)} ms`);
