@@ -33,7 +33,7 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1000;
 };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => quantile(xs, 0.5);
 
 /** The main thread's time spent waiting for a core so far (Linux `/proc/thread-self/schedstat`), or 0 elsewhere. */
 function runQueueWaitMs(): number {

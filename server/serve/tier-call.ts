@@ -1,6 +1,7 @@
 import { CascadeLabError } from '../../core/errors.js';
 import type { RetryPolicy } from '../../core/pool.js';
 import { Cancellation } from '../../core/cancellation.js';
+import { delay } from '../../native-models/tiers/concurrency.js';
 import type { AbortSignalLike, GenerateRequest, GenerationResult, Tier, TokenEvent } from '../../core/tier.js';
 
 /** Why a tier call failed, as headers, metrics and the decision log name it. */
@@ -35,18 +36,6 @@ export interface TokenSink {
   /** True once any token reached the client: from then on no retry or failover may happen. */
   readonly committed: boolean;
 }
-
-const sleep = (ms: number, signal: AbortSignalLike) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 interface ErrorShape {
   status?: unknown;
@@ -125,7 +114,8 @@ export async function callTier(tier: Tier, request: GenerateRequest, policy: Tie
     const retry = policy.retry(tier.name);
     if (!retryable || attempt >= retry.maxRetries || sink.committed) throw new TierFailedError(tier.name, reason, failure);
     const backoff = Math.min(retry.maxDelayMs, retryAfterMs(failure) ?? retry.initialDelayMs * 2 ** attempt * (0.5 + Math.random() * 0.5));
-    await sleep(backoff, signal);
+    // A client abort ends the wait early; the check at the top of the loop then throws.
+    await delay(backoff, signal).catch(() => {});
   }
 }
 

@@ -114,4 +114,21 @@ describe('tier calls: retries, timeouts, failover', () => {
     a.setBehaviour({ kind: 'ok' });
     await ta.dispose();
   });
+
+  it('stops at once when the client aborts during the wait before a retry', async () => {
+    const ta = await cloud('a', a.url);
+    a.setBehaviour({ kind: 'status', status: 503 });
+    const before = a.requests;
+    const controller = new AbortController();
+    const slow: TierCallPolicy = { timeoutMs: () => 5000, retry: () => ({ maxRetries: 3, initialDelayMs: 30_000, maxDelayMs: 30_000 }) };
+    const call = callTier(ta, { prompt: 'hi' }, slow, controller.signal, new CollectSink());
+    setTimeout(() => controller.abort(), 200);
+    const started = Date.now();
+    await expect(call).rejects.toBeInstanceOf(ClientAbortedError);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // The first answer was the 503; the abort came during the 15–30 s backoff, so no retry was sent.
+    expect(a.requests - before).toBe(1);
+    a.setBehaviour({ kind: 'ok' });
+    await ta.dispose();
+  });
 });
