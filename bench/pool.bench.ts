@@ -138,8 +138,15 @@ async function cascadeOverhead(): Promise<void> {
   const tier = (name: string, url: string) => CloudTier.create(CloudTierSpecSchema.parse({ kind: 'cloud', name, baseUrl: url, model: name, usdPerMtokIn: 1, usdPerMtokOut: 1 }));
   const tiers = new Map([[cheap, await tier('cheap', cheapUp.url)], [strong, await tier('strong', strongUp.url)]]);
   const plans: ClusterPlan[] = config.clusters.map(() => ({ action: 'cascade', rungs: [cheap, strong], thresholds: [0] }));
-  const section = { qe: model, plans, answerKinds: config.clusters.map(() => 'numeric' as const), caps: { maxEscalations: 1, maxTotalTokens: null } };
-  const policy = policyFromTunedConfig(config, section);
+  const op = config.operatingPoint.region;
+  const policy = policyFromTunedConfig({
+    ...config,
+    regions: config.regions.map((r, i) => (i === op ? { ...r, plans } : r)),
+    cascade: {
+      qe: model, qeBackend: 'learned', qeQuality: { auroc: 0.5, ece: 0, answers: half, calibration: model.calibrator.kind }, ladder: [cheap, strong],
+      answerKinds: config.clusters.map(() => 'numeric' as const), caps: { maxEscalations: 1, maxTotalTokens: null }, frugal: { action: 'answer', model: strong },
+    },
+  });
   const queries = log.queries.filter((_, i) => i % Math.floor(log.queries.length / QUERIES) === 0).slice(0, QUERIES);
   // Warm-up prompts apart from the timed ones: the figure is a warm server's, not its first minutes'.
   const timedSet = new Set(queries);

@@ -1,24 +1,23 @@
-import { jointTune } from './cascade/joint.js';
-import { describePlan } from './cascade/stage2.js';
-import type { CascadeCriterion } from './cascade/joint.js';
+import { describePlan } from './cascade/plan.js';
 import { assignClusters } from './cluster.js';
 import { clusterStatsEntries, flatCentroids, type TunedConfig } from './config.js';
-import { COST_UNITS, costMatrix } from './cost.js';
+import { costMatrix } from './cost.js';
 import { BuiltinEmbedder } from './embed/tfidf.js';
 import type { EmbedderFactory } from './embedder.js';
 import { InvalidInputError, UnsatisfiableError } from './errors.js';
 import { mulberry32, permutation } from './rng.js';
-import { pickOperatingPoint } from './routing.js';
-import { globalModelStats } from './stats.js';
+import { fitFrontier } from './frontier/fit.js';
+import { singleModelRoutes } from './frontier/single-model.js';
+import { clusterStats, globalModelStats } from './stats.js';
 import type { RunLog } from './runlog.js';
-import { embedAll, fitRouting, makeEmbedder, poolCells, type TuneProgress } from './tune.js';
+import { embedAll, makeEmbedder, poolCells, type TuneProgress } from './tune.js';
 import { buildWorkload, selectQueries, type Workload } from './workload.js';
 
 /*
  * Model-pool changes without re-tuning from scratch. The clusters (centroids) stay as they are;
  * everything that depends on the pool is recomputed from the config's training queries only:
  * per-cluster statistics (a new model's from its probe answers, shrunk towards its own global
- * rate), λ regions and the operating point, the ladder and the stage-2 plans.
+ * rate), the cross-fitted frontier of plans and its certified operating point, and the QE.
  */
 
 export interface AdaptOptions {
@@ -38,13 +37,11 @@ export interface AdaptDiff {
   /** Probe answers to test-split queries: never read. */
   ignoredTestAnswers: number;
   strongest: { before: string; after: string };
-  routes: { cluster: number; before: string; after: string; changed: boolean }[];
   ladder: { before: string[]; after: string[] } | null;
+  /** The operating region's plan per cluster, before and after. */
   plans: { cluster: number; before: string; after: string; changed: boolean }[];
-  expected: {
-    stage1: { before: { accuracy: number; cost: number }; after: { accuracy: number; cost: number } };
-    system: { before: { accuracy: number; cost: number }; after: { accuracy: number; cost: number } } | null;
-  };
+  /** The operating region's out-of-sample figures on train, before and after. */
+  expected: { before: { accuracy: number; cost: number; retention: number }; after: { accuracy: number; cost: number; retention: number } };
   centroidsUnchanged: boolean;
 }
 
@@ -130,10 +127,6 @@ export async function probePlan(config: TunedConfig, log: RunLog, perCluster: nu
   return out;
 }
 
-function routeNames(config: TunedConfig): string[] {
-  return config.regions[config.operatingPoint.region].route.map((m) => config.pool[m].model);
-}
-
 /**
  * Adds the models of `log` that the config's pool lacks (from their probe answers) and removes
  * `options.remove`; returns the new config and what changed. `log` must hold the config's
@@ -187,7 +180,8 @@ export async function adaptTunedConfig(config: TunedConfig, log: RunLog, options
   const cells = poolCells(w, cost, everyRow, Array.from({ length: M }, (_, m) => m));
   const global = globalModelStats(cells.correct, cells.cost, M);
   const costScale = Math.max(...global.map((g) => g.meanCost).filter(Number.isFinite)) || 1;
-  const routing = fitRouting(cells, labels, k, costScale, config.clustering.priorStrength);
+  const stats = clusterStats(cells.correct, cells.cost, M, labels, k, { priorStrength: config.clustering.priorStrength });
+  const eligible = singleModelRoutes(stats, costScale).eligible;
   // Only a model that answered every training query can be the yardstick of retention: a probe's
   // few answers would make the strongest model a matter of luck.
   let strongest = -1;
@@ -197,8 +191,14 @@ export async function adaptTunedConfig(config: TunedConfig, log: RunLog, options
   });
   if (strongest < 0) throw new UnsatisfiableError('no model of the adapted pool answered every training query', 'run log');
   const strongestAccuracy = 1 - global[strongest].errorRate;
-  const unit = COST_UNITS[config.cost.metric];
-  const region = pickOperatingPoint(routing.regions, config.operatingPoint.criterion, strongestAccuracy, unit);
+  const op = config.operatingPoint;
+  const frontier = fitFrontier(
+    { w, train: everyRow, clusterOf: labels, k, pool: Array.from({ length: M }, (_, m) => m), cost, metric: config.cost.metric, costScale, strongest },
+    {
+      folds: config.crossFit.folds, seed: config.crossFit.seed, guard: config.crossFit.guard, priorStrength: config.clustering.priorStrength,
+      cascade: config.cascade ? { caps: config.cascade.caps } : false, criterion: op.criterion, confidence: op.confidence, unit: config.cost.unit,
+    },
+  );
   const next: TunedConfig = {
     ...config,
     createdAt: (options.now ?? (() => new Date()))().toISOString(),
@@ -212,45 +212,27 @@ export async function adaptTunedConfig(config: TunedConfig, log: RunLog, options
     strongest: { model: w.models[strongest], accuracy: strongestAccuracy, meanCost: global[strongest].meanCost },
     clusters: config.clusters.map((c, ci) => ({
       ...c,
-      stats: clusterStatsEntries(routing.stats.clusters[ci], (m) => w.models[m], routing.eligible[ci]),
+      stats: clusterStatsEntries(stats.clusters[ci], (m) => w.models[m], eligible[ci]),
     })),
-    regions: routing.regions,
-    operatingPoint: { criterion: config.operatingPoint.criterion, region },
+    crossFit: frontier.crossFit,
+    regions: frontier.regions,
+    stage1Regions: frontier.stage1Regions,
+    operatingPoint: frontier.operatingPoint,
+    stage2Skipped: frontier.stage2Skipped,
+    cascade: frontier.cascade,
   };
-  delete next.cascade;
-  if (config.cascade) {
-    const old = config.cascade;
-    const total = old.parts.fit + old.parts.calibrate + old.parts.select;
-    const criterion: CascadeCriterion = old.criterion;
-    const joint = jointTune(
-      { w, train: everyRow, clusterOf: labels, k, cost, metric: config.cost.metric, strongest },
-      { criterion, seed: old.parts.seed, parts: { fit: old.parts.fit / total, calibrate: old.parts.calibrate / total }, caps: old.caps },
-    );
-    next.cascade = { ...joint.cascade, qeBackend: old.qeBackend };
-  }
-  const before = routeNames(config);
-  const after = routeNames(next);
-  const plansBefore = config.cascade?.plans.map(describePlan) ?? before.map((m) => `answer with ${m}`);
-  const plansAfter = next.cascade?.plans.map(describePlan) ?? after.map((m) => `answer with ${m}`);
-  const op = (c: TunedConfig) => c.regions[c.operatingPoint.region];
+  const served = (c: TunedConfig) => c.regions[c.operatingPoint.region];
+  const plansBefore = served(config).plans.map(describePlan);
+  const plansAfter = served(next).plans.map(describePlan);
+  const figures = (c: TunedConfig) => ({ accuracy: served(c).expected.accuracy, cost: served(c).expected.cost, retention: served(c).expected.retention });
   const diff: AdaptDiff = {
     added,
     removed: [...remove],
     ignoredTestAnswers,
     strongest: { before: config.strongest.model, after: next.strongest.model },
-    routes: before.map((b, c) => ({ cluster: c, before: b, after: after[c], changed: b !== after[c] })),
     ladder: config.cascade && next.cascade ? { before: config.cascade.ladder, after: next.cascade.ladder } : null,
     plans: plansBefore.map((b, c) => ({ cluster: c, before: b, after: plansAfter[c], changed: b !== plansAfter[c] })),
-    expected: {
-      stage1: { before: { accuracy: op(config).expectedAccuracy, cost: op(config).expectedCost }, after: { accuracy: op(next).expectedAccuracy, cost: op(next).expectedCost } },
-      system:
-        config.cascade && next.cascade
-          ? {
-              before: { accuracy: config.cascade.expected.system.accuracy, cost: config.cascade.expected.system.cost },
-              after: { accuracy: next.cascade.expected.system.accuracy, cost: next.cascade.expected.system.cost },
-            }
-          : null,
-    },
+    expected: { before: figures(config), after: figures(next) },
     centroidsUnchanged: next.clusters.every((c, i) => c.centroid.every((x, j) => x === config.clusters[i].centroid[j])),
   };
   return { config: next, diff };
@@ -264,15 +246,10 @@ export function formatAdaptDiff(d: AdaptDiff, unit: string): string {
   for (const r of d.removed) lines.push(`removed ${r}`);
   if (d.ignoredTestAnswers > 0) lines.push(`ignored ${d.ignoredTestAnswers} probe answers to test-split queries`);
   if (d.strongest.before !== d.strongest.after) lines.push(`strongest model: ${d.strongest.before} → ${d.strongest.after}`);
-  for (const r of d.routes) lines.push(`cluster ${r.cluster} route: ${r.changed ? `${r.before} → ${r.after}` : `${r.after} (unchanged)`}`);
   if (d.ladder) lines.push(`ladder: ${d.ladder.before.join(' < ')}  →  ${d.ladder.after.join(' < ')}`);
-  for (const p of d.plans) if (p.changed) lines.push(`cluster ${p.cluster} plan: ${p.before}  →  ${p.after}`);
-  const e = d.expected.stage1;
-  lines.push(`stage 1 expected (train): accuracy ${pct(e.before.accuracy)} → ${pct(e.after.accuracy)}, cost ${e.before.cost.toPrecision(3)} → ${e.after.cost.toPrecision(3)} ${unit}`);
-  if (d.expected.system) {
-    const s = d.expected.system;
-    lines.push(`stage 1+2 expected (held-out train): accuracy ${pct(s.before.accuracy)} → ${pct(s.after.accuracy)}, cost ${s.before.cost.toPrecision(3)} → ${s.after.cost.toPrecision(3)} ${unit}`);
-  }
+  for (const p of d.plans) lines.push(`cluster ${p.cluster} plan: ${p.changed ? `${p.before}  →  ${p.after}` : `${p.after} (unchanged)`}`);
+  const e = d.expected;
+  lines.push(`expected (out of sample on train): accuracy ${pct(e.before.accuracy)} → ${pct(e.after.accuracy)}, retention ${pct(e.before.retention)} → ${pct(e.after.retention)}, cost ${e.before.cost.toPrecision(3)} → ${e.after.cost.toPrecision(3)} ${unit}`);
   lines.push(d.centroidsUnchanged ? 'clusters: centroids unchanged' : 'clusters: CENTROIDS CHANGED');
   return lines.join('\n');
 }

@@ -137,6 +137,17 @@ export const EvaluationRowSchema = z.object({
 });
 export type EvaluationRow = z.infer<typeof EvaluationRowSchema>;
 
+/** A region's out-of-sample figures on train (cross-fitted) and its certified retention lower bound. */
+export const ExpectedFiguresSchema = z.object({
+  accuracy: num,
+  costPerQuery: num,
+  retention: num,
+  escalationRate: num,
+  retentionLower: maybeNum,
+  /** The cost a budget is matched against: its upper bound at the config's confidence (the point estimate at 0). */
+  costBound: num,
+});
+
 /** The budget's current position and everything that follows from it. */
 export const OperatingPointSchema = z.object({
   lambda: nonNeg,
@@ -148,10 +159,22 @@ export const OperatingPointSchema = z.object({
   retention: maybeNum,
   costReduction: maybeNum,
   escalationRate: maybeNum,
-  /** The model each cluster routes to, by cluster index. */
+  /** The model each cluster's plan tries first, by cluster index. */
   routing: z.array(name),
-  /** Index into `BudgetView.regions`. */
+  /** Index into `BudgetView.regions` (0 is the reference: the strongest model everywhere). */
   region: z.number().int().nonnegative(),
+  kind: z.enum(['reference', 'frontier']),
+  /** Each cluster's plan in words. */
+  plans: z.array(z.string()),
+  /** Cross-fitted (out-of-sample) figures of the region on train, and its certified retention bound. */
+  expected: ExpectedFiguresSchema,
+  /** What the data certify about the tuned operating point; null at confidence 0. */
+  certified: z.object({ retentionLower: num, costUpper: maybeNum, confidence: num, method: z.string() }).nullable(),
+  confidence: num,
+  /** Said when the tuned criterion fell back to the strongest model. */
+  note: z.string().nullable(),
+  /** True after a QE threshold was set by hand: the served plans differ from the tuned ones. */
+  manualOverride: z.boolean(),
 });
 export type OperatingPoint = z.infer<typeof OperatingPointSchema>;
 
@@ -207,6 +230,8 @@ export const RoutingTableSchema = z.object({
     /** One cell per entry of `models`, same order; train-split statistics. */
     cells: z.array(z.object({ error: maybeNum, cost: maybeNum, dominated: z.boolean() })),
     chosen: name,
+    /** The served plan in words. */
+    plan: z.string(),
   })),
   lambda: nonNeg,
 });
@@ -216,6 +241,7 @@ export const BudgetViewSchema = z.object({
   costUnit: z.string(),
   /** Consecutive λ intervals over which the routing stays the same; `lambdaTo` null is +∞. */
   regions: z.array(z.object({
+    kind: z.enum(['reference', 'frontier']),
     lambdaFrom: nonNeg,
     lambdaTo: maybeNum,
     /** Test-split figures of the cascade in this region, the same as `OperatingPoint`'s at any λ inside it. */
@@ -224,9 +250,8 @@ export const BudgetViewSchema = z.object({
     retention: maybeNum,
     costReduction: maybeNum,
     escalationRate: maybeNum,
-    /** What the train statistics expect of this region: the figures a budget is matched against (core/routing.ts's pickByBudget). */
-    expectedAccuracy: num,
-    expectedCost: num,
+    /** What cross-fitting on train expects of this region: the figures a budget or target is certified against. */
+    expected: ExpectedFiguresSchema,
     routing: z.array(name),
   })),
   /** Accuracy against cost per query of every region, cheapest first. */
@@ -271,6 +296,8 @@ export const TraceRowSchema = z.object({
   /** null where the final model did not answer this query in the run log. */
   correct: z.boolean().nullable(),
   cost: maybeNum,
+  /** The plan that handled the query, in words. */
+  plan: z.string(),
 });
 export type TraceRow = z.infer<typeof TraceRowSchema>;
 

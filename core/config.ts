@@ -1,16 +1,16 @@
 import { z } from 'zod';
-import { CascadeConfigSchema, cascadeProblem } from './cascade/plan.js';
+import { CascadeConfigSchema, ClusterPlanSchema, cascadeProblem, plansProblem, type ClusterPlan } from './cascade/plan.js';
 import { CostMetricSchema, ModelCostFiguresSchema } from './cost.js';
 import { EmbedderSpecSchema } from './embedder.js';
 import { BuiltinEmbedderStateSchema } from './embed/tfidf.js';
 import { InvalidInputError, UnsupportedVersionError } from './errors.js';
 import { nearestCentroid } from './cluster.js';
-import { pickOperatingPoint, type LambdaRegion, type OperatingCriterion } from './routing.js';
+import { certificateOf, pickOperatingPoint, type OperatingChoice, type OperatingCriterion } from './frontier/operating-point.js';
 import { issuePath } from './runlog.js';
 import type { ModelClusterStats } from './stats.js';
 
-/** The tuned-config format version this build reads and writes. */
-export const TUNED_CONFIG_VERSION = 1;
+/** The tuned-config format version this build reads and writes (2: one joint frontier of per-cluster plans, cross-fitted and certified). */
+export const TUNED_CONFIG_VERSION = 2;
 
 const Probability = z.number().min(0).max(1);
 
@@ -33,11 +33,29 @@ const ClusterSchema = z.object({
 });
 
 const RegionSchema = z.object({
+  kind: z.enum(['reference', 'frontier']).describe('reference: the strongest model everywhere (the retention anchor, and the answer when nothing cheaper certifies); frontier: a region of the λ sweep.'),
   lambdaFrom: z.number().nonnegative(),
   lambdaTo: z.number().nonnegative().nullable().describe('null: unbounded.'),
-  route: z.array(z.number().int().nonnegative()),
-  expectedAccuracy: Probability,
-  expectedCost: z.number().nonnegative(),
+  plans: z.array(ClusterPlanSchema).min(1).describe('One plan per cluster; a single model is the plan "answer with M".'),
+  expected: z.object({
+    accuracy: Probability,
+    cost: z.number().nonnegative(),
+    costSd: z.number().nonnegative(),
+    escalationRate: Probability,
+    retention: z.number().nonnegative(),
+    n: z.number().int().positive().describe('Train queries behind the figures.'),
+    retentionLower: z.number().nonnegative().nullable().describe('Certified retention lower bound at the operating point\'s confidence; null at confidence 0.'),
+  }).describe('Out-of-sample (cross-fitted) figures over every train query, every pass paid.'),
+  evidence: z.string().describe('Per train query, 2·(strongest right) + (region right), packed four to a byte, base64, in a seeded order: what certificates are computed from.'),
+  guarded: z.array(z.number().int().nonnegative()).describe('Clusters whose stage-2 plan was set back to the best single model because its out-of-sample gain was not supported.'),
+});
+export type Region = z.infer<typeof RegionSchema>;
+
+const CertificateSchema = z.object({
+  retentionLower: z.number().nonnegative(),
+  costUpper: z.number().nonnegative().nullable(),
+  confidence: z.number().gt(0).lt(1),
+  method: z.string(),
 });
 
 const CriterionSchema = z.discriminatedUnion('kind', [
@@ -91,7 +109,7 @@ export const TunedConfigSchema = z
     scale: z.number().positive().describe('cost_norm = cost / scale, so λ is unitless: the largest mean cost per query of any pool model on train.'),
     unit: z.string(),
   }),
-  pool: z.array(PoolEntrySchema).min(1).describe('The models routed among; regions[].route holds indices into this list.'),
+  pool: z.array(PoolEntrySchema).min(1).describe('The models plans may name.'),
   strongest: z.object({ model: z.string(), accuracy: Probability, meanCost: z.number().nonnegative() }).describe('The strongest model: highest train accuracy (ties: cheaper). Retention is measured against it.'),
   embedder: z.object({
     spec: EmbedderSpecSchema,
@@ -108,12 +126,23 @@ export const TunedConfigSchema = z
     priorStrength: z.number().nonnegative(),
   }),
   clusters: z.array(ClusterSchema).min(1).describe('Per cluster: centroid and the routing table (per-model stats on train).'),
-  regions: z.array(RegionSchema).min(1).describe('Exact λ regions in increasing λ: the route is constant within each.'),
+  crossFit: z.object({
+    folds: z.number().int().min(2),
+    seed: z.number().int(),
+    guard: z.number().nonnegative().describe('Standard errors by which a stage-2 plan\'s out-of-sample gain must exceed 0 to be kept.'),
+  }).describe('How the regions\' figures were estimated: K-fold cross-fitting over all of train.'),
+  lambda: z.literal('error + λ·cost/cost.scale per query').describe('The one meaning of λ.'),
+  regions: z.array(RegionSchema).min(2).describe('The reference region, then the joint frontier of per-cluster plans in increasing λ.'),
+  stage1Regions: z.array(RegionSchema).min(2).nullable().describe('The same sweep over single-model plans (stage 1 alone), for comparison; null when regions already are that.'),
   operatingPoint: z.object({
     criterion: CriterionSchema,
-    region: z.number().int().nonnegative().describe('Index into regions.'),
+    confidence: z.number().min(0).lt(1).describe('0: the cross-fitted point estimate decides, uncertified.'),
+    region: z.number().int().nonnegative().describe('Index into regions: the plans serving applies.'),
+    certified: CertificateSchema.nullable(),
+    note: z.string().nullable().describe('Said when the criterion fell back to the reference region.'),
   }),
-  cascade: CascadeConfigSchema.optional().describe('Stage 2 (QE, ladder, per-cluster plans); absent when the config routes with stage 1 alone.'),
+  stage2Skipped: z.string().nullable().describe('Why stage 2 was not tuned, when it was asked for but the data could not support it.'),
+  cascade: CascadeConfigSchema.nullable().describe('Stage 2 machinery (QE, ladder, answer kinds, caps); null for stage 1 alone.'),
   })
   .describe('The output of `cascade-lab tune`: everything serving needs to route a query, and how it was made.');
 export type TunedConfig = z.infer<typeof TunedConfigSchema>;
@@ -137,12 +166,8 @@ export function parseTunedConfig(raw: unknown, where = 'tuned config'): TunedCon
   }
   const config = parsed.data;
   const K = config.clusters.length;
-  const M = config.pool.length;
-  config.regions.forEach((r, i) => {
-    if (r.route.length !== K || r.route.some((m) => m >= M)) {
-      throw new InvalidInputError(`field "regions[${i}].route": expected ${K} model indices below ${M}`, where);
-    }
-  });
+  const problem = regionsProblem(config);
+  if (problem) throw new InvalidInputError(problem, where);
   config.clusters.forEach((c, i) => {
     if (c.centroid.length !== config.embedder.dimensions) {
       throw new InvalidInputError(`field "clusters[${i}].centroid": expected ${config.embedder.dimensions} dimensions, got ${c.centroid.length}`, where);
@@ -151,9 +176,24 @@ export function parseTunedConfig(raw: unknown, where = 'tuned config'): TunedCon
   if (config.operatingPoint.region >= config.regions.length) {
     throw new InvalidInputError(`field "operatingPoint.region": ${config.operatingPoint.region} is not below ${config.regions.length}`, where);
   }
-  const cascadeIssue = config.cascade && cascadeProblem(config.cascade, config.clusters.length, config.pool.map((p) => p.model));
+  const cascadeIssue = config.cascade && cascadeProblem(config.cascade, K);
   if (cascadeIssue) throw new InvalidInputError(cascadeIssue, where);
   return config;
+}
+
+/** Cross-field checks of the regions: one plan per cluster, every model in the pool, QE plans only with stage 2. */
+function regionsProblem(config: TunedConfig): string | null {
+  const K = config.clusters.length;
+  const known = new Set(config.pool.map((p) => p.model));
+  const lists: [string, Region[]][] = [['regions', config.regions], ...(config.stage1Regions ? [['stage1Regions', config.stage1Regions] as [string, Region[]]] : [])];
+  for (const [name, regions] of lists) {
+    for (const [i, r] of regions.entries()) {
+      const problem = plansProblem(r.plans, K, known);
+      if (problem) return `field "${name}[${i}].plans${problem}`;
+      if (!config.cascade && r.plans.some((p) => p.action !== 'answer')) return `field "${name}[${i}].plans": a stage-2 plan needs the config's "cascade" section`;
+    }
+  }
+  return null;
 }
 
 /** Centroids as one flat row-major array, for nearestCentroid on the hot path. */
@@ -166,11 +206,8 @@ export function flatCentroids(config: TunedConfig): Float64Array {
 
 const flatCache = new WeakMap<TunedConfig, Float64Array>();
 
-/**
- * Routes one embedded query: nearest centroid, then that cluster's model at the operating point
- * (the config's own, or `region` when the caller re-picked one).
- */
-export function routeEmbedding(config: TunedConfig, embedding: ArrayLike<number>, region = config.operatingPoint.region): { cluster: number; model: string } {
+/** The cluster of one embedded query (nearest centroid). */
+export function clusterOfEmbedding(config: TunedConfig, embedding: ArrayLike<number>): number {
   if (embedding.length !== config.embedder.dimensions) {
     throw new InvalidInputError(`embedding has ${embedding.length} dimensions, the config's embedder has ${config.embedder.dimensions}`, 'routeEmbedding');
   }
@@ -179,16 +216,37 @@ export function routeEmbedding(config: TunedConfig, embedding: ArrayLike<number>
     flat = flatCentroids(config);
     flatCache.set(config, flat);
   }
-  const cluster = nearestCentroid(flat, config.embedder.dimensions, embedding);
-  return { cluster, model: config.pool[config.regions[region].route[cluster]].model };
+  return nearestCentroid(flat, config.embedder.dimensions, embedding);
 }
 
-/** Re-picks the operating point from the stored regions (no re-clustering); returns the region index. */
-export function repickOperatingPoint(config: TunedConfig, criterion: OperatingCriterion): number {
-  return pickOperatingPoint(config.regions as LambdaRegion[], criterion, config.strongest.accuracy, config.cost.unit);
+/** Routes one embedded query: nearest centroid, then that cluster's plan in the operating region (or `region`). */
+export function routeEmbedding(config: TunedConfig, embedding: ArrayLike<number>, region = config.operatingPoint.region): { cluster: number; plan: ClusterPlan } {
+  const cluster = clusterOfEmbedding(config, embedding);
+  return { cluster, plan: config.regions[region].plans[cluster] };
 }
 
-/** A copy of the config with a new operating point. */
-export function withOperatingPoint(config: TunedConfig, criterion: OperatingCriterion): TunedConfig {
-  return { ...config, operatingPoint: { criterion, region: repickOperatingPoint(config, criterion) } };
+/** Re-picks the operating point from the stored regions (no re-clustering, no re-tuning). */
+export function repickOperatingPoint(config: TunedConfig, criterion: OperatingCriterion, confidence = config.operatingPoint.confidence): OperatingChoice {
+  return pickOperatingPoint(config.regions, criterion, confidence, config.cost.unit);
+}
+
+/** Each region's certified retention lower bound at a confidence (null at 0). */
+export function withRetentionLower(regions: Region[], confidence: number): Region[] {
+  return regions.map((r) => ({ ...r, expected: { ...r.expected, retentionLower: confidence > 0 ? certificateOf(r, confidence).retentionLower : null } }));
+}
+
+/** A copy of the config with a new operating point (and, when the confidence changes, the regions' bounds at it). */
+export function withOperatingPoint(config: TunedConfig, criterion: OperatingCriterion, confidence = config.operatingPoint.confidence): TunedConfig {
+  const choice = repickOperatingPoint(config, criterion, confidence);
+  const same = confidence === config.operatingPoint.confidence;
+  return {
+    ...config,
+    ...(!same && { regions: withRetentionLower(config.regions, confidence), stage1Regions: config.stage1Regions && withRetentionLower(config.stage1Regions, confidence) }),
+    operatingPoint: { criterion, confidence, ...choice },
+  };
+}
+
+/** The plans serving applies: the operating region's. */
+export function servedPlans(config: TunedConfig, region = config.operatingPoint.region): ClusterPlan[] {
+  return config.regions[region].plans;
 }

@@ -157,13 +157,19 @@ export interface BootstrapCi {
   costReduction: [number, number];
 }
 
+/** Per-query outcomes of one system: 1 right, 0 wrong, -1 unknown (skipped), and what it paid. */
+export interface QueryOutcomes {
+  correct: ArrayLike<number>;
+  cost: ArrayLike<number>;
+}
+
 /**
- * Resamples test queries with replacement; each resample recomputes the system's and the
- * strongest model's accuracy and cost on the same queries (unanswered cells skipped as above).
+ * Resamples evaluated queries with replacement; each resample recomputes the system's and the
+ * strongest model's accuracy and cost on the same queries (unknown outcomes skipped as above).
  */
-export function bootstrapCi(cells: LabelledCells, system: ArrayLike<number>, strongest: number, options: BootstrapOptions = {}): BootstrapCi {
+export function bootstrapCi(system: QueryOutcomes, strongest: QueryOutcomes, options: BootstrapOptions = {}): BootstrapCi {
   const { samples, seed, level } = { samples: 1000, seed: 0, level: 0.95, ...options };
-  const Q = system.length;
+  const Q = system.correct.length;
   const rand = mulberry32(seed ^ 0xb007);
   const retention = new Float64Array(samples);
   const reduction = new Float64Array(samples);
@@ -171,17 +177,15 @@ export function bootstrapCi(cells: LabelledCells, system: ArrayLike<number>, str
     let sr = 0, sc = 0, sn = 0, tr = 0, tc = 0, tn = 0;
     for (let j = 0; j < Q; j++) {
       const q = Math.floor(rand() * Q);
-      const i = q * cells.models + system[q];
-      if (cells.correct[i] !== -1) {
+      if (system.correct[q] !== -1) {
         sn++;
-        sr += cells.correct[i];
-        sc += cells.cost[i];
+        sr += system.correct[q];
+        sc += system.cost[q];
       }
-      const t = q * cells.models + strongest;
-      if (cells.correct[t] !== -1) {
+      if (strongest.correct[q] !== -1) {
         tn++;
-        tr += cells.correct[t];
-        tc += cells.cost[t];
+        tr += strongest.correct[q];
+        tc += strongest.cost[q];
       }
     }
     const sysAcc = sn ? sr / sn : 0;

@@ -4,11 +4,12 @@ import { COST_UNITS, checkPricingModels, costMatrix, type CostMetric, type Prici
 import { BuiltinEmbedder } from './embed/tfidf.js';
 import type { Embedder, EmbedderFactory, EmbedderSpec } from './embedder.js';
 import { InvalidInputError, OutOfRangeError } from './errors.js';
-import { aiq, routedTotals, type CostAccuracy, type LabelledCells } from './evaluate.js';
+import { aiq, routedTotals, type LabelledCells } from './evaluate.js';
 import { buildReport, type EngineReport } from './report.js';
-import { cascadeCriterionOf, clusterOfRows, evaluateStage2, tuneStage2, withStage2, type Stage2Options, type Stage2ReportFields } from './cascade/stage2.js';
+import { fitFrontier, FIT_DEFAULTS, type Stage2Options } from './frontier/fit.js';
+import type { OperatingCriterion } from './frontier/operating-point.js';
+import { singleModelRoutes, type SingleModelRoutes } from './frontier/single-model.js';
 import { mulberry32, permutation } from './rng.js';
-import { lambdaRegions, paretoEligible, pickOperatingPoint, type LambdaRegion, type OperatingCriterion } from './routing.js';
 import type { RunLog } from './runlog.js';
 import { checkTrainFraction, foldsOf, splitByTrainQids, splitQueries, SPLIT_DEFAULTS } from './split.js';
 import { clusterStats, globalModelStats, STATS_DEFAULTS } from './stats.js';
@@ -24,6 +25,10 @@ export interface TuneOptions {
   pricing?: Pick<Pricing, 'perModel'>;
   /** How to pick the operating point. Defaults to `{kind: 'targetRetention', targetRetention: 0.99}`. */
   criterion?: OperatingCriterion;
+  /** Confidence of the operating point's certificate; 0 keeps the cross-fitted point estimate alone. Defaults to `0.9`. */
+  confidence?: number;
+  /** Cross-fitting folds of the frontier's out-of-sample estimates. Defaults to `5`. */
+  folds?: number;
   /** Clusters: a number, or 'auto' for routing-quality cross-validation within train. Defaults to `'auto'`. */
   k?: number | 'auto';
   /** Range of k tried by 'auto' (inclusive). Defaults to `[1, 8]`. */
@@ -55,7 +60,7 @@ export interface TuneOptions {
   /** Clock for createdAt. Defaults to `() => new Date()`. */
   now?: () => Date;
   onProgress?: TuneProgress;
-  /** Stage 2 (QE and per-cluster cascade plans, tuned jointly with stage 1), or false for stage 1 alone. Defaults to `{}`. */
+  /** Stage 2 (QE and per-cluster cascade plans on the same frontier as single models), or false for stage 1 alone. Defaults to `{}`. */
   cascade?: Stage2Options | false;
 }
 
@@ -63,6 +68,8 @@ const DEFAULTS = {
   costMetric: 'usd' as CostMetric,
   pricing: {} as Pick<Pricing, 'perModel'>,
   criterion: { kind: 'targetRetention', targetRetention: 0.99 } as OperatingCriterion,
+  confidence: 0.9,
+  folds: FIT_DEFAULTS.folds as number,
   k: 'auto' as number | 'auto',
   kRange: [1, 8] as [number, number],
   cvFolds: 3,
@@ -102,6 +109,8 @@ export function resolveTuneOptions(options: TuneOptions): ResolvedTuneOptions {
   if (c.kind === 'budget' && !(Number.isFinite(c.budget) && c.budget >= 0)) throw new OutOfRangeError(`budget must be a number ≥ 0, got ${c.budget}`, '--budget');
   if (c.kind === 'targetRetention' && !(c.targetRetention > 0 && c.targetRetention <= 2)) throw new OutOfRangeError(`target retention must be in (0, 2], got ${c.targetRetention}`, '--target-retention');
   if (c.kind === 'lambda' && !(Number.isFinite(c.lambda) && c.lambda >= 0)) throw new OutOfRangeError(`λ must be a number ≥ 0, got ${c.lambda}`, '--lambda');
+  if (!(o.confidence >= 0 && o.confidence < 1)) throw new OutOfRangeError(`confidence must be in [0, 1), got ${o.confidence}`, '--confidence');
+  if (!(Number.isInteger(o.folds) && o.folds >= 2 && o.folds <= 20)) throw new OutOfRangeError(`cross-fitting folds must be an integer in [2, 20], got ${o.folds}`, '--folds');
   if (!(Number.isInteger(o.bootstrapSamples) && o.bootstrapSamples >= 1)) throw new OutOfRangeError(`bootstrap samples must be an integer ≥ 1, got ${o.bootstrapSamples}`, '--bootstrap');
   return o;
 }
@@ -138,39 +147,12 @@ export function poolCells(w: Workload, cost: Float64Array, rows: ArrayLike<numbe
   return { correct, cost: c, models: P };
 }
 
-/** Routing table and λ regions of one clustering of train cells. */
-export interface FittedRouting {
-  stats: ReturnType<typeof clusterStats>;
-  eligible: boolean[][];
-  regions: LambdaRegion[];
-}
-
-export function fitRouting(cells: LabelledCells, labels: ArrayLike<number>, k: number, costScale: number, priorStrength: number): FittedRouting {
-  const stats = clusterStats(cells.correct, cells.cost, cells.models, labels, k, { priorStrength });
-  const eligible = stats.clusters.map((row) =>
-    paretoEligible(row.map((s) => s.shrunkErrorRate), row.map((s) => s.meanCost), row.map((_, m) => stats.global[m].n > 0)),
-  );
-  const total = stats.sizes.reduce((a, b) => a + b, 0);
-  const regions = lambdaRegions({
-    errorRate: stats.clusters.map((row) => row.map((s) => s.shrunkErrorRate)),
-    cost: stats.clusters.map((row) => row.map((s) => s.meanCost)),
-    weight: stats.sizes.map((s) => s / total),
-    costScale,
-    eligible,
-  });
-  return { stats, eligible, regions };
-}
-
-/** The cost–accuracy point of every λ region when applied to labelled queries with known clusters. */
-export function frontierPoints(regions: readonly LambdaRegion[], cells: LabelledCells, labels: ArrayLike<number>): CostAccuracy[] {
-  return regions.map((r) => routedTotals(cells, Int32Array.from(labels, (c) => r.route[c])));
-}
-
 /** The result of a tune: the config to serve and the honest report on the test split. */
 export interface TuneResult {
   config: TunedConfig;
-  /** With stage 2's fields when the config has a cascade. */
-  report: EngineReport & Partial<Stage2ReportFields>;
+  report: EngineReport;
+  /** What the tune fitted, so no caller embeds or assigns clusters again (scikit-learn's fitted attributes). */
+  fitted: { embeddings: Float32Array[]; labels: Int32Array; testLabels: Int32Array; train: Int32Array; test: Int32Array };
 }
 
 function pickStrongest(global: { errorRate: number; meanCost: number }[]): number {
@@ -202,7 +184,6 @@ export async function tune(log: RunLog, options: TuneOptions = {}): Promise<Tune
     .filter((m) => m >= 0);
   if (pool.length === 0) throw new InvalidInputError('no model answered any train query', 'run log');
   const train = poolCells(w, cost, split.train, pool);
-  const test = poolCells(w, cost, split.test, pool);
   const global = globalModelStats(train.correct, train.cost, train.models);
   const costScale = Math.max(...global.map((g) => g.meanCost)) || 1;
 
@@ -216,10 +197,21 @@ export async function tune(log: RunLog, options: TuneOptions = {}): Promise<Tune
 
   const selection = chooseK(train, trainX, costScale, o);
   const fitted = selection.fitted;
-  const routing = fitRouting(train, fitted.labels, fitted.k, costScale, o.priorStrength);
+  const stats = clusterStats(train.correct, train.cost, train.models, fitted.labels, fitted.k, { priorStrength: o.priorStrength });
+  const eligible = singleModelRoutes(stats, costScale).eligible;
   const strongest = pickStrongest(global);
   const unit = COST_UNITS[o.costMetric];
-  const region = pickOperatingPoint(routing.regions, o.criterion, 1 - global[strongest].errorRate, unit);
+  const testLabels = assignClusters(fitted, testX);
+  const clusterOf = new Int32Array(w.qids.length);
+  split.train.forEach((q, i) => (clusterOf[q] = fitted.labels[i]));
+  split.test.forEach((q, i) => (clusterOf[q] = testLabels[i]));
+
+  o.onProgress('frontier', 0, 1);
+  const frontier = fitFrontier(
+    { w, train: split.train, clusterOf, k: fitted.k, pool, cost, metric: o.costMetric, costScale, strongest: pool[strongest] },
+    { folds: o.folds, seed: o.seed, priorStrength: o.priorStrength, cascade: o.cascade, criterion: o.criterion, confidence: o.confidence, unit },
+  );
+  o.onProgress('frontier', 1, 1);
 
   const trainTasks = Array.from(split.train, (i) => w.tasks[i]);
   const config: TunedConfig = {
@@ -248,37 +240,33 @@ export async function tune(log: RunLog, options: TuneOptions = {}): Promise<Tune
       silhouetteCurve: selection.silhouetteCurve,
       priorStrength: o.priorStrength,
     },
-    clusters: routing.stats.clusters.map((row, c) => ({
+    clusters: stats.clusters.map((row, c) => ({
       centroid: Array.from(fitted.centroids.subarray(c * fitted.dimensions, (c + 1) * fitted.dimensions), (x) => Math.fround(x)),
-      size: routing.stats.sizes[c],
+      size: stats.sizes[c],
       topTask: topTask(trainTasks, fitted.labels, c),
-      stats: clusterStatsEntries(row, (p) => w.models[pool[p]], routing.eligible[c]),
+      stats: clusterStatsEntries(row, (p) => w.models[pool[p]], eligible[c]),
     })),
-    regions: routing.regions,
-    operatingPoint: { criterion: o.criterion, region },
+    crossFit: frontier.crossFit,
+    lambda: 'error + λ·cost/cost.scale per query',
+    regions: frontier.regions,
+    stage1Regions: frontier.stage1Regions,
+    operatingPoint: frontier.operatingPoint,
+    stage2Skipped: frontier.stage2Skipped,
+    cascade: frontier.cascade,
   };
   o.onProgress('evaluate', 0, 1);
-  const testLabels = assignClusters(fitted, testX);
-  let report: TuneResult['report'] = buildReport({
+  const report = buildReport({
     config,
-    test: test,
-    testLabels,
+    w,
+    cost,
+    rows: split.test,
+    clusterOf,
     trainCount: split.train.length,
+    evaluatedOn: 'test-split',
     bootstrap: { samples: o.bootstrapSamples, seed: o.seed },
   });
   o.onProgress('evaluate', 1, 1);
-  if (o.cascade) {
-    o.onProgress('cascade', 0, 1);
-    const clusterOf = clusterOfRows(w.qids.length, [{ rows: split.train, labels: fitted.labels }, { rows: split.test, labels: testLabels }]);
-    const stage2 = tuneStage2(
-      { w, train: split.train, test: split.test, clusterOf, k: fitted.k, cost, metric: o.costMetric, strongest: config.strongest.model, criterion: cascadeCriterionOf(config) },
-      o.cascade,
-    );
-    config.cascade = stage2.cascade;
-    report = withStage2(report, stage2.report);
-    o.onProgress('cascade', 1, 1);
-  }
-  return { config, report };
+  return { config, report, fitted: { embeddings, labels: fitted.labels, testLabels, train: split.train, test: split.test } };
 }
 
 function topTask(tasks: readonly string[], labels: ArrayLike<number>, c: number): string {
@@ -323,14 +311,16 @@ function chooseK(train: LabelledCells, trainX: Float32Array[], costScale: number
   });
   const silhouetteCurve: { k: number; score: number }[] = [];
   const cvCurve: { k: number; score: number }[] = [];
-  let best = { k: ks[0], score: -Infinity };
-  ks.forEach((k, i) => {
-    o.onProgress('choose k', i, ks.length);
+  let best = { k: 1, score: -Infinity };
+  // A k that cannot be fitted on every fold's training part is skipped, not an error: small logs are a normal case.
+  const fittable = Math.min(...foldRows.map((f) => f.inX.length));
+  ks.filter((k) => k <= fittable).forEach((k, i, usable) => {
+    o.onProgress('choose k', i, usable.length);
     let score = 0;
     foldRows.forEach((f, fi) => {
       const fit = new KMeansClusterer({ k, restarts: CV_RESTARTS, seed: o.seed + 1000 * (fi + 1) }).fit(f.inX);
-      const routing = fitRouting(f.inCells, fit.labels, k, costScale, o.priorStrength);
-      score += aiq(frontierPoints(routing.regions, f.outCells, assignClusters(fit, f.outX)), f.cMin, f.cMax) / o.cvFolds;
+      const routes = singleModelRoutes(clusterStats(f.inCells.correct, f.inCells.cost, f.inCells.models, fit.labels, k, { priorStrength: o.priorStrength }), costScale);
+      score += aiq(routesOn(routes, f.outCells, assignClusters(fit, f.outX)), f.cMin, f.cMax) / o.cvFolds;
       if (fi === 0 && k >= 2) silhouetteCurve.push({ k, score: sample.score(assignClusters(fit, trainX), k) });
     });
     cvCurve.push({ k, score });
@@ -338,6 +328,11 @@ function chooseK(train: LabelledCells, trainX: Float32Array[], costScale: number
   });
   o.onProgress('choose k', ks.length, ks.length);
   return { fitted: fitFull(best.k), cvCurve, silhouetteCurve };
+}
+
+/** Every single-model region applied to labelled queries with known clusters. */
+function routesOn(routes: SingleModelRoutes, cells: LabelledCells, labels: ArrayLike<number>) {
+  return routes.regions.map((route) => routedTotals(cells, Int32Array.from(labels, (c) => route[c])));
 }
 
 function subsetCells(cells: LabelledCells, rows: readonly number[]): LabelledCells {
@@ -370,12 +365,6 @@ export interface EvaluateOptions {
 export async function evaluateTunedConfig(config: TunedConfig, log: RunLog, options: EvaluateOptions = {}): Promise<TuneResult['report']> {
   const onProgress = options.onProgress ?? DEFAULTS.onProgress;
   const w = buildWorkload(log);
-  const column = new Map(w.models.map((m, i) => [m, i]));
-  const pool = config.pool.map((p) => {
-    const m = column.get(p.model);
-    if (m === undefined) throw new InvalidInputError(`the config's pool model "${p.model}" has no responses in this run log (it has ${w.models.join(', ')})`, 'run log');
-    return m;
-  });
   const perModel = Object.fromEntries(config.pool.filter((p) => p.figures).map((p) => [p.model, p.figures!]));
   const cost = costMatrix(w, config.cost.metric, { prices: log.prices, perModel });
   const known = new Set(w.qids);
@@ -390,15 +379,10 @@ export async function evaluateTunedConfig(config: TunedConfig, log: RunLog, opti
   }
   const testX = await embedAll(embedder, Array.from(split.test, (i) => w.prompts[i]), onProgress);
   const testLabels = assignClusters({ centroids: flatCentroids(config), dimensions: config.embedder.dimensions }, testX);
-  const report = buildReport({
-    config,
-    test: poolCells(w, cost, split.test, pool),
-    testLabels,
-    trainCount: split.train.length,
+  const clusterOf = new Int32Array(w.qids.length);
+  split.test.forEach((q, i) => (clusterOf[q] = testLabels[i]));
+  return buildReport({
+    config, w, cost, rows: split.test, clusterOf, trainCount: split.train.length, evaluatedOn: onTestSplit ? 'test-split' : 'all-queries',
     bootstrap: { samples: options.bootstrapSamples ?? DEFAULTS.bootstrapSamples, seed: config.provenance.seed },
   });
-  const evaluated = { ...report, evaluatedOn: onTestSplit ? 'test-split' : 'all-queries' } as const;
-  if (!config.cascade) return evaluated;
-  const clusterOf = clusterOfRows(w.qids.length, [{ rows: split.test, labels: testLabels }]);
-  return withStage2(evaluated, evaluateStage2(config.cascade, { w, rows: split.test, clusterOf, cost, metric: config.cost.metric, strongest: config.strongest.model }));
 }

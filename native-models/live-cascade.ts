@@ -1,4 +1,4 @@
-import { decide, firstModels, type CascadeCaps, type CascadeConfig, type ClusterPlan, type Decision } from '../core/cascade/plan.js';
+import { decide, firstModels, type CascadeCaps, type ClusterPlan, type Decision } from '../core/cascade/plan.js';
 import { routeEmbedding, type TunedConfig } from '../core/config.js';
 import { configEmbedder } from '../core/embed/config-embedder.js';
 import type { Embedder } from '../core/embedder.js';
@@ -24,15 +24,13 @@ export interface CascadePolicy {
   caps: CascadeCaps;
 }
 
-/** The parts of a tuned config's `cascade` section the live cascade reads. */
-export type CascadeSection = Pick<CascadeConfig, 'qe' | 'plans' | 'answerKinds' | 'caps'>;
-
 /**
- * Builds the policy of a tuned config (with its optional `cascade` section). The built-in
- * embedder is rebuilt from the config; a GGUF or OpenAI-compatible one is the caller's
- * (`embedder`, loaded from the config's spec), and must be the one the config was fitted with.
+ * Builds the policy of a tuned config at its operating region (or `region`): the same plans serve
+ * applies. The built-in embedder is rebuilt from the config; a GGUF or OpenAI-compatible one is the
+ * caller's (`embedder`, loaded from the config's spec), and must be the one the config was fitted with.
  */
-export function policyFromTunedConfig(config: TunedConfig, cascade: CascadeSection | null, embedder?: Embedder): CascadePolicy {
+export function policyFromTunedConfig(config: TunedConfig, embedder?: Embedder, region = config.operatingPoint.region): CascadePolicy {
+  const cascade = config.cascade;
   const embedTexts = configEmbedder(config, embedder, 'tuned config');
   const embed: CascadePolicy['embed'] = (query) => {
     const out = embedTexts([query]);
@@ -42,8 +40,7 @@ export function policyFromTunedConfig(config: TunedConfig, cascade: CascadeSecti
   return {
     embed,
     route: (embedding) => {
-      const { cluster, model } = routeEmbedding(config, embedding);
-      return { cluster, plan: cascade?.plans[cluster] ?? { action: 'answer', model } };
+      return routeEmbedding(config, embedding, region);
     },
     ...(qe && { score: (input: QeInput) => qe.score(input) }),
     answerKind: (cluster) => cascade?.answerKinds[cluster] ?? 'text',

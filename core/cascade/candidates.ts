@@ -4,12 +4,16 @@ import type { Workload } from '../workload.js';
 import type { CascadeCaps, ClusterPlan } from './plan.js';
 import type { CostComposition } from './simulate.js';
 
-/** One plan a group of queries could use, with its figures on the group's selection queries. */
+/**
+ * One plan a cluster could use, with its outcomes summed per cross-fitting fold: `sums[3f]` right
+ * answers, `sums[3f+1]` cost, `sums[3f+2]` escalated queries, over the cluster's queries in fold f.
+ * Any subset of folds then gives the plan's figures on those queries without simulating again.
+ */
 export interface Candidate {
   plan: ClusterPlan;
-  accuracy: number;
-  cost: number;
-  escalationRate: number;
+  /** Workload indices of every model the plan may call. */
+  models: number[];
+  sums: Float64Array;
 }
 
 export interface CandidateOptions {
@@ -19,21 +23,27 @@ export interface CandidateOptions {
   cheapModels?: number;
   /** Offer agree-or-escalate plans. Defaults to `true`. */
   agreement?: boolean;
+  /** Offer plans with more than one model at all (false: stage 1 alone). Defaults to `true`. */
+  stage2?: boolean;
 }
 
 export interface CandidateInput {
   w: Workload;
-  /** The group's selection queries (workload rows). */
+  /** The cluster's training queries (workload rows). */
   rows: ArrayLike<number>;
-  /** Models (workload indices) the group may use, cheapest first: its Pareto set. */
+  /** Cross-fitting fold of each of `rows`, in [0, folds). */
+  fold: ArrayLike<number>;
+  folds: number;
+  /** Models (workload indices) the cluster may use, cheapest first. */
   models: readonly number[];
   cost: Float64Array;
   composition: CostComposition;
+  /** Out-of-fold QE score of an answered cell; only called for plans with more than one model. */
   score: (q: number, m: number) => number;
   kind: AnswerKind;
   caps: CascadeCaps;
   /**
-   * Expected accuracy and mean cost of a model on this group, used for cells the log lacks
+   * Expected accuracy and mean cost of a model on this cluster, used for cells the log lacks
    * (a model added from a small probe). Such a model can be a target, never a first pass.
    */
   fallback: (m: number) => { accuracy: number; cost: number };
@@ -43,12 +53,12 @@ interface Column {
   y: Float64Array;
   c: Float64Array;
   tokens: Float64Array;
-  /** True when the model answered every query of the group (it can then be a first pass). */
+  /** True when the model answered every query of the cluster (it can then be a first pass). */
   complete: boolean;
   s?: Float64Array;
 }
 
-/** Distinct values of `s`, highest first, thinned to at most `limit` by quantile. */
+/** Distinct values of `s`, highest first, thinned to at most `limit` by quantile (labels are never read). */
 function thresholdGrid(s: Float64Array, limit: number): number[] {
   const distinct = [...new Set(s)].sort((a, b) => b - a);
   if (distinct.length <= limit) return distinct;
@@ -56,12 +66,12 @@ function thresholdGrid(s: Float64Array, limit: number): number[] {
 }
 
 /**
- * Every plan worth considering for one group of queries, with its accuracy and cost on the
- * group's selection queries: answer with one model; a two- or three-rung cascade up the group's
- * Pareto set at each candidate threshold; agree-or-escalate with two cheap models.
+ * Every plan worth considering for one cluster, with its outcomes per fold: answer with one model;
+ * a two- or three-rung cascade up the given models at each candidate threshold; agree-or-escalate
+ * with two cheap models.
  */
 export function candidatePlans(input: CandidateInput, options: CandidateOptions = {}): Candidate[] {
-  const { w, rows, cost, caps } = input;
+  const { w, rows, cost, caps, fold, folds } = input;
   const T = options.thresholdsPerRung ?? 24;
   const cheapN = options.cheapModels ?? 5;
   const M = w.models.length;
@@ -94,11 +104,28 @@ export function candidatePlans(input: CandidateInput, options: CandidateOptions 
   };
   const mayEscalate = (tokens: number, step: number) => step < caps.maxEscalations && (caps.maxTotalTokens === null || tokens < caps.maxTotalTokens);
   const out: Candidate[] = [];
-  const mean = (xs: Float64Array) => xs.reduce((s, x) => s + x, 0) / n;
+  /** Sums one plan's outcomes per fold; `outcome(i)` writes right, cost and escalated of row i into `o`. */
+  const collect = (plan: ClusterPlan, models: number[], outcome: (i: number, o: Float64Array) => void) => {
+    const sums = new Float64Array(3 * folds);
+    const o = new Float64Array(3);
+    for (let i = 0; i < n; i++) {
+      outcome(i, o);
+      const f = 3 * fold[i];
+      sums[f] += o[0];
+      sums[f + 1] += o[1];
+      sums[f + 2] += o[2];
+    }
+    out.push({ plan, models, sums });
+  };
   for (const m of input.models) {
     const col = columns.get(m)!;
-    out.push({ plan: { action: 'answer', model: w.models[m] }, accuracy: mean(col.y), cost: mean(col.c), escalationRate: 0 });
+    collect({ action: 'answer', model: w.models[m] }, [m], (i, o) => {
+      o[0] = col.y[i];
+      o[1] = col.c[i];
+      o[2] = 0;
+    });
   }
+  if (options.stage2 === false) return out;
   const first = input.models.filter((m) => columns.get(m)!.complete).slice(0, cheapN);
   for (const a of first) {
     const A = columns.get(a)!;
@@ -108,20 +135,12 @@ export function candidatePlans(input: CandidateInput, options: CandidateOptions 
       if (b === a || input.models.indexOf(b) < input.models.indexOf(a)) continue;
       const B = columns.get(b)!;
       for (const t of gridA) {
-        let acc = 0;
-        let c = 0;
-        let esc = 0;
-        for (let i = 0; i < n; i++) {
-          if (sa[i] >= t || !mayEscalate(A.tokens[i], 0)) {
-            acc += A.y[i];
-            c += A.c[i];
-          } else {
-            acc += B.y[i];
-            c += A.c[i] + B.c[i];
-            esc++;
-          }
-        }
-        out.push({ plan: { action: 'cascade', rungs: [w.models[a], w.models[b]], thresholds: [t] }, accuracy: acc / n, cost: c / n, escalationRate: esc / n });
+        collect({ action: 'cascade', rungs: [w.models[a], w.models[b]], thresholds: [t] }, [a, b], (i, o) => {
+          const keep = sa[i] >= t || !mayEscalate(A.tokens[i], 0);
+          o[0] = keep ? A.y[i] : B.y[i];
+          o[1] = keep ? A.c[i] : A.c[i] + B.c[i];
+          o[2] = keep ? 0 : 1;
+        });
       }
       // Three rungs: a → b → top, where b is itself a complete, cheaper-than-top model.
       if (caps.maxEscalations < 2 || !B.complete) continue;
@@ -133,25 +152,22 @@ export function candidatePlans(input: CandidateInput, options: CandidateOptions 
         const C = columns.get(top)!;
         for (const t1 of gridA3) {
           for (const t2 of gridB3) {
-            let acc = 0;
-            let c = 0;
-            let esc = 0;
-            for (let i = 0; i < n; i++) {
+            collect({ action: 'cascade', rungs: [w.models[a], w.models[b], w.models[top]], thresholds: [t1, t2] }, [a, b, top], (i, o) => {
               if (sa[i] >= t1 || !mayEscalate(A.tokens[i], 0)) {
-                acc += A.y[i];
-                c += A.c[i];
-                continue;
+                o[0] = A.y[i];
+                o[1] = A.c[i];
+                o[2] = 0;
+                return;
               }
-              esc++;
+              o[2] = 1;
               if (sb[i] >= t2 || !mayEscalate(A.tokens[i] + B.tokens[i], 1)) {
-                acc += B.y[i];
-                c += A.c[i] + B.c[i];
+                o[0] = B.y[i];
+                o[1] = A.c[i] + B.c[i];
               } else {
-                acc += C.y[i];
-                c += A.c[i] + B.c[i] + C.c[i];
+                o[0] = C.y[i];
+                o[1] = A.c[i] + B.c[i] + C.c[i];
               }
-            }
-            out.push({ plan: { action: 'cascade', rungs: [w.models[a], w.models[b], w.models[top]], thresholds: [t1, t2] }, accuracy: acc / n, cost: c / n, escalationRate: esc / n });
+            });
           }
         }
       }
@@ -175,21 +191,13 @@ export function candidatePlans(input: CandidateInput, options: CandidateOptions 
           if (b === a || b === p || input.models.indexOf(b) <= Math.max(input.models.indexOf(a), input.models.indexOf(p))) continue;
           const B = columns.get(b)!;
           for (const t of grid) {
-            let acc = 0;
-            let c = 0;
-            let esc = 0;
-            for (let i = 0; i < n; i++) {
+            collect({ action: 'agree', model: w.models[a], partner: w.models[p], threshold: t, escalateTo: w.models[b] }, [a, p, b], (i, o) => {
               const pair = add(A.c[i], P.c[i]);
-              if ((agree[i] && sa[i] >= t) || !mayEscalate(A.tokens[i] + P.tokens[i], 0)) {
-                acc += A.y[i];
-                c += pair;
-              } else {
-                acc += B.y[i];
-                c += pair + B.c[i];
-                esc++;
-              }
-            }
-            out.push({ plan: { action: 'agree', model: w.models[a], partner: w.models[p], threshold: t, escalateTo: w.models[b] }, accuracy: acc / n, cost: c / n, escalationRate: esc / n });
+              const keep = (agree[i] && sa[i] >= t) || !mayEscalate(A.tokens[i] + P.tokens[i], 0);
+              o[0] = keep ? A.y[i] : B.y[i];
+              o[1] = keep ? pair : pair + B.c[i];
+              o[2] = keep ? 0 : 1;
+            });
           }
         }
       }

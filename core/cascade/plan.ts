@@ -46,22 +46,13 @@ export const CascadeCapsSchema = z.object({
 });
 export type CascadeCaps = z.infer<typeof CascadeCapsSchema>;
 
-/** Expected figures of a plan on the held-out selection answers of the training split. */
-export const PlanFiguresSchema = z.object({
-  accuracy: Probability,
-  cost: z.number().nonnegative(),
-  retention: z.number().nonnegative(),
-  escalationRate: Probability,
-});
-export type PlanFigures = z.infer<typeof PlanFiguresSchema>;
-
-/** The optional `cascade` section of a tuned config (stage 2). */
+/** The `cascade` section of a tuned config: what stage 2 needs besides the plans (which live in the regions). */
 export const CascadeConfigSchema = z.object({
-  /** The built-in learned QE; other back ends (LLM judge, remote classifier) are named by `qeBackend`. */
+  /** The built-in learned QE, fitted on all of train; the regions' thresholds were chosen on its cross-fitted scores. */
   qe: QeModelSchema,
-  /** Which QE back end serving should use; thresholds were chosen with the learned QE's calibrated scores. */
-  qeBackend: z.enum(['learned', 'llm-judge', 'remote']),
-  /** QE quality on held-out training answers (never the test split). */
+  /** Which QE back end serving uses; only the learned QE's scores match the thresholds. */
+  qeBackend: z.literal('learned'),
+  /** QE quality of the out-of-fold scores over every train answer (never the test split). */
   qeQuality: z.object({
     auroc: z.number(),
     ece: z.number(),
@@ -72,46 +63,67 @@ export const CascadeConfigSchema = z.object({
   ladder: z.array(z.string().min(1)).min(1),
   /** Per cluster: the answer kind agreement compares under (numeric, choice, text). */
   answerKinds: z.array(z.enum(['numeric', 'choice', 'text'])),
-  /** One plan per cluster. */
-  plans: z.array(ClusterPlanSchema).min(1),
   caps: CascadeCapsSchema,
-  /** How the target was set: a retention target or a cost budget per query. */
-  criterion: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('targetRetention'), targetRetention: z.number().positive(), margin: z.number().nonnegative() }),
-    z.object({ kind: z.literal('budget'), budget: z.number().nonnegative() }),
-  ]),
-  /** How the training split was divided (seeded, by query): QE fit, calibration, plan selection. */
-  parts: z.object({ seed: z.number().int(), fit: z.number().int(), calibrate: z.number().int(), select: z.number().int() }),
-  /** Expected figures of the chosen plan and of the best stage-1-only plan at the same target. */
-  expected: z.object({ system: PlanFiguresSchema, stage1: PlanFiguresSchema }),
-  /** Plans kept only so `eval` can report the same comparisons on any run log; serving ignores them. */
-  baselines: z.object({
-    /** One model per cluster at the same target, from the same selection queries. */
-    stage1Only: z.array(ClusterPlanSchema),
-    /** Stage 1 + 2 tuned to stage 1's expected accuracy. */
-    matched: z.array(ClusterPlanSchema),
-    /** The FrugalGPT-style cascade, the same for every cluster. */
-    frugal: ClusterPlanSchema,
-  }),
+  /** The FrugalGPT-style cascade (the same for every cluster), kept so `eval` can report the comparison. */
+  frugal: ClusterPlanSchema,
 });
 export type CascadeConfig = z.infer<typeof CascadeConfigSchema>;
 
-/**
- * Cross-field checks of a cascade section against its config: one plan per cluster, and every
- * model a plan names in the pool. Returns the first problem as text, or null.
- */
-export function cascadeProblem(cascade: CascadeConfig, clusters: number, pool: readonly string[]): string | null {
-  const known = new Set(pool);
-  if (cascade.plans.length !== clusters) return `field "cascade.plans": ${cascade.plans.length} plans for ${clusters} clusters`;
+/** Cross-field checks of a cascade section: one answer kind per cluster. Returns the problem as text, or null. */
+export function cascadeProblem(cascade: CascadeConfig, clusters: number): string | null {
   if (cascade.answerKinds.length !== clusters) return `field "cascade.answerKinds": ${cascade.answerKinds.length} entries for ${clusters} clusters`;
-  for (const [i, plan] of cascade.plans.entries()) {
+  return null;
+}
+
+/** Checks one region's plans: one per cluster, every model known, thresholds matching rungs. Returns the problem's path suffix and text, or null. */
+export function plansProblem(plans: readonly ClusterPlan[], clusters: number, known: ReadonlySet<string>): string | null {
+  if (plans.length !== clusters) return `": ${plans.length} plans for ${clusters} clusters`;
+  for (const [i, plan] of plans.entries()) {
     const unknown = planModels(plan).find((m) => !known.has(m));
-    if (unknown) return `field "cascade.plans[${i}]": model "${unknown}" is not in the pool`;
-    if (plan.action === 'cascade' && plan.thresholds.length !== plan.rungs.length - 1) {
-      return `field "cascade.plans[${i}].thresholds": ${plan.thresholds.length} thresholds for ${plan.rungs.length} rungs`;
-    }
+    if (unknown) return `[${i}]": model "${unknown}" is not in the pool`;
+    if (plan.action === 'cascade' && plan.thresholds.length !== plan.rungs.length - 1) return `[${i}].thresholds": ${plan.thresholds.length} thresholds for ${plan.rungs.length} rungs`;
   }
   return null;
+}
+
+/** A plan in words. */
+export function describePlan(plan: ClusterPlan): string {
+  switch (plan.action) {
+    case 'answer':
+      return `answer with ${plan.model}`;
+    case 'cascade':
+      return plan.rungs.map((m, i) => (i < plan.thresholds.length ? `${m} (keep if QE ≥ ${plan.thresholds[i].toFixed(3)})` : m)).join(' → ');
+    case 'agree':
+      return `${plan.model} + ${plan.partner}, keep if they agree${plan.threshold > 0 ? ` and QE ≥ ${plan.threshold.toFixed(3)}` : ''}, else ${plan.escalateTo}`;
+  }
+}
+
+/** The QE threshold a plan holds its first answer to, or null where it has none. */
+export function firstQeThreshold(plan: ClusterPlan): number | null {
+  if (plan.action === 'cascade') return plan.thresholds[0];
+  if (plan.action === 'agree') return plan.threshold;
+  return null;
+}
+
+/**
+ * The plans with the first QE threshold set by hand, for every plan that starts on `model` (or
+ * for all); `changed` counts the plans it rewrote.
+ */
+export function withQeThreshold(plans: readonly ClusterPlan[], threshold: number, model?: string): { plans: ClusterPlan[]; changed: number } {
+  let changed = 0;
+  const out = plans.map((plan): ClusterPlan => {
+    if (model !== undefined && planModels(plan)[0] !== model) return plan;
+    if (plan.action === 'cascade') {
+      changed++;
+      return { ...plan, thresholds: [threshold, ...plan.thresholds.slice(1)] };
+    }
+    if (plan.action === 'agree') {
+      changed++;
+      return { ...plan, threshold };
+    }
+    return plan;
+  });
+  return { plans: out, changed };
 }
 
 /** The models one plan may call, in the order it may call them. */

@@ -1,6 +1,7 @@
 import type { Workload } from '../workload.js';
 import type { QeInput } from './features.js';
-import type { LabelledAnswer } from './model.js';
+import { InvalidInputError } from '../errors.js';
+import type { LabelledAnswer, LearnedQe } from './model.js';
 
 /** The QE input of one answered (query, model) cell of a workload, or null where the model did not answer. */
 export function qeInputOf(w: Workload, q: number, m: number, cluster: number): QeInput | null {
@@ -30,4 +31,19 @@ export function labelledAnswers(w: Workload, rows: ArrayLike<number>, clusterOf:
     }
   }
   return out;
+}
+
+/** A cached scorer of workload cells: the calibrated QE score of model m's answer to query q. */
+export function qeScorer(qe: LearnedQe, w: Workload, clusterOf: ArrayLike<number>): (q: number, m: number) => number {
+  const M = w.models.length;
+  const cache = new Float64Array(w.qids.length * M).fill(Number.NaN);
+  return (q, m) => {
+    const i = q * M + m;
+    if (Number.isNaN(cache[i])) {
+      const x = qeInputOf(w, q, m, clusterOf[q]);
+      if (!x) throw new InvalidInputError(`no answer of "${w.models[m]}" to "${w.qids[q]}" to score`, 'QE');
+      cache[i] = qe.score(x);
+    }
+    return cache[i];
+  };
 }

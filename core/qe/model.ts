@@ -32,6 +32,8 @@ export interface TrainQeOptions {
   l2Grid?: number[];
   /** How raw scores become probabilities. Defaults to `'isotonic'`. */
   calibration?: CalibrationMethod;
+  /** The solver stops when the gradient's max-norm falls below this. Defaults to `1e-5`. */
+  tol?: number;
   /** Weight per training answer (for example to count a new model's few probe answers more). Defaults to all 1. */
   sampleWeights?: ArrayLike<number>;
 }
@@ -58,7 +60,7 @@ export function trainQe(train: readonly LabelledAnswer[], calibration: readonly 
   let best: { l2: number; state: LogisticState; loss: number } | undefined;
   let previous: LogisticState | undefined;
   for (const l2 of options.l2Grid ?? [1e-2, 1e-3]) {
-    const state = new LogisticRegression({ l2 }).fit(rows, labels, dim, options.sampleWeights, previous);
+    const state = new LogisticRegression({ l2, ...(options.tol !== undefined && { tol: options.tol }) }).fit(rows, labels, dim, options.sampleWeights, previous);
     previous = state;
     const loss = logLoss(calRows.map((r) => sigmoid(logit(state, r))), calLabels);
     if (!best || loss < best.loss) best = { l2, state, loss };

@@ -23,12 +23,12 @@ function lambdaScale(view: BudgetView): Scale {
 }
 
 /**
- * A cost-per-query budget between the cheapest and the dearest region's expected cost (what the
+ * A cost-per-query budget between the cheapest and the dearest region's cost bound (what the
  * engine matches a budget against, so every position is a budget it can meet); log-scaled when
  * every cost is positive.
  */
 function budgetScale(view: BudgetView): Scale {
-  const costs = view.regions.map((r) => r.expectedCost);
+  const costs = view.regions.filter((r) => r.kind === 'frontier').map((r) => r.expected.costBound);
   const min = Math.min(...costs);
   const max = Math.max(...costs);
   if (min > 0 && max > min) {
@@ -54,7 +54,9 @@ export function BudgetSlider() {
 
   const r = view.regions[region];
   const shown = mode === 'lambda' ? `λ = ${lambda === 0 ? '0' : lambda.toPrecision(3)}` : `budget ${fmtCost(cap, view.costUnit)} / query`;
-  const valueText = `${shown}; region ${region + 1} of ${view.regions.length}, ${lambdaRange(r.lambdaFrom, r.lambdaTo)}`;
+  // Regions are numbered from 0 everywhere (CLI, tooltips, JSON); region 0 is the strongest model, the reference.
+  const where = r.kind === 'reference' ? 'the strongest model everywhere' : lambdaRange(r.lambdaFrom, r.lambdaTo);
+  const valueText = `${shown}; region ${region} of 0–${view.regions.length - 1}, ${where}`;
   return (
     <div className="slider-row">
       <fieldset className="inline">
@@ -83,7 +85,7 @@ export function BudgetSlider() {
         }}
       />
       <output htmlFor="budget-slider" data-testid="budget-value" data-lambda={lambda} data-budget={cap} data-region={region} aria-live="off">
-        {shown} <span className="muted">· region {region + 1}/{view.regions.length}, {lambdaRange(r.lambdaFrom, r.lambdaTo)}</span>
+        {shown} <span className="muted">· region {region} of 0–{view.regions.length - 1}, {where}</span>
       </output>
     </div>
   );

@@ -1,31 +1,21 @@
 import type { BudgetView } from '../../core/app-api.js';
-import { pickByBudget, pickByLambda, type LambdaRegion } from '../../core/routing.js';
+import { regionAtLambda, regionWithinBudget } from '../../core/frontier/operating-point.js';
 
-/**
- * The budget view's regions in the core's shape, built once per tune so each slider move is a
- * binary search. They carry the train expectations, as the engine's regions do, so the core's own
- * pick gives here the region `setOperatingPoint({ budget })` gives there.
+/*
+ * The slider's picks, made here with the core's own functions so each move is instant and gives the
+ * region `setOperatingPoint` gives in the engine: a λ falls in one frontier region; a budget is matched
+ * against each region's cost bound, tested up from the cheapest (the engine's fixed sequence).
  */
-export function toLambdaRegions(view: BudgetView): LambdaRegion[] {
-  return view.regions.map((r) => ({
-    lambdaFrom: r.lambdaFrom,
-    lambdaTo: r.lambdaTo,
-    route: [],
-    expectedAccuracy: r.expectedAccuracy,
-    expectedCost: r.expectedCost,
-  }));
-}
 
 /** The region a λ falls in. */
-export function regionForLambda(regions: readonly LambdaRegion[], lambda: number): number {
-  return pickByLambda(regions, Math.max(0, lambda));
+export function regionForLambda(view: BudgetView, lambda: number): number {
+  return regionAtLambda(view.regions, Math.max(0, lambda));
 }
 
-/** The most accurate region within a cost-per-query budget; below the cheapest region, the cheapest. */
-export function regionForBudget(regions: readonly LambdaRegion[], budget: number): number {
-  const cheapest = regions.reduce((best, r, i) => (r.expectedCost < regions[best].expectedCost ? i : best), 0);
-  if (budget < regions[cheapest].expectedCost) return cheapest;
-  return pickByBudget(regions, budget);
+/** The most accurate region whose cost bound fits a budget; below the cheapest region, the cheapest. */
+export function regionForBudget(view: BudgetView, budget: number): number {
+  const found = regionWithinBudget(view.regions.map((r) => ({ kind: r.kind, costBound: r.expected.costBound })), budget);
+  return found >= 0 ? found : view.regions.length - 1;
 }
 
 /** What the budget panel shows for one region, read straight from the precomputed regions. */

@@ -1,6 +1,5 @@
 import type { AppClient, BudgetView, OperatingPoint, RoutingTable, TuneReport } from '../../core/app-api.js';
-import type { LambdaRegion } from '../../core/routing.js';
-import { regionForBudget, regionForLambda, toLambdaRegions } from './operating-point.js';
+import { regionForBudget, regionForLambda } from './operating-point.js';
 import { describeError, type SliceCreator } from './types.js';
 
 export type BudgetMode = 'lambda' | 'budget';
@@ -11,8 +10,6 @@ export interface TuningSlice {
   tuning: boolean;
   tuneError: string | null;
   budget: BudgetView | null;
-  /** `budget.regions` in the core's shape, for the slider's lookups. */
-  regions: LambdaRegion[];
   routingTable: RoutingTable | null;
   budgetMode: BudgetMode;
   lambda: number;
@@ -65,7 +62,6 @@ export const createTuningSlice = (api: AppClient): SliceCreator<TuningSlice> => 
     tuning: false,
     tuneError: null,
     budget: null,
-    regions: [],
     routingTable: null,
     budgetMode: 'lambda',
     lambda: 0,
@@ -89,15 +85,14 @@ export const createTuningSlice = (api: AppClient): SliceCreator<TuningSlice> => 
       set({ tune: report, tuneError: null });
       try {
         const [budget, routingTable] = await Promise.all([api.getBudget(), api.getRoutingTable()]);
-        const regions = toLambdaRegions(budget);
         const lambda = budget.current.lambda;
         set({
           budget,
           routingTable,
-          regions,
           lambda,
-          budgetCap: budget.current.budget ?? budget.regions[budget.current.region].expectedCost,
-          region: regionForLambda(regions, lambda),
+          budgetCap: budget.current.budget ?? budget.regions[budget.current.region].expected.costBound,
+          // The tuned point may be the reference region (nothing cheaper certified), which no λ reaches.
+          region: budget.current.region,
           enginePoint: budget.current,
         });
       } catch (err) {
@@ -107,19 +102,19 @@ export const createTuningSlice = (api: AppClient): SliceCreator<TuningSlice> => 
     },
     clearTuned: () => {
       clearTimeout(settleTimer);
-      set({ tune: null, budget: null, regions: [], routingTable: null, enginePoint: null, clusterMap: null, qe: null, tracePage: null, traceDetail: null });
+      set({ tune: null, budget: null, routingTable: null, enginePoint: null, clusterMap: null, qe: null, tracePage: null, traceDetail: null });
     },
     setBudgetMode: (budgetMode) => {
       const { budget, region } = get();
       // Switching keeps the same operating point: the cap starts at the current region's expected cost, the figure a budget is matched against.
-      if (budget && budgetMode === 'budget') set({ budgetMode, budgetCap: budget.regions[region].expectedCost });
+      if (budget && budgetMode === 'budget') set({ budgetMode, budgetCap: budget.regions[region].expected.costBound });
       else if (budget) set({ budgetMode, lambda: budget.regions[region].lambdaFrom });
       else set({ budgetMode });
     },
     setLambda: (lambda) => {
-      const { regions } = get();
-      if (regions.length === 0) return;
-      set({ lambda, region: regionForLambda(regions, lambda) });
+      const { budget } = get();
+      if (!budget) return;
+      set({ lambda, region: regionForLambda(budget, lambda) });
       tellEngine();
     },
     refreshAfterOperatingPoint: () => {
@@ -127,9 +122,9 @@ export const createTuningSlice = (api: AppClient): SliceCreator<TuningSlice> => 
       void get().loadQe();
     },
     setBudgetCap: (budgetCap) => {
-      const { regions } = get();
-      if (regions.length === 0) return;
-      set({ budgetCap, region: regionForBudget(regions, budgetCap) });
+      const { budget } = get();
+      if (!budget) return;
+      set({ budgetCap, region: regionForBudget(budget, budgetCap) });
       tellEngine();
     },
   };

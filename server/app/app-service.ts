@@ -17,8 +17,8 @@ import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
 import { ConflictError, InvalidInputError, UnsatisfiableError } from '../../core/errors.js';
 import { poolCostFigures } from '../../core/pool.js';
-import { evaluateStage2, planRow, withStage2 } from '../../core/cascade/stage2.js';
-import { qeScorer } from '../../core/cascade/joint.js';
+import { withQeThreshold } from '../../core/cascade/plan.js';
+import { qeScorer } from '../../core/qe/dataset.js';
 import { LearnedQe } from '../../core/qe/model.js';
 import type { EngineReport } from '../../core/report.js';
 import type { RunLog } from '../../core/runlog.js';
@@ -355,7 +355,7 @@ export class AppService implements AppClient {
     return {
       config, report: evaluated, kMode, durationMs, fromCache, simulated: ws.info.simulated, w: ws.w, cost, clusterOf, testRows, isTest, poolToWorkload,
       score: config.cascade ? qeScorer(new LearnedQe(config.cascade.qe), ws.w, clusterOf) : null,
-      region, lambda: config.regions[region].lambdaFrom, budget: null,
+      region, lambda: config.regions[region].lambdaFrom, budget: null, manualOverride: false,
     };
   }
 
@@ -390,6 +390,11 @@ export class AppService implements AppClient {
     t.region = t.config.operatingPoint.region;
     t.lambda = 'lambda' in request ? request.lambda : t.config.regions[t.region].lambdaFrom;
     t.budget = 'budget' in request ? request.budget : null;
+    if (t.manualOverride) {
+      // The hand-set thresholds belonged to the region left behind; the new region serves its tuned plans.
+      t.manualOverride = false;
+      t.report = views.reevaluate(t);
+    }
     return views.operatingPoint(t);
   }
 
@@ -409,27 +414,15 @@ export class AppService implements AppClient {
     return view;
   }
 
-  /** Sets the first QE threshold of every plan that starts on `model` (or of all plans), then re-evaluates the cascade on test. */
+  /** Sets the first QE threshold of every served plan that starts on `model` (or of all), then re-evaluates on test: a manual override of the tuned region. */
   async setQeThreshold(request: QeThresholdRequest): Promise<QeThresholdResult> {
     const t = this.#requireTuned('setQeThreshold');
-    const cascade = t.config.cascade;
-    if (!cascade) throw new UnsatisfiableError('this config routes with stage 1 alone: it has no QE threshold', 'setQeThreshold');
-    let changed = 0;
-    const plans = cascade.plans.map((plan, c) => {
-      if (request.model !== undefined && planRow(plan, c).model !== request.model) return plan;
-      if (plan.action === 'cascade') {
-        changed++;
-        return { ...plan, thresholds: [request.threshold, ...plan.thresholds.slice(1)] };
-      }
-      if (plan.action === 'agree') {
-        changed++;
-        return { ...plan, threshold: request.threshold };
-      }
-      return plan;
-    });
-    if (changed === 0) throw new InvalidInputError(`no cluster's plan thresholds the QE score of ${request.model === undefined ? 'any model' : `"${request.model}"`}`, 'setQeThreshold');
-    t.config = { ...t.config, cascade: { ...cascade, plans } };
-    t.report = withStage2(t.report, evaluateStage2(t.config.cascade!, { w: t.w, rows: t.testRows, clusterOf: t.clusterOf, cost: t.cost, metric: t.config.cost.metric, strongest: t.config.strongest.model }));
+    if (!t.config.cascade) throw new UnsatisfiableError('this config routes with stage 1 alone: it has no QE threshold', 'setQeThreshold');
+    const { plans, changed } = withQeThreshold(t.config.regions[t.region].plans, request.threshold, request.model);
+    if (changed === 0) throw new InvalidInputError(`no cluster's plan in the served region thresholds the QE score of ${request.model === undefined ? 'any model' : `"${request.model}"`}`, 'setQeThreshold');
+    t.config = { ...t.config, regions: t.config.regions.map((r, i) => (i === t.region ? { ...r, plans } : r)) };
+    t.manualOverride = true;
+    t.report = views.reevaluate(t);
     return { qe: views.qeView(t)!, operatingPoint: views.operatingPoint(t) };
   }
 

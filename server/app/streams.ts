@@ -69,7 +69,7 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
     // A config tuned with a GGUF or OpenAI-compatible embedder routes with that embedder, loaded like the tiers.
     if (ctx.config && ctx.config.embedder.spec.kind !== 'builtin') embedder = await createEmbedder(ctx.config.embedder.spec);
     const policy: CascadePolicy = ctx.config
-      ? policyFromTunedConfig(ctx.config, ctx.config.cascade ?? null, embedder)
+      ? policyFromTunedConfig(ctx.config, embedder)
       : { embed: () => [], route: () => ({ cluster: 0, plan: { action: 'answer', model: names[0] } }), answerKind: () => 'text', caps: { maxEscalations: 0, maxTotalTokens: null } };
     const pending: PassTrace[] = [];
     const endPass = (p: PassTrace, qeScore: number | null, escalate: boolean, reason: Decision['reason'] | null) => {

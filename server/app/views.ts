@@ -1,12 +1,13 @@
 import type {
   BudgetView, ClusterMap, EvaluationRow, OperatingPoint, QeView, RoutingTable, TraceDetail, TraceFilter, TracePage, TraceRow, TuneReport,
 } from '../../core/app-api.js';
+import { describePlan, firstQeThreshold, planModels, type ClusterPlan } from '../../core/cascade/plan.js';
 import { compositionOf, simulateQuery } from '../../core/cascade/simulate.js';
-import { planRow } from '../../core/cascade/stage2.js';
 import type { TunedConfig } from '../../core/config.js';
+import { costBound } from '../../core/frontier/operating-point.js';
 import type { AnswerKind } from '../../core/extract.js';
 import { auroc, ece, reliabilityBins } from '../../core/qe/metrics.js';
-import type { EngineReport } from '../../core/report.js';
+import { buildReport, type EngineReport } from '../../core/report.js';
 import type { Workload } from '../../core/workload.js';
 
 /** What one tune leaves behind for the views: the engine's output plus per-query labels. */
@@ -34,6 +35,8 @@ export interface TunedState {
   score: ((q: number, m: number) => number) | null;
   /** The current operating point: its region, and the λ or budget the user set. */
   region: number;
+  /** True once a QE threshold was edited by hand: the region's plans differ from the tuned ones. */
+  manualOverride: boolean;
   lambda: number;
   budget: number | null;
 }
@@ -45,7 +48,7 @@ function ratio(a: number, b: number): number | null {
   return b > 0 ? a / b : null;
 }
 
-/** Test-split figures of region `i` (stage 1: no escalations). */
+/** Test-split figures of region `i`, every pass paid. */
 export function regionFigures(t: TunedState, i: number) {
   const p = t.report.frontier[i];
   const s = t.report.strongest;
@@ -55,16 +58,37 @@ export function regionFigures(t: TunedState, i: number) {
     costPerQuery: p.cost,
     retention: ratio(p.accuracy, s.accuracy),
     costReduction: costRatio === null ? null : 1 - costRatio,
-    escalationRate: 0,
+    escalationRate: p.escalationRate,
   };
 }
 
-function routeNames(t: TunedState, region: number): string[] {
-  return t.config.regions[region].route.map((m) => t.config.pool[m].model);
+/** The model each cluster's plan tries first in a region. */
+function firstModels(t: TunedState, region: number): string[] {
+  return t.config.regions[region].plans.map((p) => planModels(p)[0]);
+}
+
+/** A region's cross-fitted figures on train and its certified retention bound. */
+function expectedOf(t: TunedState, region: number) {
+  const e = t.config.regions[region].expected;
+  return {
+    accuracy: e.accuracy, costPerQuery: e.cost, retention: e.retention, escalationRate: e.escalationRate, retentionLower: e.retentionLower,
+    costBound: costBound(e, t.config.operatingPoint.confidence),
+  };
 }
 
 export function operatingPoint(t: TunedState): OperatingPoint {
-  return { lambda: t.lambda, budget: t.budget, ...regionFigures(t, t.region), routing: routeNames(t, t.region), region: t.region };
+  const op = t.config.operatingPoint;
+  const region = t.config.regions[t.region];
+  return {
+    lambda: t.lambda, budget: t.budget, ...regionFigures(t, t.region), routing: firstModels(t, t.region), region: t.region,
+    kind: region.kind, plans: region.plans.map(describePlan), expected: expectedOf(t, t.region),
+    certified: op.certified, confidence: op.confidence, note: op.note, manualOverride: t.manualOverride,
+  };
+}
+
+/** Test-split figures again after the served plans changed by hand. */
+export function reevaluate(t: TunedState): EngineReport {
+  return buildReport({ config: t.config, w: t.w, cost: t.cost, rows: t.testRows, clusterOf: t.clusterOf, trainCount: t.report.split.train, evaluatedOn: t.report.evaluatedOn, bootstrap: { samples: t.report.ci.samples, seed: t.config.provenance.seed } });
 }
 
 function kCurve(config: TunedConfig): TuneReport['kCurve'] {
@@ -111,7 +135,7 @@ export function tuneReport(t: TunedState): TuneReport {
 
 export function budgetView(t: TunedState): BudgetView {
   const regions = t.config.regions.map((r, i) => ({
-    lambdaFrom: r.lambdaFrom, lambdaTo: r.lambdaTo, ...regionFigures(t, i), expectedAccuracy: r.expectedAccuracy, expectedCost: r.expectedCost, routing: routeNames(t, i),
+    kind: r.kind, lambdaFrom: r.lambdaFrom, lambdaTo: r.lambdaTo, ...regionFigures(t, i), expected: expectedOf(t, i), routing: firstModels(t, i),
   }));
   const frontier = regions.map((r) => ({ costPerQuery: r.costPerQuery, accuracy: r.accuracy, lambda: r.lambdaFrom })).sort((a, b) => a.costPerQuery - b.costPerQuery);
   const s = t.report.strongest;
@@ -127,7 +151,7 @@ function tasksOf(t: TunedState, cluster: number, rows: (q: number) => boolean) {
 }
 
 export function routingTable(t: TunedState): RoutingTable {
-  const route = t.config.regions[t.region].route;
+  const plans = t.config.regions[t.region].plans;
   return {
     models: t.config.pool.map((p) => p.model),
     costUnit: t.config.cost.unit,
@@ -136,44 +160,34 @@ export function routingTable(t: TunedState): RoutingTable {
       size: c.size,
       tasks: tasksOf(t, i, (q) => !t.isTest[q]),
       cells: c.stats.map((s) => ({ error: s.shrunkErrorRate, cost: s.meanCost, dominated: !s.eligible })),
-      chosen: t.config.pool[route[i]].model,
+      chosen: planModels(plans[i])[0],
+      plan: describePlan(plans[i]),
     })),
     lambda: t.lambda,
   };
 }
 
-function stage1Row(t: TunedState, q: number): TraceRow {
-  const cluster = t.clusterOf[q];
-  const m = t.poolToWorkload[t.config.regions[t.region].route[cluster]];
-  const cell = q * t.w.models.length + m;
-  const v = t.w.correct[cell];
-  const model = t.w.models[m];
-  return {
-    qid: t.w.qids[q], task: t.w.tasks[q], cluster, stage1Model: model, qeScore: null, threshold: null, escalated: false, finalModel: model,
-    correct: v === -1 ? null : v === 1, cost: finiteOrNull(t.cost[cell]),
-  };
-}
-
-/** A test query as the tuned cascade (stage 1 + QE + escalation) handles it, or stage 1 alone where there is none. */
+/** A test query as the served region's plan (one model, a cascade or agree-or-escalate) handles it. */
 function traceRow(t: TunedState, q: number): TraceRow {
-  const cascade = t.config.cascade;
-  if (!cascade || !t.score) return stage1Row(t, q);
   const cluster = t.clusterOf[q];
-  const plan = cascade.plans[cluster];
-  const row = planRow(plan, cluster);
-  const first = t.w.models.indexOf(row.model);
-  const answered = first >= 0 && t.w.correct[q * t.w.models.length + first] !== -1;
-  const outcome = simulateQuery(q, plan, cascade.caps, {
-    w: t.w, rows: [q], clusterOf: t.clusterOf, cost: t.cost, composition: compositionOf(t.config.cost.metric), score: t.score, answerKinds: cascade.answerKinds as AnswerKind[],
+  const plan: ClusterPlan = t.config.regions[t.region].plans[cluster];
+  const first = planModels(plan)[0];
+  const m = t.w.models.indexOf(first);
+  const answered = m >= 0 && t.w.correct[q * t.w.models.length + m] !== -1;
+  const threshold = firstQeThreshold(plan);
+  const outcome = simulateQuery(q, plan, t.config.cascade?.caps ?? { maxEscalations: 0, maxTotalTokens: null }, {
+    w: t.w, rows: [q], clusterOf: t.clusterOf, cost: t.cost, composition: compositionOf(t.config.cost.metric),
+    score: t.score ?? (() => Number.NaN), answerKinds: (t.config.cascade?.answerKinds ?? []) as AnswerKind[],
   });
   return {
-    qid: t.w.qids[q], task: t.w.tasks[q], cluster, stage1Model: row.model,
-    qeScore: answered && row.threshold !== null ? t.score(q, first) : null,
-    threshold: row.threshold,
+    qid: t.w.qids[q], task: t.w.tasks[q], cluster, stage1Model: first,
+    qeScore: answered && threshold !== null && t.score ? t.score(q, m) : null,
+    threshold,
     escalated: outcome.escalations > 0,
     finalModel: t.w.models[outcome.finalModel],
     correct: outcome.correct === -1 ? null : outcome.correct === 1,
     cost: finiteOrNull(outcome.cost),
+    plan: describePlan(plan),
   };
 }
 
@@ -186,7 +200,8 @@ export function qeView(t: TunedState): QeView | null {
   const M = t.w.models.length;
   const allScores: number[] = [];
   const allLabels: number[] = [];
-  const thresholdOf = (model: string) => cascade.plans.map((p, c) => planRow(p, c)).find((r) => r.model === model && r.threshold !== null)?.threshold ?? null;
+  const plans = t.config.regions[t.region].plans;
+  const thresholdOf = (model: string) => plans.filter((p) => planModels(p)[0] === model).map(firstQeThreshold).find((x) => x !== null) ?? null;
   const models = cascade.ladder.map((model) => {
     const m = t.w.models.indexOf(model);
     const scores: number[] = [];
@@ -266,7 +281,7 @@ export function traceDetail(t: TunedState, qid: string): TraceDetail | null {
 
 /** The cluster map's points, given a 2-D projection of every workload row. */
 export function clusterMap(t: TunedState, projection: ClusterMap['projection'], xy: ArrayLike<number>): ClusterMap {
-  const route = t.config.regions[t.region].route;
+  const first = firstModels(t, t.region);
   return {
     projection,
     points: t.w.qids.map((qid, q) => ({
@@ -275,7 +290,7 @@ export function clusterMap(t: TunedState, projection: ClusterMap['projection'], 
       y: xy[2 * q + 1],
       cluster: t.clusterOf[q],
       split: t.isTest[q] ? ('test' as const) : ('train' as const),
-      routedModel: t.config.pool[route[t.clusterOf[q]]].model,
+      routedModel: first[t.clusterOf[q]],
       task: t.w.tasks[q],
       text: t.w.prompts[q].slice(0, TEXT_PREVIEW),
     })),

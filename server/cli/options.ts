@@ -18,3 +18,10 @@ export function integer(value: string): number {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** A comma-separated list (repeatable: later lists add to earlier ones). */
+export function commaList(value: string, previous: string[] = []): string[] {
+  const items = value.split(',').map((v) => v.trim()).filter(Boolean);
+  if (items.length === 0) throw new InvalidArgumentError(`"${value}" names nothing`);
+  return [...previous, ...items];
+}

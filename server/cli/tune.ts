@@ -3,10 +3,11 @@ import writeFileAtomic from 'write-file-atomic';
 import { checkPricingModels, CostMetricSchema } from '../../core/cost.js';
 import { parseEmbedderSpec } from '../../core/embedder.js';
 import { OutOfRangeError } from '../../core/errors.js';
-import type { OperatingCriterion } from '../../core/routing.js';
+import type { OperatingCriterion } from '../../core/frontier/operating-point.js';
+import { sliceRunLog } from '../../core/runlog-slice.js';
 import { resolveTuneOptions, tune, type TuneOptions } from '../../core/tune.js';
 import { formatReport } from './format.js';
-import { collect, finiteNumber, integer } from './options.js';
+import { collect, commaList, finiteNumber, integer } from './options.js';
 import { stderrProgress } from './progress.js';
 import { cliEmbedderFactory, loadRunLogs, readPoolFigures, toolInfo } from './runlogs.js';
 
@@ -30,6 +31,11 @@ interface TuneFlags {
   priorStrength: number;
   bootstrap: number;
   cascade: boolean;
+  confidence: number;
+  folds: number;
+  tasks?: string[];
+  models?: string[];
+  excludeModels?: string[];
 }
 
 /** --budget, --target-retention and --lambda are mutually exclusive ways to pick the operating point. */
@@ -60,9 +66,14 @@ export function register(program: Command): void {
     .description('Tune on run logs: split by query, embed, cluster, route each cluster by error + λ·cost (stage 1), add the QE cascade (stage 2, unless --no-cascade), and report on the held-out queries')
     .requiredOption('--data <dir>', 'run log (folder or file); repeat to join several', collect)
     .addOption(new Option('--cost <metric>', 'cost metric').choices(CostMetricSchema.options).default('usd'))
-    .addOption(new Option('--budget <x>', 'pick the most accurate operating point whose expected cost per query fits (metric units)').argParser(finiteNumber).conflicts(['targetRetention', 'lambda']))
-    .addOption(new Option('--target-retention <r>', 'pick the cheapest operating point keeping this share of the strongest model\'s accuracy on train (default 0.99)').argParser(finiteNumber).conflicts(['lambda']))
-    .addOption(new Option('--lambda <l>', 'pick the operating point at this λ (unitless, ≥ 0)').argParser(finiteNumber))
+    .addOption(new Option('--budget <x>', 'pick the most accurate region whose cost per query is certified to fit (metric units)').argParser(finiteNumber).conflicts(['targetRetention', 'lambda']))
+    .addOption(new Option('--target-retention <r>', 'pick the cheapest region certified to keep this share of the strongest model\'s accuracy (default 0.99)').argParser(finiteNumber).conflicts(['lambda']))
+    .addOption(new Option('--lambda <l>', 'pick the region at this λ (error + λ·cost/scale; unitless, ≥ 0)').argParser(finiteNumber))
+    .addOption(new Option('--confidence <c>', 'confidence of the certificate, in [0, 1); 0 keeps the cross-fitted point estimate alone').argParser(finiteNumber).default(0.9))
+    .addOption(new Option('--folds <n>', 'cross-fitting folds of the frontier\'s out-of-sample estimates').argParser(integer).default(5))
+    .option('--tasks <list>', 'tune on these tasks only (comma-separated; a family matches its subsets)', commaList)
+    .option('--models <list>', 'tune on these models only (comma-separated)', commaList)
+    .option('--exclude-models <list>', 'leave these models out (comma-separated)', commaList)
     .option('--k <auto|N>', 'clusters: a number, or auto (routing-quality cross-validation within train)', 'auto')
     .option('--k-range <from-to>', 'k values tried by --k auto', '1-8')
     .option('--embedder <spec>', 'builtin | builtin:DIMS | gguf:PATH | openai:URL#MODEL', 'builtin')
@@ -93,6 +104,8 @@ export function register(program: Command): void {
         cvFolds: flags.cvFolds,
         priorStrength: flags.priorStrength,
         bootstrapSamples: flags.bootstrap,
+        confidence: flags.confidence,
+        folds: flags.folds,
         ...(!flags.cascade && { cascade: false }),
         tool: toolInfo(),
       };
@@ -101,7 +114,7 @@ export function register(program: Command): void {
       const progress = stderrProgress('tune');
       const embedders = cliEmbedderFactory(flags.embeddingCache);
       try {
-        const log = await loadRunLogs(flags.data);
+        const log = sliceRunLog(await loadRunLogs(flags.data), { ...(flags.tasks && { tasks: flags.tasks }), ...(flags.models && { models: flags.models }), ...(flags.excludeModels && { excludeModels: flags.excludeModels }) });
         if (flags.pool) {
           const perModel = await readPoolFigures(flags.pool);
           checkPricingModels({ perModel }, log.models, flags.pool);

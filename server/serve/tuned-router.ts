@@ -1,5 +1,5 @@
-import { decide, type CascadeConfig, type ClusterPlan } from '../../core/cascade/plan.js';
-import { routeEmbedding, type TunedConfig } from '../../core/config.js';
+import { decide, planModels, type CascadeConfig, type ClusterPlan } from '../../core/cascade/plan.js';
+import { routeEmbedding, servedPlans, type TunedConfig } from '../../core/config.js';
 import { configEmbedder, type EmbedTexts } from '../../core/embed/config-embedder.js';
 import type { Embedder } from '../../core/embedder.js';
 import { InvalidInputError } from '../../core/errors.js';
@@ -43,10 +43,7 @@ function normalise(v: Float32Array): Float32Array {
 
 /** Every run-log model the config's routing may call at its operating point (each needs a tier to serve). */
 export function modelsCalled(config: TunedConfig): string[] {
-  const needed = config.cascade
-    ? config.cascade.plans.flatMap((p) => { const r = planRungs(p); return r.partner ? [...r.rungs, r.partner] : r.rungs; })
-    : config.regions[config.operatingPoint.region].route.map((m) => config.pool[m].model);
-  return [...new Set(needed)];
+  return [...new Set(servedPlans(config).flatMap(planModels))];
 }
 
 /** The models a plan may call, in order (stage 1 first); the agreement partner is apart. */
@@ -63,8 +60,7 @@ function planRungs(plan: ClusterPlan): { rungs: string[]; partner: string | null
 
 /**
  * The router of a tuned config: embeds the conversation, picks the nearest cluster, and
- * follows that cluster's plan (the `cascade` section's, else the stage-1 route at the operating
- * point), with every run-log model mapped onto a pool tier. After the plan's rungs the ladder
+ * follows that cluster's plan in the operating region, with every run-log model mapped onto a pool tier. After the plan's rungs the ladder
  * goes on through the other mapped tiers, stronger ones first, so a tier that is down always
  * has somewhere to fail over to.
  */
@@ -81,6 +77,8 @@ export class TunedRouter implements CascadeRouter {
   readonly #byStrength: { model: string; tier: string }[];
   /** Per cluster, the decision without its per-request parts; built once, copied per request. */
   readonly #decisions: CascadeDecision[];
+  /** Per cluster, the operating region's plan. */
+  readonly #plans: ClusterPlan[];
 
   private constructor(name: string, config: TunedConfig, cascade: CascadeConfig | null, embed: EmbedTexts, modelTier: Map<string, string>) {
     this.name = name;
@@ -97,8 +95,8 @@ export class TunedRouter implements CascadeRouter {
       .map((p) => ({ model: p.model, tier: modelTier.get(p.model)! }))
       .filter((e) => !seen.has(e.tier) && (seen.add(e.tier), true));
     this.tiers = this.#byStrength.map((e) => e.tier);
-    const region = config.regions[config.operatingPoint.region];
-    this.#decisions = config.clusters.map((_, c) => this.#plannedDecision(c, cascade?.plans[c] ?? { action: 'answer', model: config.pool[region.route[c]].model }));
+    this.#plans = servedPlans(config);
+    this.#decisions = this.#plans.map((plan, c) => this.#plannedDecision(c, plan));
   }
 
   /**
@@ -114,10 +112,7 @@ export class TunedRouter implements CascadeRouter {
       throw err instanceof InvalidInputError ? new ConfigRejectedError(err.message) : err;
     }
     // parseTunedConfig already checked the section against the clusters and the pool.
-    const cascade = config.cascade ?? null;
-    if (cascade && cascade.qeBackend !== 'learned') {
-      throw new ConfigRejectedError(`field "cascade.qeBackend": serve runs the learned QE only, not "${cascade.qeBackend}"`, where);
-    }
+    const cascade = config.cascade;
     const modelTier = mapModels(config, tierNames, tierMap, where);
     const unmapped = modelsCalled(config).filter((m) => !modelTier.has(m));
     if (unmapped.length > 0) {
@@ -168,7 +163,7 @@ export class TunedRouter implements CascadeRouter {
   async judge(decision: CascadeDecision, text: RoutingText, step: number, answer: GenerationResult, partner: GenerationResult | null, tokensSoFar: number): Promise<Verdict> {
     const cascade = this.#cascade;
     if (!cascade || !this.#qe) return { qe: null, agree: null, escalate: false };
-    const plan = cascade.plans[decision.cluster];
+    const plan = this.#plans[decision.cluster];
     const kind = cascade.answerKinds[decision.cluster] ?? 'text';
     const final = extractFinalAnswer(kind, answer.text).answer;
     const needsQe = plan.action === 'cascade' || (plan.action === 'agree' && plan.threshold > 0);

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClusterPlan } from '../../core/cascade/plan.js';
+import { planModels, type CascadeConfig, type ClusterPlan } from '../../core/cascade/plan.js';
 import { routeEmbedding, type TunedConfig } from '../../core/config.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
 import { trainQe, type LabelledAnswer } from '../../core/qe/model.js';
 import type { RunLog } from '../../core/runlog.js';
 import { tune } from '../../core/tune.js';
-import { policyFromTunedConfig, runLiveCascade, type CascadeSection, type LiveCascadeEvent } from '../../native-models/live-cascade.js';
+import { policyFromTunedConfig, runLiveCascade, type LiveCascadeEvent } from '../../native-models/live-cascade.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
 import { TierPool } from '../../native-models/tiers/pool.js';
 import { GgufEmbedder } from '../../native-models/embedders/index.js';
@@ -25,12 +25,18 @@ const STRONG = 'gpt-4o-2024-08-06';
 let pool: TierPool;
 let log: RunLog;
 let config: TunedConfig;
-let cascade: CascadeSection;
+let cascade: CascadeConfig;
+
+/** The config serving `plans` (one for every cluster) at its operating region, with the test's QE. */
+function serving(plans: ClusterPlan[]): TunedConfig {
+  const op = config.operatingPoint.region;
+  return { ...config, cascade, regions: config.regions.map((r, i) => (i === op ? { ...r, plans } : r)) };
+}
 
 beforeAll(async () => {
   pool = await TierPool.open('fixtures/pools/tiny-local.json');
   log = await loadRunLog(resolve('../shared/data/zeroeval-gsm8k-crux'));
-  config = (await tune(log, { seed: 0, k: 4 })).config;
+  config = (await tune(log, { seed: 0, k: 4, cascade: false })).config;
   const embedder = BuiltinEmbedder.fromState(config.embedder.state);
   const prompts = new Map(log.queries.map((q) => [q.qid, q.prompt]));
   const answers: LabelledAnswer[] = log.responses.filter((r) => r.model === CHEAP).map((r) => ({
@@ -38,11 +44,12 @@ beforeAll(async () => {
     correct: r.correct,
   }));
   const half = Math.floor(answers.length / 2);
+  const qe = trainQe(answers.slice(0, half), answers.slice(half), config.pool.map((p) => p.model), config.clusters.length);
   cascade = {
-    qe: trainQe(answers.slice(0, half), answers.slice(half), config.pool.map((p) => p.model), config.clusters.length),
+    qe, qeBackend: 'learned', qeQuality: { auroc: 0.5, ece: 0, answers: half, calibration: qe.calibrator.kind }, ladder: [CHEAP, STRONG],
     answerKinds: config.clusters.map(() => 'numeric'),
-    plans: config.clusters.map((): ClusterPlan => ({ action: 'cascade', rungs: [CHEAP, STRONG], thresholds: [1] })),
     caps: { maxEscalations: 1, maxTotalTokens: null },
+    frugal: { action: 'answer', model: STRONG },
   };
 });
 afterAll(async () => {
@@ -53,21 +60,21 @@ const tierFor = (model: string) => pool.get(model === STRONG ? 'tiny-random' : '
 
 describe('the live cascade of a tuned config on real local tiers', () => {
   it('a stage-1-only config routes to the cluster the config picks and answers once', async () => {
-    const policy = policyFromTunedConfig(config, null);
+    const policy = policyFromTunedConfig(config);
     const query = log.queries.find((q) => q.task === 'gsm8k')!.prompt;
     const expected = routeEmbedding(config, BuiltinEmbedder.fromState(config.embedder.state).embedOne(query));
     const trace = await runLiveCascade(query, policy, { tierFor, request: { maxTokens: 8 } });
     expect(trace.cluster).toBe(expected.cluster);
     expect(trace.plan).toBe('answer');
     expect(trace.passes).toHaveLength(1);
-    expect(trace.passes[0].model).toBe(expected.model);
+    expect(trace.passes[0].model).toBe(planModels(expected.plan)[0]);
     expect(trace.qe).toBeNull();
     expect(trace.escalated).toBe(false);
     expect(trace.passes[0].result.outputTokens).toBeGreaterThan(0);
   });
 
   it('with a cascade section the learned QE scores stage 1 and decide escalates below the threshold', async () => {
-    const policy = policyFromTunedConfig(config, cascade);
+    const policy = policyFromTunedConfig(serving(config.clusters.map(() => ({ action: 'cascade', rungs: [CHEAP, STRONG], thresholds: [1] }))));
     const events: LiveCascadeEvent[] = [];
     // A short GSM8K question: both tiny models have 512-token contexts.
     const query = log.queries.filter((q) => q.task === 'gsm8k').sort((a, b) => a.prompt.length - b.prompt.length)[0].prompt;
@@ -85,7 +92,7 @@ describe('the live cascade of a tuned config on real local tiers', () => {
     expect(events.at(-1)).toEqual({ type: 'done', trace });
     expect(events.filter((e) => e.type === 'token').length).toBeGreaterThan(0);
 
-    const never = policyFromTunedConfig(config, { ...cascade, plans: cascade.plans.map(() => ({ action: 'cascade', rungs: [CHEAP, STRONG], thresholds: [0] })) });
+    const never = policyFromTunedConfig(serving(config.clusters.map(() => ({ action: 'cascade', rungs: [CHEAP, STRONG], thresholds: [0] }))));
     const kept = await runLiveCascade(query, never, { tierFor, request: { maxTokens: 8 } });
     expect(kept.escalated).toBe(false);
     expect(kept.decision).toEqual({ kind: 'accept', reason: 'confident' });
@@ -103,17 +110,17 @@ describe('the live cascade of a config tuned with a GGUF embedder', () => {
   const shortest = (task: string) => queries.filter((x) => x.task === task).sort((a, b) => a.prompt.length - b.prompt.length)[0];
 
   it('routes with the embedder it is given, and refuses none or another one', async () => {
-    expect(() => policyFromTunedConfig(gguf, null)).toThrow(InvalidInputError);
+    expect(() => policyFromTunedConfig(gguf)).toThrow(InvalidInputError);
     const other = await GgufEmbedder.create(resolve('../shared/models/llama-2-tiny-random.gguf'), { threads: 1 });
     const embedder = await GgufEmbedder.create(model, { threads: 1 });
     try {
-      expect(() => policyFromTunedConfig(gguf, null, other)).toThrow(/llama-2-tiny-random.*tuned with gguf:stories260K/);
-      const policy = policyFromTunedConfig(gguf, null, embedder);
+      expect(() => policyFromTunedConfig(gguf, other)).toThrow(/llama-2-tiny-random.*tuned with gguf:stories260K/);
+      const policy = policyFromTunedConfig(gguf, embedder);
       for (const q of [shortest('gsm8k'), shortest('cruxeval')]) {
         const [vector] = await embedder.embed([q.prompt]);
         const trace = await runLiveCascade(q.prompt, policy, { tierFor, request: { maxTokens: 1 } });
         expect(trace.cluster).toBe(routeEmbedding(gguf, vector).cluster);
-        expect(trace.passes[0].model).toBe(routeEmbedding(gguf, vector).model);
+        expect(trace.passes[0].model).toBe(planModels(routeEmbedding(gguf, vector).plan)[0]);
       }
     } finally {
       await Promise.all([embedder.dispose(), other.dispose()]);

@@ -42,12 +42,13 @@ export async function routeOf(config: TunedConfig, prompt: string): Promise<{ cl
   return { cluster: decision.cluster, stage1: decision.models[0] };
 }
 
-/** A copy of the config whose plan for `cluster` is a two-rung cascade with this threshold. */
+/** A copy of the config whose served plan for `cluster` is a two-rung cascade with this threshold. */
 export function withCascadePlan(config: TunedConfig, cluster: number, rungs: [string, string], threshold: number): TunedConfig {
   if (!config.cascade) throw new Error('the tuned config has no cascade section: `cascade-lab tune` must write one for the escalation tests');
-  const plans: ClusterPlan[] = [...config.cascade.plans];
+  const op = config.operatingPoint.region;
+  const plans: ClusterPlan[] = [...config.regions[op].plans];
   plans[cluster] = { action: 'cascade', rungs, thresholds: [threshold] };
-  return { ...config, cascade: { ...config.cascade, plans } };
+  return { ...config, regions: config.regions.map((r, i) => (i === op ? { ...r, plans } : r)) };
 }
 
 /** Every run-log model the config may call, mapped onto `tier` unless `overrides` says otherwise. */

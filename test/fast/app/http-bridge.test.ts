@@ -10,7 +10,7 @@ import { APP_API_CONTRACT, AppApiError, type AppClient, type AppEvent, type RunI
 import { parseTunedConfig, repickOperatingPoint } from '../../../core/config.js';
 import { startAppServer, type AppServer } from '../../../server/app/app-server.js';
 import { createHttpClient } from '../../../renderer/api/http-client.js';
-import { regionForBudget, toLambdaRegions } from '../../../renderer/store/operating-point.js';
+import { regionForBudget } from '../../../renderer/store/operating-point.js';
 import { start as startUpstream, type Upstream } from '../../helpers/openai-upstream.js';
 
 const DATA = '../shared/data';
@@ -161,24 +161,28 @@ describe('HTTP bridge', () => {
       const dear = await api.setOperatingPoint({ lambda: 0 });
       const lastFrom = budget.regions[budget.regions.length - 1].lambdaFrom;
       const cheap = await api.setOperatingPoint({ lambda: lastFrom + 1 });
-      expect(dear.region).toBe(repickOperatingPoint(config, { kind: 'lambda', lambda: 0 }));
-      expect(cheap.region).toBe(repickOperatingPoint(config, { kind: 'lambda', lambda: lastFrom + 1 }));
+      expect(dear.region).toBe(repickOperatingPoint(config, { kind: 'lambda', lambda: 0 }).region);
+      expect(cheap.region).toBe(repickOperatingPoint(config, { kind: 'lambda', lambda: lastFrom + 1 }).region);
       expect(cheap.region).not.toBe(dear.region);
       expect(cheap.costPerQuery).toBeLessThan(dear.costPerQuery);
       expect(cheap.routing).toEqual(budget.regions[cheap.region].routing);
 
-      expect(budget.regions.map((r) => r.expectedCost)).toEqual(config.regions.map((r) => r.expectedCost));
-      const mid = config.regions[Math.floor(config.regions.length / 2)].expectedCost;
+      expect(budget.regions.map((r) => r.expected.costPerQuery)).toEqual(config.regions.map((r) => r.expected.cost));
+      // The Budget view shows the served system, stage 2 included: the same figures as the report's system row.
+      const system = report.evaluation.find((r) => r.policy === 'system')!;
+      expect(budget.current.accuracy).toBe(system.accuracy);
+      expect(budget.current.escalationRate).toBe(system.escalationRate);
+      expect(budget.regions.some((r) => (r.escalationRate ?? 0) > 0)).toBe(true);
+      const mid = budget.regions[Math.floor(budget.regions.length / 2)].expected.costBound;
       const byBudget = await api.setOperatingPoint({ budget: mid });
-      expect(byBudget.region).toBe(repickOperatingPoint(config, { kind: 'budget', budget: mid }));
+      expect(byBudget.region).toBe(repickOperatingPoint(config, { kind: 'budget', budget: mid }).region);
       expect(byBudget.budget).toBe(mid);
       expect(byBudget.routing).toEqual(budget.regions[byBudget.region].routing);
-      await expect(api.setOperatingPoint({ budget: 0 })).rejects.toThrow(/below the cheapest reachable cost/);
-      // The renderer's instant pick, from the view alone, agrees with the engine at every region's cost and between them.
-      const local = toLambdaRegions(budget);
-      const costs = budget.regions.map((r) => r.expectedCost).sort((a, b) => a - b);
+      await expect(api.setOperatingPoint({ budget: 0 })).rejects.toThrow(/below the cheapest region's cost bound/);
+      // The renderer's instant pick, from the view alone, agrees with the engine at every region's cost bound and between them.
+      const costs = budget.regions.filter((r) => r.kind === 'frontier').map((r) => r.expected.costBound).sort((a, b) => a - b);
       for (const cap of [...costs, ...costs.slice(1).map((c, i) => (c + costs[i]) / 2)]) {
-        expect(regionForBudget(local, cap), `budget ${cap}`).toBe((await api.setOperatingPoint({ budget: cap })).region);
+        expect(regionForBudget(budget, cap), `budget ${cap}`).toBe((await api.setOperatingPoint({ budget: cap })).region);
       }
       await api.setOperatingPoint({ budget: mid });
 

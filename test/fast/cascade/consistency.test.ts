@@ -3,9 +3,8 @@ import { candidatePlans } from '../../../core/cascade/candidates.js';
 import { paretoLadder } from '../../../core/cascade/ladder.js';
 import type { CascadeCaps } from '../../../core/cascade/plan.js';
 import { simulatePlans } from '../../../core/cascade/simulate.js';
-import { jointTune } from '../../../core/cascade/joint.js';
 import { costMatrix } from '../../../core/cost.js';
-import { buildWorkload, selectQueries, type Workload } from '../../../core/workload.js';
+import { buildWorkload, type Workload } from '../../../core/workload.js';
 import { loadSharedFormat } from '../../../native-models/runlog/shared-format.js';
 
 const DATA = '../shared/data/zeroeval-gsm8k-crux';
@@ -41,17 +40,23 @@ describe('candidate figures equal the per-query simulation', () => {
         return { accuracy: r / rows.length, cost: c / rows.length };
       });
       const models = paretoLadder(stats);
+      // Three folds, so the per-fold sums are checked too: their total must equal the whole.
+      const fold = Int32Array.from(rows, (_, i) => i % 3);
       const candidates = candidatePlans(
-        { w, rows, models, cost, composition: 'sum', score, kind: 'numeric', caps, fallback: (m) => stats[m] },
+        { w, rows, fold, folds: 3, models, cost, composition: 'sum', score, kind: 'numeric', caps, fallback: (m) => stats[m] },
         { thresholdsPerRung: 6 },
       );
       const kinds = new Set(candidates.map((c) => `${c.plan.action}${c.plan.action === 'cascade' ? c.plan.rungs.length : ''}`));
       expect([...kinds].sort()).toEqual(caps.maxEscalations >= 2 ? ['agree', 'answer', 'cascade2', 'cascade3'] : ['agree', 'answer', 'cascade2']);
+      const total = (c: (typeof candidates)[number], k: number) => (c.sums[k] + c.sums[3 + k] + c.sums[6 + k]) / rows.length;
       for (const c of candidates.filter((_, i) => i % 5 === 0)) {
         const s = simulatePlans([c.plan], caps, { w, rows, clusterOf, cost, composition: 'sum', score, answerKinds: ['numeric'] });
-        expect(s.accuracy).toBeCloseTo(c.accuracy, 12);
-        expect(s.cost).toBeCloseTo(c.cost, 15);
-        expect(s.escalationRate).toBeCloseTo(c.escalationRate, 12);
+        expect(s.accuracy).toBeCloseTo(total(c, 0), 12);
+        expect(s.cost).toBeCloseTo(total(c, 1), 15);
+        expect(s.escalationRate).toBeCloseTo(total(c, 2), 12);
+        const inFold1 = rows.filter((_, i) => i % 3 === 1);
+        const f1 = simulatePlans([c.plan], caps, { w, rows: inFold1, clusterOf, cost, composition: 'sum', score, answerKinds: ['numeric'] });
+        expect(f1.accuracy).toBeCloseTo(c.sums[3] / inFold1.length, 12);
       }
     });
   }
@@ -71,20 +76,5 @@ describe('candidate figures equal the per-query simulation', () => {
     });
     // Time metrics: the agreement pair runs together, so it costs the slower pass.
     expect(timed.cost).toBeCloseTo(Math.max(cost[q * M + a], cost[q * M + b]), 15);
-  });
-});
-
-describe('jointTune edge cases', () => {
-  it('plans a cluster too small to have selection queries from its training figures', () => {
-    const rows = Int32Array.from({ length: 300 }, (_, i) => i * 7);
-    const sub = selectQueries(w, rows);
-    const subCost = costMatrix(sub, 'usd', { prices: Object.fromEntries(w.models.map((m) => [m, { usdPerMtokIn: 1, usdPerMtokOut: 2 }])) });
-    // Cluster 2 holds a single training query: with a 70% fit part it lands there, leaving no selection query.
-    const clusterOf = Int32Array.from(sub.tasks, (t, i) => (i === 0 ? 2 : t === 'gsm8k' ? 0 : 1));
-    const train = Int32Array.from({ length: 300 }, (_, i) => i);
-    const r = jointTune({ w: sub, train, clusterOf, k: 3, cost: subCost, metric: 'usd', strongest: sub.models.indexOf('o1-mini-2024-09-12') }, { criterion: { kind: 'targetRetention', targetRetention: 0.95 }, qe: { l2Grid: [1e-2] }, parts: { fit: 0.7, calibrate: 0.2 } });
-    expect(r.cascade.plans).toHaveLength(3);
-    expect(r.cascade.plans[2].action).toBe('answer');
-    expect(r.groups[2].n).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CascadeConfigSchema, decide, firstModels, planModels, type CascadeCaps, type ClusterPlan } from '../../../core/cascade/plan.js';
+import { ClusterPlanSchema, decide, firstModels, planModels, type CascadeCaps, type ClusterPlan } from '../../../core/cascade/plan.js';
 
 const caps: CascadeCaps = { maxEscalations: 2, maxTotalTokens: null };
 const ladder: ClusterPlan = { action: 'cascade', rungs: ['s', 'm', 'l'], thresholds: [0.8, 0.6] };
@@ -42,8 +42,7 @@ describe('decide', () => {
   });
 
   it('rejects a plan with an out-of-range threshold in a config', () => {
-    const bad = { plans: [{ action: 'cascade', rungs: ['a', 'b'], thresholds: [1.2] }] };
-    const parsed = CascadeConfigSchema.shape.plans.safeParse(bad.plans);
+    const parsed = ClusterPlanSchema.safeParse({ action: 'cascade', rungs: ['a', 'b'], thresholds: [1.2] });
     expect(parsed.success).toBe(false);
   });
 });

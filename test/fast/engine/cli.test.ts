@@ -45,10 +45,11 @@ describe('cascade-lab tune', () => {
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
     expect(Object.keys(report)).toEqual(expect.arrayContaining(['split', 'strongest', 'system', 'stage1', 'baselines', 'aiq', 'ci']));
-    expect(Object.keys(report.baselines)).toEqual(expect.arrayContaining(['random', 'oracle', 'k1', 'single']));
+    expect(Object.keys(report.baselines)).toEqual(expect.arrayContaining(['random', 'oracle', 'k1', 'single', 'frugal']));
     expect(report.stage1.escalationRate).toBe(0);
     expect(report.operatingPoint.criterion).toEqual({ kind: 'targetRetention', targetRetention: 0.98 });
-    expect(stderr).toMatch(/tune: cluster done.*\n.*tune: evaluate done/s);
+    expect(report.operatingPoint.certified).toEqual(expect.objectContaining({ confidence: 0.9, method: expect.stringMatching(/betting/) }));
+    expect(stderr).toMatch(/tune: cluster done.*\n.*tune: frontier done.*\n.*tune: evaluate done/s);
     const config = parseTunedConfig(JSON.parse(await readFile(configPath, 'utf8')));
     expect(config.clusters).toHaveLength(2);
     expect(config.clustering.selection).toBe('fixed');
@@ -64,6 +65,10 @@ describe('cascade-lab tune', () => {
     [['--budget', '-1'], /--budget: budget must be a number ≥ 0, got -1/],
     [['--cv-folds', '1'], /--cv-folds: CV folds must be an integer in \[2, 20\], got 1/],
     [['--prior-strength', '-3'], /--prior-strength: prior strength must be ≥ 0, got -3/],
+    [['--confidence', '1'], /--confidence: confidence must be in \[0, 1\), got 1/],
+    [['--folds', '1'], /--folds: cross-fitting folds must be an integer in \[2, 20\], got 1/],
+    [['--tasks', 'mmlu'], /--tasks: unknown task "mmlu"; the run log has gsm8k, cruxeval/],
+    [['--exclude-models', 'gpt-5'], /--exclude-models: unknown model "gpt-5"/],
     [['--embedder', 'bert'], /--embedder: unknown embedder "bert"/],
   ])('refuses %j with exit code 2 and names the setting', async (args, message) => {
     const { code, stderr } = await cli('tune', '--data', dataDir, '--out', path.join(dir, 'never.json'), ...(args as string[]));
@@ -81,7 +86,7 @@ describe('cascade-lab tune', () => {
   it('says which cheapest cost is reachable when the budget is infeasible', async () => {
     const { code, stderr } = await cli('tune', '--data', dataDir, '--k', '1', '--budget', '0.0000001', '--out', path.join(dir, 'never.json'));
     expect(code).toBe(2);
-    expect(stderr).toMatch(/UnsatisfiableError: --budget: budget 1e-7 USD per query is below the cheapest reachable cost 0\.0000\d+ USD/);
+    expect(stderr).toMatch(/UnsatisfiableError: --budget: budget 1e-7 USD per query is below the cheapest region's cost bound 0\.0000\d+ USD at confidence 0\.9/);
   }, 120_000);
 });
 
@@ -105,7 +110,7 @@ describe('cascade-lab tune with a pool file', () => {
     expect(report.cost).toEqual({ metric: 'tpot', unit: 'ms/token' });
     expect(report.baselines.single[models[0]].cost).toBe(5);
     expect(report.system).toEqual(report.stage1);
-    expect(JSON.parse(await readFile(out, 'utf8')).cascade).toBeUndefined();
+    expect(JSON.parse(await readFile(out, 'utf8')).cascade).toBeNull();
   }, 120_000);
 
   it('names the model and metric when a TPOT figure is missing, and refuses a pool model not in the log', async () => {
@@ -121,19 +126,19 @@ describe('cascade-lab tune with a pool file', () => {
 
 describe('cascade-lab eval', () => {
   it('refuses a config from another version, and a malformed one, naming the file', async () => {
-    const v2 = path.join(dir, 'v2.json');
-    await writeFile(v2, JSON.stringify({ ...JSON.parse(await readFile(configPath, 'utf8')), version: 2 }));
-    const r = await cli('eval', '--config', v2, '--data', dataDir);
+    const v1 = path.join(dir, 'v1.json');
+    await writeFile(v1, JSON.stringify({ ...JSON.parse(await readFile(configPath, 'utf8')), version: 1 }));
+    const r = await cli('eval', '--config', v1, '--data', dataDir);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/UnsupportedVersionError: .*v2\.json: tuned config version 2 is not supported: this build reads version 1/);
+    expect(r.stderr).toMatch(/UnsupportedVersionError: .*v1\.json: tuned config version 1 is not supported: this build reads version 2; re-run `cascade-lab tune`/);
     const broken = path.join(dir, 'broken.json');
-    await writeFile(broken, '{"version": 1, "clusters": ');
+    await writeFile(broken, '{"version": 2, "clusters": ');
     expect((await cli('eval', '--config', broken, '--data', dataDir)).stderr).toMatch(/broken\.json: malformed JSON/);
     const bad = path.join(dir, 'bad.json');
     const config = JSON.parse(await readFile(configPath, 'utf8'));
-    config.regions[0].route = [0];
+    config.regions[1].plans = [{ action: 'answer', model: 'gpt-5-imaginary' }, config.regions[1].plans[1]];
     await writeFile(bad, JSON.stringify(config));
-    expect((await cli('eval', '--config', bad, '--data', dataDir)).stderr).toMatch(/bad\.json: field "regions\[0\]\.route": expected 2 model indices/);
+    expect((await cli('eval', '--config', bad, '--data', dataDir)).stderr).toMatch(/bad\.json: field "regions\[1\]\.plans\[0\]": model "gpt-5-imaginary" is not in the pool/);
   }, 60_000);
 
   it('runs from bin/cascade-lab.mjs with no build step and reproduces the tune figures', async () => {

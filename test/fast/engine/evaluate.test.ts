@@ -57,9 +57,9 @@ describe('bootstrap', () => {
       big.cost[q * 2] = 1;
       big.cost[q * 2 + 1] = q % 2 ? 4 : 2;
     }
-    const choice = new Int32Array(Q);
-    const a = bootstrapCi(big, choice, 1, { samples: 300, seed: 7 });
-    expect(bootstrapCi(big, choice, 1, { samples: 300, seed: 7 })).toEqual(a);
+    const column = (m: number) => ({ correct: Array.from({ length: Q }, (_, q) => big.correct[q * 2 + m]), cost: Array.from({ length: Q }, (_, q) => big.cost[q * 2 + m]) });
+    const a = bootstrapCi(column(0), column(1), { samples: 300, seed: 7 });
+    expect(bootstrapCi(column(0), column(1), { samples: 300, seed: 7 })).toEqual(a);
     expect(a.retention[0]).toBeLessThan(0.9);
     expect(a.retention[1]).toBeGreaterThan(0.9);
     expect(a.retention[1]).toBeLessThan(1);

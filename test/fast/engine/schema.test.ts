@@ -11,10 +11,11 @@ describe('tuned config schema', () => {
   });
 
   it('refuses other versions before looking at any other field', () => {
-    expect(() => parseTunedConfig({ version: 2 }, 'x.json')).toThrow(UnsupportedVersionError);
+    expect(() => parseTunedConfig({ version: 1 }, 'x.json')).toThrow(UnsupportedVersionError);
+    expect(() => parseTunedConfig({ version: 3 }, 'x.json')).toThrow(UnsupportedVersionError);
     expect(() => parseTunedConfig({}, 'x.json')).toThrow(/x\.json: tuned config version undefined is not supported/);
     expect(() => parseTunedConfig(null)).toThrow(UnsupportedVersionError);
-    expect(() => parseTunedConfig({ version: 1 }, 'x.json')).toThrow(InvalidInputError);
-    expect(() => parseTunedConfig({ version: 1 }, 'x.json')).toThrow(/x\.json: field "createdAt"/);
+    expect(() => parseTunedConfig({ version: 2 }, 'x.json')).toThrow(InvalidInputError);
+    expect(() => parseTunedConfig({ version: 2 }, 'x.json')).toThrow(/x\.json: field "createdAt"/);
   });
 });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { splitTrainParts } from '../../../core/cascade/joint.js';
+import { crossFitFolds } from '../../../core/cascade/crossfit.js';
 import { labelledAnswers } from '../../../core/qe/dataset.js';
 import { auroc, ece } from '../../../core/qe/metrics.js';
 import { LearnedQe, QeModelSchema, trainQe, type QeModel } from '../../../core/qe/model.js';
@@ -18,9 +18,11 @@ beforeAll(async () => {
   w = buildWorkload(await loadSharedFormat(DATA));
   const clusterOf = Int32Array.from(w.tasks, (t) => (t === 'gsm8k' ? 0 : 1));
   const { train } = splitQueries(w.qids, w.tasks, { seed: 0 });
-  const parts = splitTrainParts(train, clusterOf, 2, { fit: 0.4, calibrate: 0.2 }, 0);
-  model = trainQe(labelledAnswers(w, parts.fit, clusterOf), labelledAnswers(w, parts.calibrate, clusterOf), w.models, 2);
-  heldOut = labelledAnswers(w, parts.select, clusterOf);
+  // Five stratified folds: fit on three, calibrate on one, hold one out.
+  const fold = crossFitFolds(train, clusterOf, 2, 5, 0);
+  const part = (f: (x: number) => boolean) => Array.from(train).filter((_, i) => f(fold[i]));
+  model = trainQe(labelledAnswers(w, part((f) => f < 3), clusterOf), labelledAnswers(w, part((f) => f === 3), clusterOf), w.models, 2);
+  heldOut = labelledAnswers(w, part((f) => f === 4), clusterOf);
 }, 120_000);
 
 describe('learned QE on the shared data', () => {

@@ -1,0 +1,152 @@
+import { InvalidInputError, UnsatisfiableError } from '../errors.js';
+import { costUpperBound, decodeCodes, retentionCertified, retentionLowerBound, RETENTION_METHOD } from './certify.js';
+import type { RegionFigures } from './build.js';
+import { choiceAt } from './hull.js';
+
+/** How to choose an operating point among the regions. */
+export type OperatingCriterion =
+  | { kind: 'budget'; budget: number }
+  | { kind: 'targetRetention'; targetRetention: number }
+  | { kind: 'lambda'; lambda: number };
+
+/** What picking needs of a region. */
+export interface PickableRegion {
+  kind: 'reference' | 'frontier';
+  lambdaFrom: number;
+  lambdaTo: number | null;
+  expected: RegionFigures;
+  evidence: string;
+}
+
+/** What the data certify about the chosen region, at the stated confidence. */
+export interface Certificate {
+  /** Retention is at least this with the stated confidence. */
+  retentionLower: number;
+  /** Mean cost per query is at most this with the stated confidence; null where too few queries bound it. */
+  costUpper: number | null;
+  confidence: number;
+  method: string;
+}
+
+export interface OperatingChoice {
+  region: number;
+  /** null when confidence is 0: the cross-fitted point estimate alone. */
+  certified: Certificate | null;
+  /** Said plainly when the criterion fell back (nothing cheaper than the strongest model certified). */
+  note: string | null;
+}
+
+export const COST_METHOD = 'one-sided normal bound on the out-of-sample mean cost';
+
+export function checkConfidence(confidence: number, where = '--confidence'): void {
+  if (!(confidence >= 0 && confidence < 1)) throw new InvalidInputError(`confidence must be in [0, 1), got ${confidence}`, where);
+}
+
+/** The certificate of one region at a confidence (bounds computed on its out-of-sample evidence). */
+export function certificateOf(region: PickableRegion, confidence: number): Certificate {
+  const delta = 1 - confidence;
+  const e = region.expected;
+  const costUpper = costUpperBound(e.cost, e.costSd, e.n, delta);
+  return {
+    retentionLower: region.kind === 'reference' ? 1 : retentionLowerBound(decodeCodes(region.evidence, e.n), delta),
+    costUpper: Number.isFinite(costUpper) ? costUpper : null,
+    confidence,
+    method: `${RETENTION_METHOD}; cost: ${COST_METHOD}`,
+  };
+}
+
+/** The frontier region containing λ (the reference region has no λ). */
+export function regionAtLambda(regions: readonly Pick<PickableRegion, 'kind' | 'lambdaFrom'>[], lambda: number): number {
+  if (!(lambda >= 0)) throw new InvalidInputError(`λ must be ≥ 0, got ${lambda}`, '--lambda');
+  let found = -1;
+  regions.forEach((r, i) => {
+    if (r.kind === 'frontier' && r.lambdaFrom <= lambda) found = i;
+  });
+  return found < 0 ? regions.findIndex((r) => r.kind === 'frontier') : found;
+}
+
+/** A region's mean cost bound at a confidence: the upper bound, or the point estimate at confidence 0. */
+export function costBound(e: RegionFigures, confidence: number): number {
+  return confidence === 0 ? e.cost : costUpperBound(e.cost, e.costSd, e.n, 1 - confidence);
+}
+
+/**
+ * The most accurate frontier region whose cost bound fits a budget, testing up from the cheapest and
+ * stopping at the first that does not fit (fixed sequence); -1 when even the cheapest does not.
+ */
+export function regionWithinBudget(regions: readonly { kind: PickableRegion['kind']; costBound: number }[], budget: number): number {
+  let last = -1;
+  for (let i = regions.length - 1; i >= 0; i--) {
+    if (regions[i].kind !== 'frontier') continue;
+    if (regions[i].costBound > budget) break;
+    last = i;
+  }
+  return last;
+}
+
+/**
+ * Picks the operating region. With confidence > 0, a retention target is tested down the frontier from
+ * the most accurate region (fixed-sequence testing, each step at level 1 − confidence) and the cheapest
+ * region before the first failure wins; when even the first fails, the reference region (the strongest
+ * model everywhere) is served. A budget is tested up from the cheapest region against each region's cost
+ * upper bound. With confidence 0 the cross-fitted point estimates decide, uncertified.
+ */
+export function pickOperatingPoint(regions: readonly PickableRegion[], criterion: OperatingCriterion, confidence: number, unit = ''): OperatingChoice {
+  checkConfidence(confidence);
+  const frontier = regions.map((r, i) => ({ r, i })).filter((x) => x.r.kind === 'frontier');
+  if (frontier.length === 0) throw new InvalidInputError('the config has no frontier regions', 'regions');
+  const reference = regions.findIndex((r) => r.kind === 'reference');
+  const delta = 1 - confidence;
+  const done = (region: number, note: string | null = null): OperatingChoice => ({ region, certified: confidence > 0 ? certificateOf(regions[region], confidence) : null, note });
+  switch (criterion.kind) {
+    case 'lambda':
+      return done(regionAtLambda(regions, criterion.lambda));
+    case 'targetRetention': {
+      const target = criterion.targetRetention;
+      if (!(target > 0 && target <= 2)) throw new InvalidInputError(`target retention must be in (0, 2], got ${target}`, '--target-retention');
+      if (confidence === 0) {
+        const meets = frontier.filter((x) => x.r.expected.retention >= target - 1e-12);
+        if (meets.length > 0) return done(meets.reduce((a, b) => (b.r.expected.cost < a.r.expected.cost ? b : a)).i);
+      } else {
+        let last = -1;
+        for (const { r, i } of frontier) {
+          if (!retentionCertified(decodeCodes(r.evidence, r.expected.n), target, delta)) break;
+          last = i;
+        }
+        if (last >= 0) return done(last);
+      }
+      const best = Math.max(...frontier.map((x) => x.r.expected.retention));
+      if (reference >= 0 && target <= 1) {
+        return done(reference, confidence > 0
+          ? `no region cheaper than the strongest model keeps retention ${target} with confidence ${confidence}: serving the strongest model`
+          : `no region's out-of-sample retention reaches ${target} (best ${best.toFixed(4)}): serving the strongest model`);
+      }
+      throw new UnsatisfiableError(`target retention ${target} is out of reach: the best region keeps ${best.toFixed(4)} out of sample`, '--target-retention');
+    }
+    case 'budget': {
+      const budget = criterion.budget;
+      if (!(Number.isFinite(budget) && budget >= 0)) throw new InvalidInputError(`budget must be a number ≥ 0, got ${budget}`, '--budget');
+      const bound = (r: PickableRegion) => costBound(r.expected, confidence);
+      const last = regionWithinBudget(regions.map((r) => ({ kind: r.kind, costBound: bound(r) })), budget);
+      if (last < 0) {
+        const cheapest = frontier[frontier.length - 1].r;
+        const what = confidence > 0 ? `cost bound ${bound(cheapest).toPrecision(4)}${unit && ' ' + unit} at confidence ${confidence}` : `cost ${cheapest.expected.cost.toPrecision(4)}${unit && ' ' + unit}`;
+        throw new UnsatisfiableError(`budget ${budget}${unit && ' ' + unit} per query is below the cheapest region's ${what}`, '--budget');
+      }
+      return done(last);
+    }
+  }
+}
+
+/**
+ * Among hull points (cheapest first), the one a criterion picks on point estimates alone: what the
+ * baselines (k = 1, FrugalGPT) use, which have no out-of-sample evidence to certify.
+ */
+export function pickOnHull<T extends { accuracy: number; cost: number }>(hull: readonly T[], criterion: OperatingCriterion, strongestAccuracy: number, costScale: number): T {
+  if (criterion.kind === 'lambda') return hull[choiceAt(hull, criterion.lambda, costScale)];
+  if (criterion.kind === 'budget') {
+    const fits = hull.filter((h) => h.cost <= criterion.budget);
+    return fits.length ? fits[fits.length - 1] : hull[0];
+  }
+  return hull.find((h) => h.accuracy / strongestAccuracy >= criterion.targetRetention) ?? hull[hull.length - 1];
+}
