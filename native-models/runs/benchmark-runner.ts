@@ -229,7 +229,7 @@ export class BenchmarkRun extends EventEmitter<{ event: [RunEvent] }> {
     const hint = this.#options.resumeHint ?? 'start the run again with the same run id to resume';
     return new RunFailedError(
       `${failures} calls failed in a row on the tier's side, so the run stopped; the last: ${last.message}. ` +
-        `${this.#stored} of ${this.#total} queries are finished and stored; once the tier is back, ${hint} (only the unfinished queries are sent).`,
+        `${this.#stored} of ${this.#total} queries are finished and stored; once the tier is back, ${hint}; only the unfinished queries are sent.`,
       `tier "${this.tier}"`,
       last,
     );

@@ -1,6 +1,7 @@
 import type { TunedConfig } from '../../core/config.js';
 import { formatStage2Fields, type Stage2ReportFields } from '../../core/cascade/stage2.js';
 import type { EngineReport } from '../../core/report.js';
+import { formatReasons, type UnansweredTally } from '../../core/unanswered.js';
 
 // Plain-text tables for the terminal. Hand-written: a padded column layout is a dozen lines and
 // no table library is installed.
@@ -86,4 +87,11 @@ export function formatReport(report: EngineReport & Partial<Stage2ReportFields>,
     `${Math.round(report.ci.level * 100)}% bootstrap CI of stage 1 (${report.ci.samples} resamples): retention ${pct(report.ci.retention[0])}–${pct(report.ci.retention[1])}, cost reduction ${pct(report.ci.costReduction[0])}–${pct(report.ci.costReduction[1])}${unanswered}`,
     ...(report.stage2 ? ['', formatStage2Fields(report as EngineReport & Stage2ReportFields, config.cost.unit)] : []),
   ].join('\n');
+}
+
+/** Per model, the run log's cells without an answer and why; empty when every model answered every query. */
+export function formatUnanswered(tallies: UnansweredTally[], queries: number): string {
+  if (tallies.length === 0) return '';
+  const rows = tallies.map((t) => [t.model, t.unanswered, pct(t.unanswered / queries), formatReasons(t.byReason)]);
+  return `Unanswered cells (unknown, left out of every rate; of ${queries} queries)\n${table(['model', 'unanswered', 'share', 'reasons'], rows, ['l', 'r', 'r', 'l'])}`;
 }
