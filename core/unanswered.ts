@@ -16,21 +16,23 @@ export interface UnansweredTally {
  * answered are left out, so an empty list means a full log.
  */
 export function unansweredByModel(log: RunLog): UnansweredTally[] {
-  const answered = new Map<string, Set<string>>(log.models.map((m) => [m, new Set()]));
-  for (const r of log.responses) answered.get(r.model)?.add(r.qid);
-  const reasons = new Map<string, string>();
-  for (const u of log.unanswered ?? []) reasons.set(`${u.qid}\u0000${u.model}`, u.reason);
+  // Counts, not sets: a run log holds each (query, model) pair at most once (the readers check it).
+  const answered = new Map<string, number>();
+  for (const r of log.responses) answered.set(r.model, (answered.get(r.model) ?? 0) + 1);
+  const reasons = new Map<string, Record<string, number>>();
+  for (const u of log.unanswered ?? []) {
+    const byReason = reasons.get(u.model) ?? {};
+    byReason[u.reason] = (byReason[u.reason] ?? 0) + 1;
+    reasons.set(u.model, byReason);
+  }
   const tallies: UnansweredTally[] = [];
   for (const model of log.models) {
-    const byReason: Record<string, number> = {};
-    let unanswered = 0;
-    for (const q of log.queries) {
-      if (answered.get(model)!.has(q.qid)) continue;
-      const reason = reasons.get(`${q.qid}\u0000${model}`) ?? NO_REASON_RECORDED;
-      byReason[reason] = (byReason[reason] ?? 0) + 1;
-      unanswered++;
-    }
-    if (unanswered > 0) tallies.push({ model, unanswered, byReason });
+    const unanswered = log.queries.length - (answered.get(model) ?? 0);
+    if (unanswered <= 0) continue;
+    const byReason = { ...reasons.get(model) };
+    const unexplained = unanswered - Object.values(byReason).reduce((a, n) => a + n, 0);
+    if (unexplained > 0) byReason[NO_REASON_RECORDED] = unexplained;
+    tallies.push({ model, unanswered, byReason });
   }
   return tallies;
 }
