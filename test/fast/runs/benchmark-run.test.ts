@@ -210,6 +210,26 @@ describe('benchmark runs over a tier', () => {
     store.close();
   });
 
+  it('an empty output is unanswered (reason empty); a 401 is the tier\'s failure, not the query\'s', async () => {
+    const silent = await start({ reply: '' });
+    const quiet = await CloudTier.create(CloudTierSpecSchema.parse({ kind: 'cloud', name: 'quiet', baseUrl: silent.url, model: 'm', usdPerMtokIn: 0, usdPerMtokOut: 0, retry: { maxRetries: 0 } }));
+    try {
+      const bench = await loadBenchmark(benchPath());
+      const store = RunStore.open(join(dir, 'h', 'runs.sqlite'));
+      store.ensureRun('bench', bench);
+      silent.setBehaviour({ kind: 'status', status: 401, times: 1, message: 'Incorrect API key provided' });
+      const err = await BenchmarkRun.start({ store, runId: 'bench', tier: quiet, maxConsecutiveFailures: 1 }).done.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RunFailedError);
+      expect((err as Error).message).toMatch(/HTTP 401: .*Incorrect API key.*0 of 10 queries are finished/);
+      const summary = await BenchmarkRun.start({ store, runId: 'bench', tier: quiet }).done;
+      expect(summary).toMatchObject({ done: 10, answered: 0, unanswered: { empty: 10 }, failed: 0, accuracy: 0, ttftMsMedian: null, tpotMsMedian: null });
+      store.close();
+    } finally {
+      await quiet.dispose();
+      await silent.close();
+    }
+  });
+
   it('with context overflow set to fail, a prompt that does not fit stops the run at once', async () => {
     const bench = await loadBenchmark(benchPath());
     const store = RunStore.open(join(dir, 'g', 'runs.sqlite'));
