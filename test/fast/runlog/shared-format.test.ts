@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConflictError, DuplicatePairError, InvalidInputError, MalformedLineError, UnknownQueryError } from '../../../core/errors.js';
+import { joinRunLogs } from '../../../core/runlog.js';
 import { NO_REASON_RECORDED, unansweredByModel } from '../../../core/unanswered.js';
 import { buildWorkload } from '../../../core/workload.js';
 import { loadRunLog } from '../../../native-models/runlog/load.js';
@@ -61,6 +62,10 @@ describe('shared data folder format', () => {
       { model: 'm1', unanswered: 2, byReason: { context_length: 1, [NO_REASON_RECORDED]: 1 } },
       { model: 'm2', unanswered: 1, byReason: { [NO_REASON_RECORDED]: 1 } },
     ]);
+    // Joined with another log, the reasons of both are kept.
+    const other = await loadRunLog(folder([q('a')], [r('a', 'm3', { correct: null, unanswered_reason: 'empty' })]), { countTokens: false });
+    expect(joinRunLogs([log, other]).unanswered).toEqual([...log.unanswered!, { qid: 'a', model: 'm3', reason: 'empty' }]);
+    expect(joinRunLogs([log, other]).models).toEqual(['m1', 'm2', 'm3']);
     // A null-correct line still counts as the pair's one line.
     const twice = await loadRunLog(folder([q('a')], [r('a', 'm1', { correct: null }), r('a', 'm1')])).catch((e: unknown) => e);
     expect(twice).toBeInstanceOf(DuplicatePairError);
