@@ -33,7 +33,7 @@ function RunRow({ run }: { run: RunInfo }) {
         {run.runId} · {run.dataSet} · <span data-testid="run-state">{run.state}</span>
       </h3>
       <progress className="progress" max={total} value={done} aria-label={`Progress of run ${run.runId}`}>{done} / {total}</progress>
-      <p className="hint">{done} of {total} answers · started {run.startedAt} · writes {run.outDir}</p>
+      <p className="hint">{done} of {total} queries done · started {run.startedAt} · writes {run.outDir}</p>
       <table className="data">
         <thead><tr><th scope="col">Tier</th><th scope="col">Done</th><th scope="col">Unanswered</th><th scope="col">Errors</th><th scope="col">Last error</th></tr></thead>
         <tbody>
