@@ -16,6 +16,8 @@ const bench = join(repoRoot, '..', 'shared', 'data', 'zeroeval-gsm8k-crux');
 const stories = join(repoRoot, '..', 'shared', 'models', 'stories260K.gguf');
 const LIMIT = 60;
 const TOO_LONG = ['gsm8k/4', 'gsm8k/41', 'gsm8k/45', 'gsm8k/53'];
+// Each test runs the model over 60 queries in one or two processes: 40 s on a quiet machine, over 100 s on the shared 2-core one.
+const RUN_TIMEOUT_MS = 300_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'cascade-run-unanswered-'));
 const pool = join(dir, 'pool.json');
@@ -86,7 +88,7 @@ describe('a benchmark run on a tier whose context some prompts do not fit', () =
     expect(report.unansweredByModel).toEqual(unansweredByModel(log));
     expect(report.unansweredByModel).toEqual([{ model: 'tiny', unanswered: 4, byReason: { context_length: 4 } }]);
     expect(report.split.train + report.split.test).toBe(LIMIT);
-  });
+  }, RUN_TIMEOUT_MS);
 
   it('killed with SIGKILL mid-way and run again, ends in the same state as the run never killed', async () => {
     const killed = join(dir, 'killed');
@@ -107,5 +109,5 @@ describe('a benchmark run on a tier whose context some prompts do not fit', () =
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`finished: ${LIMIT}/${LIMIT} queries of tier "tiny" \\(${LIMIT - atKill} this session`));
     expect(endState(killed)).toEqual(endState(full));
-  });
+  }, RUN_TIMEOUT_MS);
 });
