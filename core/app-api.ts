@@ -94,6 +94,10 @@ export const ModelSummarySchema = z.object({
   answered: z.number().int().nonnegative(),
   /** Mean cost per answered query in the workspace's cost metric. */
   meanCost: maybeNum,
+  /** Queries without an answer from this model (unknown, left out of every rate). */
+  unanswered: z.number().int().nonnegative(),
+  /** Those queries per reason, where the run log records one (e.g. `context_length`). */
+  unansweredReasons: z.record(z.string(), z.number().int().nonnegative()),
 });
 
 /** What a tier of the pool looks like to the UI; for cloud tiers, whether its key variable is set, never the key. */
@@ -385,12 +389,37 @@ export const RunRequestSchema = z.object({
 export type RunRequest = z.infer<typeof RunRequestSchema>;
 
 export const RunStateSchema = z.enum(['running', 'paused', 'done', 'failed']);
+/** One tier's end of a run: the stored figures over every session, and this session's time. */
+export const RunTierSummarySchema = z.object({
+  answered: z.number().int().nonnegative(),
+  correct: z.number().int().nonnegative(),
+  /** Right among answered; null when none was answered. */
+  accuracy: maybeNum,
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  costUsd: nonNeg,
+  elapsedS: nonNeg,
+  ttftMsMedian: maybeNum,
+  tpotMsMedian: maybeNum,
+});
+export type RunTierSummary = z.infer<typeof RunTierSummarySchema>;
 export const RunInfoSchema = z.object({
   runId: id,
   dataSet: id,
   state: RunStateSchema,
   total: z.number().int().nonnegative(),
-  tiers: z.array(z.object({ tier: name, done: z.number().int().nonnegative(), errors: z.number().int().nonnegative(), lastError: z.string().nullable() })),
+  tiers: z.array(z.object({
+    tier: name,
+    /** Queries finished: answered, or recorded unanswered. */
+    done: z.number().int().nonnegative(),
+    /** Calls that failed on the tier's side (tried again when the run resumes). */
+    errors: z.number().int().nonnegative(),
+    lastError: z.string().nullable(),
+    /** Queries the tier could not answer, per reason (`context_length`, …): recorded, and the run goes on. */
+    unanswered: z.record(z.string(), z.number().int().nonnegative()),
+    /** Set when the tier's run has ended. */
+    summary: RunTierSummarySchema.nullable(),
+  })),
   startedAt: z.string(),
   /** The run log it writes, loadable as a workspace `path` once done. */
   outDir: z.string(),

@@ -34,6 +34,17 @@ export const ModelResponseSchema = z.object({
 });
 export type ModelResponse = z.infer<typeof ModelResponseSchema>;
 
+/**
+ * A (query, model) cell the model did not answer, and why (`context_length`, `content_filter`,
+ * `bad_request`, `empty`, …), where the log records it. Like a missing response, it is unknown,
+ * never wrong; the reason is only reported.
+ */
+export interface UnansweredCell {
+  qid: string;
+  model: string;
+  reason: string;
+}
+
 /** List prices in USD per million tokens. */
 export const ModelPriceSchema = z.object({ usdPerMtokIn: z.number().nonnegative(), usdPerMtokOut: z.number().nonnegative() });
 export type ModelPrice = z.infer<typeof ModelPriceSchema>;
@@ -54,6 +65,8 @@ export interface RunLog {
   sources: RunLogSource[];
   /** True when some token counts were estimated with a tokenizer rather than recorded by the model. */
   tokensApproximate: boolean;
+  /** Cells recorded as unanswered with a reason; cells with no response and no entry here are unanswered for no recorded reason. Defaults to none. */
+  unanswered?: UnansweredCell[];
 }
 
 /** Formats a zod issue path as `field.sub[2]` for error messages. */
@@ -106,5 +119,6 @@ export function joinRunLogs(logs: RunLog[]): RunLog {
     prices,
     sources: logs.flatMap((l) => l.sources),
     tokensApproximate: logs.some((l) => l.tokensApproximate),
+    ...(logs.some((l) => l.unanswered?.length) && { unanswered: logs.flatMap((l) => l.unanswered ?? []) }),
   };
 }

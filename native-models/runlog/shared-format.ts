@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConflictError, DuplicatePairError, InvalidInputError, UnknownQueryError } from '../../core/errors.js';
-import { ModelPriceSchema, parseOrThrow, type ModelPrice, type ModelResponse, type Query, type RunLog } from '../../core/runlog.js';
+import { ModelPriceSchema, parseOrThrow, type ModelPrice, type ModelResponse, type Query, type RunLog, type UnansweredCell } from '../../core/runlog.js';
+import { NO_REASON_RECORDED } from '../../core/unanswered.js';
 import { parseJsonFile, parseJsonLines, readTextFile, type TextFile } from './text-file.js';
 
 // The on-disk names of ../shared/data (snake_case); mapped to the core's names below.
@@ -19,7 +20,9 @@ const ResponseLine = z.object({
   model: z.string().min(1),
   response: z.string(),
   answer: z.string().nullable(),
-  correct: z.union([z.literal(0), z.literal(1)]),
+  // null: the model did not answer (as an empty `correct` cell in a table); `unanswered_reason` says why.
+  correct: z.union([z.literal(0), z.literal(1), z.null()]),
+  unanswered_reason: z.string().min(1).optional(),
   output_tokens: z.number().int().nonnegative().optional(),
   cost_usd: z.number().nonnegative().optional(),
   ttft_ms: z.number().nonnegative().optional(),
@@ -52,8 +55,9 @@ function readQueries(file: TextFile): Query[] {
   return queries;
 }
 
-function readResponses(file: TextFile, known: ReadonlySet<string>): { responses: ModelResponse[]; models: string[] } {
+function readResponses(file: TextFile, known: ReadonlySet<string>): { responses: ModelResponse[]; models: string[]; unanswered: UnansweredCell[] } {
   const responses: ModelResponse[] = [];
+  const unanswered: UnansweredCell[] = [];
   const models = new Set<string>();
   const pairs = new Map<string, number>();
   for (const { line, value } of parseJsonLines(file)) {
@@ -65,6 +69,11 @@ function readResponses(file: TextFile, known: ReadonlySet<string>): { responses:
     if (prior !== undefined) throw new DuplicatePairError(`field "model": duplicate (query, model) pair ("${r.qid}", "${r.model}"), first on line ${prior}`, where);
     pairs.set(key, line);
     models.add(r.model);
+    if (r.correct === null) {
+      unanswered.push({ qid: r.qid, model: r.model, reason: r.unanswered_reason ?? NO_REASON_RECORDED });
+      continue;
+    }
+    if (r.unanswered_reason !== undefined) throw new InvalidInputError('field "unanswered_reason": given for an answered line (correct is 0 or 1)', where);
     responses.push({
       qid: r.qid,
       model: r.model,
@@ -78,7 +87,7 @@ function readResponses(file: TextFile, known: ReadonlySet<string>): { responses:
       ...(r.latency_ms !== undefined && { latencyMs: r.latency_ms }),
     });
   }
-  return { responses, models: [...models] };
+  return { responses, models: [...models], unanswered };
 }
 
 /** Reads `prices.json` of the shared format into the core's price table. */
@@ -93,7 +102,8 @@ export function readPrices(file: TextFile): Record<string, ModelPrice> {
 
 /**
  * Loads a folder in the ../shared/data format: questions.jsonl[.gz], responses.jsonl[.gz] and an
- * optional prices.json. A (query, model) pair with no response line means the model did not answer.
+ * optional prices.json. A (query, model) pair with no response line, or one with `correct: null`
+ * (and optionally `unanswered_reason`), means the model did not answer.
  */
 export async function loadSharedFormat(dir: string): Promise<RunLog> {
   const files = sharedFormatFiles(dir);
@@ -105,9 +115,9 @@ export async function loadSharedFormat(dir: string): Promise<RunLog> {
     existsSync(pricesPath) ? readTextFile(pricesPath) : Promise.resolve(null),
   ]);
   const queries = readQueries(qFile);
-  const { responses, models } = readResponses(rFile, new Set(queries.map((q) => q.qid)));
+  const { responses, models, unanswered } = readResponses(rFile, new Set(queries.map((q) => q.qid)));
   const prices = pFile ? readPrices(pFile) : {};
   const hash = createHash('sha256');
   for (const f of [qFile, rFile, pFile]) if (f) hash.update(f.sha256);
-  return { queries, models, responses, prices, sources: [{ path: dir, sha256: hash.digest('hex') }], tokensApproximate: false };
+  return { queries, models, responses, prices, sources: [{ path: dir, sha256: hash.digest('hex') }], tokensApproximate: false, ...(unanswered.length > 0 && { unanswered }) };
 }

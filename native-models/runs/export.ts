@@ -9,7 +9,8 @@ const jsonLines = (rows: unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`)
 /**
  * Writes a run log as a ../shared/data folder (questions.jsonl.gz, responses.jsonl.gz,
  * prices.json, models.json), each file atomically, so the engine can tune on it. Measured
- * timings go in `ttft_ms`, `tpot_ms`, `latency_ms`, and the real per-query cost in `cost_usd`.
+ * timings go in `ttft_ms`, `tpot_ms`, `latency_ms`, and the real per-query cost in `cost_usd`;
+ * an unanswered cell is a line with `correct: null` and `unanswered_reason`.
  */
 export async function exportSharedFormat(log: RunLog, dir: string, note = 'Recorded by cascade-lab run'): Promise<string[]> {
   await mkdir(dir, { recursive: true });
@@ -17,7 +18,7 @@ export async function exportSharedFormat(log: RunLog, dir: string, note = 'Recor
     qid: q.qid, task: q.task, prompt: q.prompt, reference: q.reference ?? null,
     ...(q.promptTokens !== undefined && { prompt_tokens: q.promptTokens }),
   }));
-  const responses = log.responses.map((r) => ({
+  const answered = log.responses.map((r) => ({
     qid: r.qid, model: r.model, response: r.response, answer: r.answer, correct: r.correct,
     ...(r.outputTokens !== undefined && { output_tokens: r.outputTokens }),
     ...(r.costUsd !== undefined && { cost_usd: r.costUsd }),
@@ -26,6 +27,11 @@ export async function exportSharedFormat(log: RunLog, dir: string, note = 'Recor
     ...(r.latencyMs !== undefined && { latency_ms: r.latencyMs }),
     ...(r.logprobs && { logprob_mean: r.logprobs.mean, logprob_min: r.logprobs.min, logprob_entropy: r.logprobs.entropy }),
   }));
+  // An unanswered cell is a line with `correct: null` and its reason (read back as no response: unknown, never wrong).
+  const unanswered = (log.unanswered ?? []).map((u) => ({ qid: u.qid, model: u.model, response: '', answer: null, correct: null, unanswered_reason: u.reason }));
+  const order = new Map(log.queries.map((q, i) => [q.qid, i]));
+  const modelOrder = new Map(log.models.map((m, i) => [m, i]));
+  const responses = [...answered, ...unanswered].sort((a, b) => (modelOrder.get(a.model) ?? 0) - (modelOrder.get(b.model) ?? 0) || (order.get(a.qid) ?? 0) - (order.get(b.qid) ?? 0));
   const prices = {
     note: `${note}: the pool file's prices per million tokens.`,
     models: Object.entries(log.prices).map(([model, p]) => ({ model, usd_per_mtok_in: p.usdPerMtokIn, usd_per_mtok_out: p.usdPerMtokOut, basis: 'pool file' })),

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { ConflictError, DisposedError, InvalidInputError } from '../../core/errors.js';
+import { ConflictError, DisposedError, InvalidInputError, UnsupportedVersionError } from '../../core/errors.js';
 import type { ModelPrice, ModelResponse, Query, RunLog } from '../../core/runlog.js';
 import type { GenerationResult } from '../../core/tier.js';
 
@@ -22,6 +22,70 @@ export interface StoredAnswer {
   answer: string | null;
   correct: 0 | 1;
 }
+
+/** One query a tier could not answer (context too long, a refusal of the request, …), stored so a resumed run does not send it again. */
+export interface StoredUnanswered {
+  qid: string;
+  tier: string;
+  /** Why, e.g. `context_length` (see failures.ts). */
+  reason: string;
+  /** The tier's error message. */
+  message: string;
+  /** The prompt's tokens where the tier counted them, else 0. */
+  inputTokens: number;
+  /** Time until the tier refused, ms. */
+  latencyMs: number;
+}
+
+/** What is stored for one tier of a run: the figures of the run's end summary. */
+export interface TierTotals {
+  /** Queries finished: answered plus unanswered. */
+  done: number;
+  answered: number;
+  correct: number;
+  /** Unanswered queries per reason. */
+  unanswered: Record<string, number>;
+  /** Over the answered queries. */
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** Medians over the answered queries with a first token (TTFT) or with two or more tokens (TPOT); null for none. */
+  ttftMsMedian: number | null;
+  tpotMsMedian: number | null;
+}
+
+/**
+ * Version 1 lets an answer row be unanswered: `correct` NULL with an `unanswered_reason`.
+ * `PRAGMA user_version` holds the version of the file; version 0 is the first release's.
+ */
+const SCHEMA_VERSION = 1;
+
+const answersTable = (name: string) => `
+CREATE TABLE IF NOT EXISTS ${name} (
+  run_id TEXT NOT NULL,
+  qid TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  response TEXT NOT NULL,
+  answer TEXT,
+  correct INTEGER CHECK (correct IN (0, 1)),
+  unanswered_reason TEXT,
+  error TEXT,
+  stop_reason TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cost_usd REAL NOT NULL,
+  ttft_ms REAL NOT NULL,
+  tpot_ms REAL NOT NULL,
+  latency_ms REAL NOT NULL,
+  logprob_mean REAL,
+  logprob_min REAL,
+  logprob_entropy REAL,
+  finished_at TEXT NOT NULL,
+  UNIQUE (run_id, qid, tier),
+  FOREIGN KEY (run_id, qid) REFERENCES queries(run_id, qid),
+  CHECK ((correct IS NULL) = (unanswered_reason IS NOT NULL))
+);
+`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -47,28 +111,37 @@ CREATE TABLE IF NOT EXISTS tier_prices (
   usd_per_mtok_out REAL NOT NULL,
   PRIMARY KEY (run_id, tier)
 );
-CREATE TABLE IF NOT EXISTS answers (
-  run_id TEXT NOT NULL,
-  qid TEXT NOT NULL,
-  tier TEXT NOT NULL,
-  response TEXT NOT NULL,
-  answer TEXT,
-  correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
-  stop_reason TEXT NOT NULL,
-  input_tokens INTEGER NOT NULL,
-  output_tokens INTEGER NOT NULL,
-  cost_usd REAL NOT NULL,
-  ttft_ms REAL NOT NULL,
-  tpot_ms REAL NOT NULL,
-  latency_ms REAL NOT NULL,
-  logprob_mean REAL,
-  logprob_min REAL,
-  logprob_entropy REAL,
-  finished_at TEXT NOT NULL,
-  UNIQUE (run_id, qid, tier),
-  FOREIGN KEY (run_id, qid) REFERENCES queries(run_id, qid)
-);
-`;
+${answersTable('answers')}`;
+
+// The columns version 0 and version 1 share.
+const V0_ANSWER_COLUMNS = 'run_id, qid, tier, response, answer, correct, stop_reason, input_tokens, output_tokens, cost_usd, ttft_ms, tpot_ms, latency_ms, logprob_mean, logprob_min, logprob_entropy, finished_at';
+
+/**
+ * Brings a store to SCHEMA_VERSION in one transaction, so a crash leaves the old file whole.
+ * SQLite cannot change a CHECK constraint in place, so version 0's answers table is rebuilt the
+ * way its documentation prescribes (new table, copy, drop, rename; lang_altertable.html).
+ */
+function migrate(db: Database.Database, path: string): void {
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new UnsupportedVersionError(`the run store has schema version ${version}; this cascade-lab reads up to ${SCHEMA_VERSION}`, path);
+    if (version === SCHEMA_VERSION) return;
+    const hasAnswers = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'answers'").get() !== undefined;
+    if (hasAnswers) {
+      db.exec(answersTable('answers_v1'));
+      db.exec(`INSERT INTO answers_v1 (${V0_ANSWER_COLUMNS}) SELECT ${V0_ANSWER_COLUMNS} FROM answers`);
+      db.exec('DROP TABLE answers');
+      db.exec('ALTER TABLE answers_v1 RENAME TO answers');
+    }
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/** The median of values sorted ascending (the lower middle one for an even count); null for none. */
+function median(sorted: number[]): number | null {
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : null;
+}
 
 interface AnswerRow {
   qid: string;
@@ -106,17 +179,19 @@ export class RunStore {
   /** Opens (creating if needed) the store at `path`; the folder is created too. */
   static open(path: string): RunStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    let db: Database.Database;
+    let db: Database.Database | undefined;
     try {
       db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      db.exec(SCHEMA);
+      migrate(db, path);
     } catch (err) {
+      db?.close();
+      if (err instanceof UnsupportedVersionError) throw err;
       throw new InvalidInputError(`cannot open the run store (${(err as Error).message})`, path);
     }
-    return new RunStore(path, db);
+    return new RunStore(path, db!);
   }
 
   #check(): void {
@@ -177,7 +252,8 @@ export class RunStore {
     return rows.map(({ promptTokens, ...q }) => ({ ...q, ...(promptTokens !== null && { promptTokens }) }));
   }
 
-  countAnswers(runId: string, tier?: string): number {
+  /** Queries finished (answered, or stored as unanswered) in the run, by one tier or all. */
+  countDone(runId: string, tier?: string): number {
     this.#check();
     const row = tier === undefined
       ? this.#db.prepare('SELECT COUNT(*) AS n FROM answers WHERE run_id = ?').get(runId)
@@ -185,7 +261,7 @@ export class RunStore {
     return (row as { n: number }).n;
   }
 
-  /** Stores one finished answer in its own transaction; false (and nothing changed) when it was already stored. */
+  /** Stores one finished answer in its own transaction; false (and nothing changed) when the query was already finished. */
   recordAnswer(runId: string, a: StoredAnswer): boolean {
     this.#check();
     const r = a.result;
@@ -197,9 +273,24 @@ export class RunStore {
     return info.changes === 1;
   }
 
+  /**
+   * Stores a query the tier could not answer, like recordAnswer: the query counts as finished, so
+   * a resumed run does not send it again. Its row has no text, no output and no cost.
+   */
+  recordUnanswered(runId: string, u: StoredUnanswered): boolean {
+    this.#check();
+    const info = this.#db.prepare(`INSERT INTO answers (run_id, qid, tier, response, answer, correct, unanswered_reason, error, stop_reason, input_tokens, output_tokens, cost_usd,
+        ttft_ms, tpot_ms, latency_ms, finished_at)
+      VALUES (?, ?, ?, '', NULL, NULL, ?, ?, 'error', ?, 0, 0, 0, 0, ?, ?) ON CONFLICT (run_id, qid, tier) DO NOTHING`)
+      .run(runId, u.qid, u.tier, u.reason, u.message, u.inputTokens, u.latencyMs, new Date().toISOString());
+    return info.changes === 1;
+  }
+
+  /** The run's graded answers, by tier, in benchmark order. */
   answers(runId: string): StoredAnswer[] {
     this.#check();
-    const rows = this.#db.prepare(`SELECT a.* FROM answers a JOIN queries q ON q.run_id = a.run_id AND q.qid = a.qid WHERE a.run_id = ? ORDER BY a.tier, q.ord`).all(runId) as AnswerRow[];
+    const rows = this.#db.prepare(`SELECT a.* FROM answers a JOIN queries q ON q.run_id = a.run_id AND q.qid = a.qid
+      WHERE a.run_id = ? AND a.correct IS NOT NULL ORDER BY a.tier, q.ord`).all(runId) as AnswerRow[];
     return rows.map((row) => ({
       qid: row.qid,
       tier: row.tier,
@@ -220,12 +311,39 @@ export class RunStore {
     }));
   }
 
+  /** The run's unanswered queries, by tier, in benchmark order. */
+  unanswered(runId: string): StoredUnanswered[] {
+    this.#check();
+    return this.#db.prepare(`SELECT a.qid, a.tier, a.unanswered_reason AS reason, a.error AS message, a.input_tokens AS inputTokens, a.latency_ms AS latencyMs
+      FROM answers a JOIN queries q ON q.run_id = a.run_id AND q.qid = a.qid
+      WHERE a.run_id = ? AND a.correct IS NULL ORDER BY a.tier, q.ord`).all(runId) as StoredUnanswered[];
+  }
+
+  /** What is stored for one tier of the run, over every session: counts, tokens, cost and median timings. */
+  tierTotals(runId: string, tier: string): TierTotals {
+    this.#check();
+    const sums = this.#db.prepare(`SELECT COUNT(*) AS done, COUNT(correct) AS answered, COALESCE(SUM(correct), 0) AS correct,
+        COALESCE(SUM(CASE WHEN correct IS NULL THEN 0 ELSE input_tokens END), 0) AS inputTokens,
+        COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS costUsd
+      FROM answers WHERE run_id = ? AND tier = ?`).get(runId, tier) as Omit<TierTotals, 'unanswered' | 'ttftMsMedian' | 'tpotMsMedian'>;
+    const reasons = this.#db.prepare(`SELECT unanswered_reason AS reason, COUNT(*) AS n FROM answers
+      WHERE run_id = ? AND tier = ? AND correct IS NULL GROUP BY unanswered_reason ORDER BY n DESC, reason`).all(runId, tier) as { reason: string; n: number }[];
+    const column = (sql: string) => (this.#db.prepare(sql).pluck().all(runId, tier) as number[]);
+    return {
+      ...sums,
+      unanswered: Object.fromEntries(reasons.map((r) => [r.reason, r.n])),
+      ttftMsMedian: median(column('SELECT ttft_ms FROM answers WHERE run_id = ? AND tier = ? AND correct IS NOT NULL AND output_tokens > 0 ORDER BY ttft_ms')),
+      tpotMsMedian: median(column('SELECT tpot_ms FROM answers WHERE run_id = ? AND tier = ? AND correct IS NOT NULL AND output_tokens > 1 ORDER BY tpot_ms')),
+    };
+  }
+
   /** The run as the engine's RunLog: every tier that answered is a model; token counts are the tiers' own. */
   toRunLog(runId: string): RunLog {
     const run = this.getRun(runId);
     if (!run) throw new InvalidInputError(`no run "${runId}" in the store`, this.path);
     const answers = this.answers(runId);
-    const models = [...new Set(answers.map((a) => a.tier))];
+    const unanswered = this.unanswered(runId);
+    const models = [...new Set([...answers, ...unanswered].map((a) => a.tier))];
     const responses: ModelResponse[] = answers.map((a) => ({
       qid: a.qid,
       model: a.tier,
@@ -247,6 +365,7 @@ export class RunStore {
       prices: Object.fromEntries(priceRows.map((p) => [p.tier, { usdPerMtokIn: p.i, usdPerMtokOut: p.o }])),
       sources: [{ path: `${this.path}#${runId}`, sha256: run.benchSha256 }],
       tokensApproximate: false,
+      ...(unanswered.length > 0 && { unanswered: unanswered.map((u) => ({ qid: u.qid, model: u.tier, reason: u.reason })) }),
     };
   }
 

@@ -1,6 +1,26 @@
 import { useEffect, useState } from 'react';
 import type { RunInfo } from '../../core/app-api.js';
+import { formatReasons } from '../../core/unanswered.js';
+import { count, cost, ms, pct } from '../format.js';
 import { useApp } from '../store/index.js';
+
+type TierRow = RunInfo['tiers'][number];
+
+const unansweredOf = (t: TierRow) => Object.values(t.unanswered).reduce((a, n) => a + n, 0);
+
+/** A tier's end of run: answered, right, unanswered by reason, time, tokens, cost and the timing medians. */
+function TierSummary({ t }: { t: TierRow }) {
+  const s = t.summary;
+  if (!s) return null;
+  const unanswered = unansweredOf(t);
+  return (
+    <p className="hint" data-testid={`run-summary-${t.tier}`}>
+      <strong>{t.tier}</strong>: {count(s.answered)} answered, {count(s.correct)} right ({pct(s.accuracy)}) · {count(unanswered)} unanswered
+      {unanswered > 0 && ` (${formatReasons(t.unanswered)})`} · {s.elapsedS.toFixed(1)} s · {count(s.inputTokens)} tokens in, {count(s.outputTokens)} out ·
+      {' '}{cost(s.costUsd, 'USD')} · median TTFT {ms(s.ttftMsMedian)}, TPOT {ms(s.tpotMsMedian)}
+    </p>
+  );
+}
 
 function RunRow({ run }: { run: RunInfo }) {
   const pause = useApp((s) => s.pauseRun);
@@ -13,15 +33,20 @@ function RunRow({ run }: { run: RunInfo }) {
         {run.runId} · {run.dataSet} · <span data-testid="run-state">{run.state}</span>
       </h3>
       <progress className="progress" max={total} value={done} aria-label={`Progress of run ${run.runId}`}>{done} / {total}</progress>
-      <p className="hint">{done} of {total} answers · started {run.startedAt} · writes {run.outDir}</p>
+      <p className="hint">{done} of {total} queries done · started {run.startedAt} · writes {run.outDir}</p>
       <table className="data">
-        <thead><tr><th scope="col">Tier</th><th scope="col">Done</th><th scope="col">Errors</th><th scope="col">Last error</th></tr></thead>
+        <thead><tr><th scope="col">Tier</th><th scope="col">Done</th><th scope="col">Unanswered</th><th scope="col">Errors</th><th scope="col">Last error</th></tr></thead>
         <tbody>
           {run.tiers.map((t) => (
-            <tr key={t.tier}><td>{t.tier}</td><td>{t.done} / {run.total}</td><td>{t.errors}</td><td className={t.lastError ? 'error' : ''}>{t.lastError ?? '—'}</td></tr>
+            <tr key={t.tier}>
+              <td>{t.tier}</td><td>{t.done} / {run.total}</td>
+              <td title="Queries the tier could not answer, recorded with the reason; the run goes on">{unansweredOf(t) ? `${unansweredOf(t)} (${formatReasons(t.unanswered)})` : '0'}</td>
+              <td>{t.errors}</td><td className={t.lastError ? 'error' : ''}>{t.lastError ?? '—'}</td>
+            </tr>
           ))}
         </tbody>
       </table>
+      {run.tiers.map((t) => <TierSummary key={t.tier} t={t} />)}
       <div className="row">
         {run.state === 'running' && <button type="button" className="btn" onClick={() => void pause(run.runId)}>Pause</button>}
         {run.state === 'paused' && <button type="button" className="btn" onClick={() => void resume(run.runId)}>Resume</button>}

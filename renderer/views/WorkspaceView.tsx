@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { CostMetric, Settings } from '../../core/app-api.js';
 import { PoolEditor } from '../components/PoolEditor.js';
 import { RunLogLoader } from '../components/RunLogLoader.js';
+import { formatReasons } from '../../core/unanswered.js';
 import { count, cost as fmtCost, pct } from '../format.js';
 import { useApp } from '../store/index.js';
 
@@ -88,11 +89,15 @@ export function WorkspaceView() {
           <div className="scroll">
             <table className="data">
               <thead>
-                <tr><th scope="col">Model</th><th scope="col">Accuracy</th><th scope="col">Answered</th><th scope="col">Mean cost</th></tr>
+                <tr><th scope="col">Model</th><th scope="col">Accuracy</th><th scope="col">Answered</th><th scope="col">Unanswered</th><th scope="col">Mean cost</th></tr>
               </thead>
               <tbody>
                 {ws.models.map((m) => (
-                  <tr key={m.model}><td>{m.model}</td><td>{pct(m.accuracy)}</td><td>{m.answered}</td><td>{fmtCost(m.meanCost, ws.costUnit)}</td></tr>
+                  <tr key={m.model}>
+                    <td>{m.model}</td><td>{pct(m.accuracy)}</td><td>{m.answered}</td>
+                    <td>{m.unanswered}{Object.keys(m.unansweredReasons).length > 0 && ` (${formatReasons(m.unansweredReasons)})`}</td>
+                    <td>{fmtCost(m.meanCost, ws.costUnit)}</td>
+                  </tr>
                 ))}
               </tbody>
             </table>

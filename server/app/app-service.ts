@@ -23,6 +23,7 @@ import { LearnedQe } from '../../core/qe/model.js';
 import type { EngineReport } from '../../core/report.js';
 import type { RunLog } from '../../core/runlog.js';
 import { SPLIT_DEFAULTS } from '../../core/split.js';
+import { unansweredByModel, type UnansweredTally } from '../../core/unanswered.js';
 import { embedAll, evaluateTunedConfig } from '../../core/tune.js';
 import { buildWorkload, type Workload } from '../../core/workload.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
@@ -252,6 +253,7 @@ export class AppService implements AppClient {
       // A metric the log cannot price (no prices, no timings) leaves costs unknown until the pool supplies figures.
     }
     const M = ws.w.models.length;
+    const unanswered = unansweredOf(ws.log);
     const models = ws.w.models.map((model, m) => {
       let answered = 0;
       let right = 0;
@@ -263,7 +265,10 @@ export class AppService implements AppClient {
         right += v;
         if (cost) spend += cost[q * M + m];
       }
-      return { model, answered, accuracy: answered ? right / answered : null, meanCost: answered && cost && Number.isFinite(spend) ? spend / answered : null };
+      return {
+        model, answered, accuracy: answered ? right / answered : null, meanCost: answered && cost && Number.isFinite(spend) ? spend / answered : null,
+        unanswered: ws.w.qids.length - answered, unansweredReasons: unanswered.get(model)?.byReason ?? {},
+      };
     });
     return {
       ...ws.info,
@@ -557,6 +562,14 @@ export class AppService implements AppClient {
     await this.#runs?.dispose();
     await Promise.allSettled(this.#cacheWrites);
   }
+}
+
+// A workspace's log never changes, and getState asks for its summary on every call.
+const unansweredTallies = new WeakMap<RunLog, Map<string, UnansweredTally>>();
+function unansweredOf(log: RunLog): Map<string, UnansweredTally> {
+  let tallies = unansweredTallies.get(log);
+  if (!tallies) unansweredTallies.set(log, (tallies = new Map(unansweredByModel(log).map((t) => [t.model, t]))));
+  return tallies;
 }
 
 function counts(log: RunLog): Pick<WorkspaceInfo, 'queries' | 'tasks' | 'tokensApproximate'> {

@@ -72,7 +72,7 @@ export class RunManager {
     }
     const info: RunInfo = {
       runId, dataSet: o.dataSet, state: 'running', total: queries.length,
-      tiers: specs.map((s) => ({ tier: s.name, done: 0, errors: 0, lastError: null })),
+      tiers: specs.map((s) => ({ tier: s.name, done: 0, errors: 0, lastError: null, unanswered: {}, summary: null })),
       startedAt: new Date().toISOString(), outDir: join(this.#options.dir, runId),
     };
     const live: LiveRun = { info, tiers, runs: tiers.map((tier) => BenchmarkRun.start({ store, runId, tier, concurrency: o.concurrency ?? 1 })) };
@@ -81,10 +81,23 @@ export class RunManager {
       const row = info.tiers.find((t) => t.tier === run.tier)!;
       run.on('event', (e) => {
         if (e.type === 'answer' || e.type === 'start' || e.type === 'paused' || e.type === 'resumed') row.done = e.done;
+        if (e.type === 'unanswered') {
+          row.done = e.done;
+          row.unanswered[e.reason] = (row.unanswered[e.reason] ?? 0) + 1;
+        }
         if (e.type === 'failure') {
           row.errors++;
           row.lastError = e.error.message;
           this.#options.emit({ type: 'run.tierError', runId, tier: e.tier, qid: e.qid, message: e.error.message });
+        }
+        if (e.type === 'finish') {
+          const s = e.summary;
+          row.done = s.done;
+          row.unanswered = s.unanswered;
+          row.summary = {
+            answered: s.answered, correct: s.correct, accuracy: s.answered ? s.accuracy : null, inputTokens: s.inputTokens, outputTokens: s.outputTokens,
+            costUsd: s.costUsd, elapsedS: s.elapsedS, ttftMsMedian: s.ttftMsMedian, tpotMsMedian: s.tpotMsMedian,
+          };
         }
         this.#progress(live);
       });

@@ -1,6 +1,7 @@
 import type { TunedConfig } from '../../core/config.js';
 import { describePlan, planModels } from '../../core/cascade/plan.js';
 import type { EngineReport, ReportedRegion } from '../../core/report.js';
+import { formatReasons, type UnansweredTally } from '../../core/unanswered.js';
 
 // Plain-text tables for the terminal. Hand-written: a padded column layout is a dozen lines and
 // no table library is installed.
@@ -112,4 +113,11 @@ export function formatReport(report: EngineReport, config: TunedConfig): string 
     'Per cluster on the evaluated queries: the served plan against stage 1 alone',
     table(['cluster', 'n', 'plan', 'accuracy at cost', 'stage 1 plan', 'accuracy at cost', 'stage 2 helped'], perCluster, ['r', 'r', 'l', 'r', 'l', 'r', 'l']),
   ].join('\n');
+}
+
+/** Per model, the run log's cells without an answer and why; empty when every model answered every query. */
+export function formatUnanswered(tallies: UnansweredTally[], queries: number): string {
+  if (tallies.length === 0) return '';
+  const rows = tallies.map((t) => [t.model, t.unanswered, pct(t.unanswered / queries), formatReasons(t.byReason)]);
+  return `Unanswered cells (unknown, left out of every rate; of ${queries} queries)\n${table(['model', 'unanswered', 'share', 'reasons'], rows, ['l', 'r', 'r', 'l'])}`;
 }

@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GRADERS, type GraderName } from '../../core/graders.js';
 import { findTier } from '../../core/pool.js';
+import { formatReasons } from '../../core/unanswered.js';
 import { loadBenchmark } from '../../native-models/runs/benchmark.js';
 import { BenchmarkRun, type RunSummary } from '../../native-models/runs/benchmark-runner.js';
 import { exportSharedFormat } from '../../native-models/runs/export.js';
@@ -32,6 +33,12 @@ export interface RunCommandOptions {
   logprobs: boolean;
   /** Defaults to `true` (a bar on stderr). */
   progress: boolean;
+  /**
+   * A prompt that does not fit the tier's context: `skip` records it as unanswered (reason
+   * `context_length`); `clip` lets a local tier generate what fits (a prompt that leaves no room is
+   * still recorded as unanswered); `fail` stops the run there. Defaults to `'skip'`.
+   */
+  contextOverflow: 'fail' | 'skip' | 'clip';
 }
 
 function positiveInt(value: string): number {
@@ -61,13 +68,17 @@ export async function runBenchmarkCommand(options: RunCommandOptions, signal?: A
   try {
     store.ensureRun(runId, bench);
     store.setPrice(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut });
-    const tier = await createTier(spec, { baseDir: loaded.baseDir, signal });
+    // Clipping is the local tier's own contextOverflow; a cloud endpoint decides for itself.
+    const clip = options.contextOverflow === 'clip' && spec.kind === 'local';
+    const tier = await createTier(clip ? { ...spec, contextOverflow: 'clip' } : spec, { baseDir: loaded.baseDir, signal });
     try {
       const run = BenchmarkRun.start({
         store, runId, tier,
         concurrency: options.concurrency ?? spec.concurrency,
         format: options.format,
         logprobs: options.logprobs,
+        contextOverflow: options.contextOverflow === 'fail' ? 'fail' : 'skip',
+        resumeHint: 'run the same cascade-lab run command again (same --out and --run-id) to resume',
         ...(options.grader && { grader: options.grader }),
         ...(options.maxTokens !== undefined && { maxTokens: options.maxTokens }),
         ...(signal && { signal }),
@@ -97,6 +108,7 @@ function drawProgress(run: BenchmarkRun): void {
   }, cliProgress.Presets.shades_classic);
   let right = 0;
   let seen = 0;
+  let unanswered = 0;
   run.on('event', (e) => {
     switch (e.type) {
       case 'start':
@@ -106,6 +118,10 @@ function drawProgress(run: BenchmarkRun): void {
         right += e.correct;
         seen++;
         bar.update(e.done, { rate: e.ratePerS.toFixed(2), right: ((100 * right) / seen).toFixed(1) });
+        break;
+      case 'unanswered':
+        unanswered++;
+        bar.update(e.done, { state: ` | unanswered ${unanswered} (last: ${e.qid}, ${e.reason})` });
         break;
       case 'failure':
         bar.update(e.done, { state: ` | failed ${e.qid}: ${e.error.message.slice(0, 80)}` });
@@ -119,6 +135,20 @@ function drawProgress(run: BenchmarkRun): void {
         break;
     }
   });
+}
+
+const ms = (x: number | null) => (x === null ? '—' : `${x.toFixed(1)} ms`);
+
+/** The run's end as a few lines: what was finished, answered and right, unanswered by reason, time, tokens, cost, timings. */
+export function formatRunSummary(s: RunSummary, tier: string): string {
+  const unanswered = s.done - s.answered;
+  return [
+    `${s.aborted ? 'stopped' : 'finished'}: ${s.done}/${s.total} queries of tier "${tier}" (${s.doneThisSession} this session in ${s.elapsedS.toFixed(1)} s, ${s.failed} tier failures)`,
+    `  answered:   ${s.answered}, ${s.correct} right (${(100 * s.accuracy).toFixed(1)}%)`,
+    `  unanswered: ${unanswered}${unanswered ? ` (${formatReasons(s.unanswered)})` : ''}`,
+    `  tokens:     ${s.inputTokens} in, ${s.outputTokens} out; cost $${s.costUsd.toFixed(6)}`,
+    `  medians:    TTFT ${ms(s.ttftMsMedian)}, TPOT ${ms(s.tpotMsMedian)}`,
+  ].join('\n');
 }
 
 /** Adds `run` to the cascade-lab program. */
@@ -138,6 +168,7 @@ export function register(program: Command): void {
     .option('--limit <n>', 'only the first N queries (fixed when the run is first created)', positiveInt)
     .option('--no-logprobs', 'do not ask for token log-probabilities')
     .option('--no-progress', 'no progress bar on stderr')
+    .addOption(new Option('--context-overflow <mode>', 'a prompt too long for the tier\'s context: skip (record it as unanswered, reason context_length), clip (a local tier generates what fits), or fail (stop the run)').choices(['fail', 'skip', 'clip']).default('skip'))
     .action(async (options: RunCommandOptions) => {
       const controller = new AbortController();
       // Ctrl-C stops cleanly: answers in flight are dropped, stored ones stay for the resume.
@@ -145,7 +176,7 @@ export function register(program: Command): void {
       process.once('SIGINT', onSignal);
       try {
         const s = await runBenchmarkCommand(options, controller.signal);
-        process.stdout.write(`${s.aborted ? 'stopped' : 'finished'}: ${s.done}/${s.total} answered (${s.answered} this session, ${s.failed} failed), ${(100 * s.accuracy).toFixed(1)}% right; run log in ${options.out}\n`);
+        process.stdout.write(`${formatRunSummary(s, options.tier)}\nrun log in ${options.out}\n`);
         // 130 is the shell's code for "ended by SIGINT": scripts can tell a stopped run from a finished one.
         if (s.aborted) process.exitCode = 130;
       } finally {

@@ -6,7 +6,8 @@ import { OutOfRangeError } from '../../core/errors.js';
 import type { OperatingCriterion } from '../../core/frontier/operating-point.js';
 import { sliceRunLog } from '../../core/runlog-slice.js';
 import { resolveTuneOptions, tune, type TuneOptions } from '../../core/tune.js';
-import { formatReport } from './format.js';
+import { unansweredByModel } from '../../core/unanswered.js';
+import { formatReport, formatUnanswered } from './format.js';
 import { collect, commaList, finiteNumber, integer } from './options.js';
 import { stderrProgress } from './progress.js';
 import { cliEmbedderFactory, loadRunLogs, readPoolFigures, toolInfo } from './runlogs.js';
@@ -122,7 +123,11 @@ export function register(program: Command): void {
         }
         const { config, report } = await tune(log, { ...options, embedderFactory: embedders.factory, onProgress: progress.onProgress });
         await writeFileAtomic(flags.out, JSON.stringify(config) + '\n');
-        process.stdout.write(flags.json ? JSON.stringify({ ...report, config: flags.out }) + '\n' : `${formatReport(report, config)}\n\nTuned config written to ${flags.out}\n`);
+        const unanswered = unansweredByModel(log);
+        const unansweredText = formatUnanswered(unanswered, log.queries.length);
+        process.stdout.write(flags.json
+          ? JSON.stringify({ ...report, unansweredByModel: unanswered, config: flags.out }) + '\n'
+          : `${formatReport(report, config)}${unansweredText && `\n\n${unansweredText}`}\n\nTuned config written to ${flags.out}\n`);
       } finally {
         progress.stop();
         await embedders.dispose();

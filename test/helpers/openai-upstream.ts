@@ -9,9 +9,9 @@ import type { ChatMessage, Tier } from '../../core/tier.js';
 /**
  * How the server answers the next requests.
  * - `ok`: a normal answer.
- * - `status`: an HTTP error (500, 429, …) with an OpenAI-style error body; after `times`
- *   such answers it goes back to `ok` (so retry paths can be tested). `times` defaults to
- *   every request.
+ * - `status`: an HTTP error (500, 429, …) with an OpenAI-style error body (its `message` defaults
+ *   to naming the status); after `times` such answers it goes back to `ok` (so retry paths can be
+ *   tested). `times` defaults to every request.
  * - `hang`: reads the request and never answers (a timeout).
  * - `stall`: starts streaming, sends the first token, then never sends more.
  * - `close`: destroys the connection without an answer (a dead endpoint).
@@ -19,7 +19,7 @@ import type { ChatMessage, Tier } from '../../core/tier.js';
  */
 export type UpstreamBehaviour =
   | { kind: 'ok' }
-  | { kind: 'status'; status: number; times?: number; retryAfterS?: number }
+  | { kind: 'status'; status: number; times?: number; retryAfterS?: number; message?: string }
   | { kind: 'hang' }
   | { kind: 'stall' }
   | { kind: 'close' }
@@ -137,7 +137,7 @@ export async function start(options: UpstreamOptions = {}): Promise<Upstream> {
       if (failuresLeft === 0) setBehaviour({ kind: 'ok' });
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (b.retryAfterS !== undefined) headers['retry-after'] = String(b.retryAfterS);
-      res.writeHead(b.status, headers).end(JSON.stringify({ error: { message: `upstream told to answer ${b.status}`, type: 'server_error' } }));
+      res.writeHead(b.status, headers).end(JSON.stringify({ error: { message: b.message ?? `upstream told to answer ${b.status}`, type: b.status < 500 ? 'invalid_request_error' : 'server_error' } }));
       return;
     }
     const id = `cmpl-${requests}`;

@@ -383,6 +383,8 @@ describe('HTTP bridge', () => {
         if (e.run.state === 'done' || e.run.state === 'failed') finished(e.run);
       });
       await new Promise((r) => setTimeout(r, 100));
+      // The first query is refused as too long: recorded as unanswered, and the run goes on.
+      upstream.setBehaviour({ kind: 'status', status: 400, times: 1, message: "This model's maximum context length is 16 tokens." });
       const started = await api.startRun({ dataSet: DATA_SET, limit: 4 });
       expect(started.total).toBe(4);
       expect((await api.pauseRun({ runId: started.runId })).state).toBe('paused');
@@ -391,12 +393,18 @@ describe('HTTP bridge', () => {
       const run = await done;
       stop();
       expect(run.state).toBe('done');
-      expect(run.tiers).toEqual([{ tier: 'fast', done: 4, errors: 0, lastError: null }]);
+      expect(run.tiers).toEqual([{
+        tier: 'fast', done: 4, errors: 0, lastError: null, unanswered: { context_length: 1 },
+        summary: {
+          answered: 3, correct: 0, accuracy: 0, inputTokens: expect.any(Number), outputTokens: 3 * 6, costUsd: expect.any(Number),
+          elapsedS: expect.any(Number), ttftMsMedian: expect.any(Number), tpotMsMedian: expect.any(Number),
+        },
+      }]);
       expect(progress.some((p) => p.state === 'paused')).toBe(true);
       await expect(api.pauseRun({ runId: 'nope' })).rejects.toThrow(/no run "nope"/);
       const ws = await api.loadWorkspace({ kind: 'path', path: run.outDir });
       expect(ws.queries).toBe(4);
-      expect(ws.models.map((m) => m.model)).toEqual(['fast']);
+      expect(ws.models).toMatchObject([{ model: 'fast', answered: 3, unanswered: 1, unansweredReasons: { context_length: 1 } }]);
     });
   });
 });

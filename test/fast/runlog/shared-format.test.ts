@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConflictError, DuplicatePairError, InvalidInputError, MalformedLineError, UnknownQueryError } from '../../../core/errors.js';
+import { joinRunLogs } from '../../../core/runlog.js';
+import { NO_REASON_RECORDED, unansweredByModel } from '../../../core/unanswered.js';
 import { buildWorkload } from '../../../core/workload.js';
 import { loadRunLog } from '../../../native-models/runlog/load.js';
 
@@ -45,6 +47,30 @@ describe('shared data folder format', () => {
     const w = buildWorkload(log);
     expect(w.models).toEqual(['m1', 'm2']);
     expect([...w.correct]).toEqual([1, 1, 0, -1]);
+  });
+
+  it('reads a line with correct: null as "not answered" and keeps its unanswered_reason', async () => {
+    const dir = folder([q('a'), q('b'), q('c')], [
+      r('a', 'm1'), r('b', 'm1', { response: '', answer: null, correct: null, unanswered_reason: 'context_length' }), r('c', 'm1', { correct: null }),
+      r('a', 'm2'), r('b', 'm2'),
+    ]);
+    const log = await loadRunLog(dir, { countTokens: false });
+    expect(log.responses.map((x) => `${x.qid}/${x.model}`)).toEqual(['a/m1', 'a/m2', 'b/m2']);
+    expect(log.unanswered).toEqual([{ qid: 'b', model: 'm1', reason: 'context_length' }, { qid: 'c', model: 'm1', reason: NO_REASON_RECORDED }]);
+    expect([...buildWorkload(log).correct]).toEqual([1, 1, -1, 1, -1, -1]);
+    expect(unansweredByModel(log)).toEqual([
+      { model: 'm1', unanswered: 2, byReason: { context_length: 1, [NO_REASON_RECORDED]: 1 } },
+      { model: 'm2', unanswered: 1, byReason: { [NO_REASON_RECORDED]: 1 } },
+    ]);
+    // Joined with another log, the reasons of both are kept.
+    const other = await loadRunLog(folder([q('a')], [r('a', 'm3', { correct: null, unanswered_reason: 'empty' })]), { countTokens: false });
+    expect(joinRunLogs([log, other]).unanswered).toEqual([...log.unanswered!, { qid: 'a', model: 'm3', reason: 'empty' }]);
+    expect(joinRunLogs([log, other]).models).toEqual(['m1', 'm2', 'm3']);
+    // A null-correct line still counts as the pair's one line.
+    const twice = await loadRunLog(folder([q('a')], [r('a', 'm1', { correct: null }), r('a', 'm1')])).catch((e: unknown) => e);
+    expect(twice).toBeInstanceOf(DuplicatePairError);
+    const reasonOnAnswer = await loadRunLog(folder([q('a')], [r('a', 'm1', { unanswered_reason: 'empty' })])).catch((e: unknown) => e);
+    expect(String(reasonOnAnswer)).toMatch(/responses\.jsonl:1: field "unanswered_reason": given for an answered line/);
   });
 
   it('names file, line and field of a malformed line', async () => {

@@ -73,6 +73,29 @@ describe('cascade-lab pool check and run', () => {
   it('run answers a CSV benchmark and writes the run log', async () => {
     const { code, stdout } = await cli('run', '--pool', join(dir, 'pool.json'), '--tier', 'live', '--bench', join(dir, 'bench.csv'), '--out', join(dir, 'out'), '--no-progress');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/finished: 1\/1 answered \(1 this session, 0 failed\), 0\.0% right/);
+    expect(stdout).toMatch(/finished: 1\/1 queries of tier "live" \(1 this session in [\d.]+ s, 0 tier failures\)\n  answered:   1, 0 right \(0\.0%\)\n  unanswered: 0\n  tokens:     \d+ in, 5 out; cost \$0\.0000\d+\n  medians:    TTFT [\d.]+ ms, TPOT [\d.]+ ms\n/);
+  });
+
+  it('run against a server answering 500 to everything stops after the consecutive-failure limit with a clear message, and resumes once the server is back', async () => {
+    const down = await start({ reply: 'The answer is 4.', behaviour: { kind: 'status', status: 500 } });
+    try {
+      const pool = join(dir, 'down.json');
+      // One retry per call: the run counts a call as failed only once the tier's own retries are spent.
+      writeFileSync(pool, JSON.stringify({ tiers: [cloud('down', down.url, { retry: { maxRetries: 1, initialDelayMs: 1, maxDelayMs: 2 } })] }));
+      writeFileSync(join(dir, 'six.csv'), ['task,prompt,reference', ...Array.from({ length: 6 }, (_, i) => `gsm8k,What is 2+${i}?,${2 + i}`)].join('\n'));
+      const args = ['run', '--pool', pool, '--tier', 'down', '--bench', join(dir, 'six.csv'), '--out', join(dir, 'down-out'), '--no-progress', '--concurrency', '1'];
+      const stopped = await cli(...args);
+      expect(stopped.code).toBe(2);
+      expect(stopped.stderr).toMatch(/RunFailedError: tier "down": 3 calls failed in a row on the tier's side, so the run stopped; the last: tier "down" \(http:\/\/127\.0\.0\.1:\d+\/v1\): HTTP 500: .* after 2 tries\. 0 of 6 queries are finished and stored; once the tier is back, run the same cascade-lab run command again \(same --out and --run-id\) to resume/);
+      // Three calls of two tries each, one call at a time.
+      expect(down.requests).toBe(6);
+
+      down.setBehaviour({ kind: 'ok' });
+      const resumed = await cli(...args);
+      expect(resumed.code).toBe(0);
+      expect(resumed.stdout).toMatch(/finished: 6\/6 queries of tier "down" \(6 this session in [\d.]+ s, 0 tier failures\)\n  answered:   6, 1 right \(16\.7%\)\n  unanswered: 0\n/);
+    } finally {
+      await down.close();
+    }
   });
 });

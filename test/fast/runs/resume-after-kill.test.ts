@@ -69,7 +69,7 @@ describe('a run killed with SIGKILL mid-way', () => {
     child = cli();
     const second = await exited(child);
     expect(second.code).toBe(0);
-    expect(second.output).toMatch(new RegExp(`finished: ${TOTAL}/${TOTAL} answered \\(${TOTAL - atKill.length} this session, 0 failed\\)`));
+    expect(second.output).toMatch(new RegExp(`finished: ${TOTAL}/${TOTAL} queries of tier "up" \\(${TOTAL - atKill.length} this session in [\\d.]+ s, 0 tier failures\\)\n  answered:   ${TOTAL}, ${TOTAL / 2} right`));
     // Only the queries without a stored answer went to the tier again.
     expect(upstream.requests - requestsBefore).toBe(TOTAL - atKill.length);
 
