@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
-import { checkPricingModels, CostMetricSchema } from '../../core/cost.js';
+import { CostMetricSchema } from '../../core/cost.js';
 import { parseEmbedderSpec } from '../../core/embedder.js';
 import { OutOfRangeError } from '../../core/errors.js';
 import type { OperatingCriterion } from '../../core/routing.js';
@@ -8,9 +8,9 @@ import { resolveTuneOptions, tune, type TuneOptions } from '../../core/tune.js';
 import { formatReport } from './format.js';
 import { collect, finiteNumber, integer } from './options.js';
 import { stderrProgress } from './progress.js';
-import { cliEmbedderFactory, loadRunLogs, readPoolFigures, toolInfo } from './runlogs.js';
+import { addRunLogOptions, cliEmbedderFactory, formatCostSource, loadForCost, toolInfo, type RunLogFlags } from './runlogs.js';
 
-interface TuneFlags {
+interface TuneFlags extends RunLogFlags {
   data: string[];
   cost: 'usd' | 'tokens' | 'tpot' | 'latency';
   budget?: number;
@@ -55,8 +55,7 @@ function parseKRange(value: string): [number, number] {
 
 /** `cascade-lab tune`: run log(s) → tuned config, with the honest report on the held-out split. */
 export function register(program: Command): void {
-  program
-    .command('tune')
+  addRunLogOptions(program.command('tune'))
     .description('Tune on run logs: split by query, embed, cluster, route each cluster by error + λ·cost (stage 1), add the QE cascade (stage 2, unless --no-cascade), and report on the held-out queries')
     .requiredOption('--data <dir>', 'run log (folder or file); repeat to join several', collect)
     .addOption(new Option('--cost <metric>', 'cost metric').choices(CostMetricSchema.options).default('usd'))
@@ -101,15 +100,11 @@ export function register(program: Command): void {
       const progress = stderrProgress('tune');
       const embedders = cliEmbedderFactory(flags.embeddingCache);
       try {
-        const log = await loadRunLogs(flags.data);
-        if (flags.pool) {
-          const perModel = await readPoolFigures(flags.pool);
-          checkPricingModels({ perModel }, log.models, flags.pool);
-          options.pricing = { perModel };
-        }
+        const { log, perModel, costSource } = await loadForCost(flags.data, flags, flags.cost);
+        if (perModel) options.pricing = { perModel };
         const { config, report } = await tune(log, { ...options, embedderFactory: embedders.factory, onProgress: progress.onProgress });
         await writeFileAtomic(flags.out, JSON.stringify(config) + '\n');
-        process.stdout.write(flags.json ? JSON.stringify({ ...report, config: flags.out }) + '\n' : `${formatReport(report, config)}\n\nTuned config written to ${flags.out}\n`);
+        process.stdout.write(flags.json ? JSON.stringify({ ...report, costSource, notes: log.notes ?? [], config: flags.out }) + '\n' : `${formatCostSource(costSource, log.notes)}\n\n${formatReport(report, config)}\n\nTuned config written to ${flags.out}\n`);
       } finally {
         progress.stop();
         await embedders.dispose();
