@@ -261,7 +261,7 @@ function readSamples(file: TextFile, task: string, model: string, config: TaskCo
       throw new MissingColumnError(`field "${metric ?? FALLBACK_METRICS.join('" / "')}": no per-sample metric to read correctness from`, where);
     }
     const correct = binary(sample[metric]);
-    if (correct === null) throw new InvalidInputError(`field "${metric}": expected a 0/1 metric, got ${JSON.stringify(sample[metric])} (choose a 0/1 metric with the metric option)`, where);
+    if (correct === null) throw new InvalidInputError(`field "${metric}": expected a 0/1 metric, got ${JSON.stringify(sample[metric])} (choose a 0/1 metric with --lm-eval-metric, or the metric option)`, where);
 
     const args = argumentTuples(s.arguments);
     const choice = argmaxChoice(s.filtered_resps);

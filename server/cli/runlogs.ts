@@ -18,7 +18,7 @@ export interface RunLogFlags {
   prices?: string;
   modelAlias?: string;
   columns?: string;
-  task?: string;
+  defaultTask?: string;
   lmEvalMetric?: string | Record<string, string>;
   lmEvalFilter?: string | Record<string, string>;
   lmEvalResponse?: 'filtered' | 'raw';
@@ -30,7 +30,7 @@ export function addRunLogOptions(command: Command): Command {
     .option('--prices <file>', 'prices file (prices.json shape: models[].model, usd_per_mtok_in, usd_per_mtok_out; optional aliases) for the run-log models; a --pool tier\'s price still wins')
     .option('--model-alias <file>', 'JSON object renaming run-log models, e.g. {"/data/models/llama": "llama-local"}')
     .option('--columns <map>', 'table logs: which column holds each field, e.g. qid=id,correct=is_correct')
-    .option('--task <name>', 'table logs: the task of every query when the table has no task column')
+    .option('--default-task <name>', 'table logs: the task of every query when the table has no task column')
     .addOption(new Option('--lm-eval-metric <name|task=name,…>', 'lm-eval logs: the 0/1 per-sample metric that decides correct, for every task or per task').argParser(perTaskValue))
     .addOption(new Option('--lm-eval-filter <name|task=name,…>', 'lm-eval logs: the filter whose rows are read (e.g. flexible-extract), for every task or per task').argParser(perTaskValue))
     .addOption(new Option('--lm-eval-response <which>', 'lm-eval logs: the response text: the filtered answer or the raw generation').choices(['filtered', 'raw']));
@@ -47,7 +47,7 @@ const AliasFile = z.record(z.string().min(1), z.string().min(1));
 export async function loadRunLogs(paths: readonly string[], flags: RunLogFlags = {}): Promise<RunLog> {
   const options: LoadRunLogOptions = {
     ...(flags.columns !== undefined && { columns: flags.columns }),
-    ...(flags.task !== undefined && { task: flags.task }),
+    ...(flags.defaultTask !== undefined && { task: flags.defaultTask }),
     lmEval: {
       ...(flags.lmEvalMetric !== undefined && { metric: flags.lmEvalMetric }),
       ...(flags.lmEvalFilter !== undefined && { filter: flags.lmEvalFilter }),

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LM_EVAL_FIXTURE_DIR, makeLmEval } from '../../../fixtures/make-lm-eval.js';
+import { loadRunLogs } from '../../../server/cli/runlogs.js';
 import { runCli } from '../../helpers/cli.js';
 
 const output = path.join(LM_EVAL_FIXTURE_DIR, 'output');
@@ -116,4 +117,19 @@ describe('tune on lm-eval output', () => {
     const llama = (r: { baselines: { single: Record<string, { accuracy: number }> } }) => r.baselines.single[LLAMA].accuracy;
     expect(llama(JSON.parse(flexible.stdout))).toBeGreaterThan(llama(strict));
   }, 120_000);
+});
+
+describe('loadRunLogs with the run-log flags', () => {
+  it('reads a table through --columns and --default-task, and renames models with --model-alias', async () => {
+    const table = path.join(dir, 'runs.csv');
+    await writeFile(table, 'id,model_name,is_correct,prompt,response\nq1,/models/a,1,2+2?,4\nq1,b,0,2+2?,5\n');
+    const aliases = path.join(dir, 'aliases.json');
+    await writeFile(aliases, JSON.stringify({ '/models/a': 'model-a' }));
+    const log = await loadRunLogs([table], { columns: 'qid=id,model=model_name,correct=is_correct', defaultTask: 'arith', modelAlias: aliases });
+    expect(log.models).toEqual(['model-a', 'b']);
+    expect(log.queries[0].task).toBe('arith');
+    expect(log.notes ?? []).toEqual([]);
+    await writeFile(aliases, JSON.stringify({ '/models/x': 'model-x' }));
+    await expect(loadRunLogs([table], { columns: 'qid=id,model=model_name,correct=is_correct', modelAlias: aliases })).rejects.toThrow(/aliases\.json: alias for unknown model "\/models\/x"/);
+  });
 });
