@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DuplicatePairError, InvalidInputError, MissingColumnError } from '../../core/errors.js';
 import { parseOrThrow, type ModelResponse, type Query, type RunLog } from '../../core/runlog.js';
 import type { TokenCounter } from '../tokenizer.js';
+import { asText, chatPromptText, firstString } from './sample-text.js';
 import { parseJsonFile, parseJsonLines, readTextFile, type TextFile } from './text-file.js';
 
 /**
@@ -116,22 +117,6 @@ function argumentTuples(args: SampleLine['arguments']): unknown[][] {
     .map((k) => Object.keys(args[k]).sort((a, b) => Number(a.replace(/\D/g, '')) - Number(b.replace(/\D/g, ''))).map((j) => args[k][j]));
 }
 
-function asText(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
-}
-
-/** The first string inside a (possibly nested) response list. */
-function firstString(v: unknown): string | null {
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v)) {
-    for (const x of v) {
-      const s = firstString(x);
-      if (s !== null) return s;
-    }
-  }
-  return null;
-}
-
 /** For log-likelihood (multiple-choice) samples: the index of the choice with the highest log-likelihood. */
 function argmaxChoice(filtered: unknown[]): number | null {
   let best = -1;
@@ -171,23 +156,7 @@ function perTask(option: string | Record<string, string> | undefined, task: stri
 /** The readable text of a chat-API prompt: its last user message (lm-eval logs the message list as JSON). */
 function promptText(arg: unknown): string {
   // A chat prompt is saved as a one-element list holding the JSON-encoded messages (lm-eval's JsonChatStr).
-  const text = Array.isArray(arg) && arg.length === 1 && typeof arg[0] === 'string' ? arg[0] : arg;
-  if (typeof text !== 'string' || !text.startsWith('[{')) return asText(text);
-  let messages: unknown;
-  try {
-    messages = JSON.parse(text);
-  } catch {
-    return text;
-  }
-  if (!Array.isArray(messages)) return text;
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i] as { role?: unknown; content?: unknown } | null;
-    if (m?.role !== 'user') continue;
-    if (typeof m.content === 'string') return m.content;
-    // OpenAI content parts: the text parts, in order.
-    if (Array.isArray(m.content)) return m.content.map((p: { text?: unknown }) => (typeof p?.text === 'string' ? p.text : '')).join('');
-  }
-  return text;
+  return chatPromptText(Array.isArray(arg) && arg.length === 1 && typeof arg[0] === 'string' ? arg[0] : arg);
 }
 
 interface Collected {

@@ -8,14 +8,15 @@ import type { RunLog } from '../../core/runlog.js';
 import { fillTokenCounts, o200kCounter } from '../tokenizer.js';
 import { lmEvalRoot, loadLmEval, looksLikeLmEval, type LmEvalOptions } from './lm-eval.js';
 import { loadSharedFormat, readPrices, sharedFormatFiles, withPrices } from './shared-format.js';
+import { loadOpenAiEvals, looksLikeOpenAiEvals, openAiEvalsFiles } from './openai-evals.js';
 import { isTablePath, loadTable } from './table.js';
 import { readTextFile } from './text-file.js';
 
 /** The run-log formats `loadRunLog` reads. */
-export type RunLogFormat = 'shared' | 'table' | 'lm-eval';
+export type RunLogFormat = 'shared' | 'table' | 'lm-eval' | 'openai-evals';
 
 export interface LoadRunLogOptions {
-  /** The format; `auto` detects it from the path (a folder with questions/responses files, a .csv/.tsv/.jsonl file, or lm-eval output). Defaults to `'auto'`. */
+  /** The format; `auto` detects it from the path (a folder with questions/responses files, a .csv/.tsv/.jsonl file, lm-eval output, or OpenAI evals record files). Defaults to `'auto'`. */
   format?: RunLogFormat | 'auto';
   /** Table format only: which column holds each field, as an object or in the CLI form `qid=id,correct=is_correct`. Defaults to `DEFAULT_COLUMN_MAP`. */
   columns?: Partial<ColumnMap> | string;
@@ -40,9 +41,11 @@ export async function detectRunLogFormat(path: string): Promise<RunLogFormat> {
   if (isDir) {
     if (sharedFormatFiles(path)) return 'shared';
     if (await looksLikeLmEval(path)) return 'lm-eval';
-    throw new InvalidInputError('unknown run-log folder: expected questions.jsonl[.gz] + responses.jsonl[.gz], or lm-evaluation-harness output with samples_*.jsonl', path);
+    if ((await openAiEvalsFiles(path)).length > 0) return 'openai-evals';
+    throw new InvalidInputError('unknown run-log folder: expected questions.jsonl[.gz] + responses.jsonl[.gz], lm-evaluation-harness output with samples_*.jsonl, or OpenAI evals record files', path);
   }
   if (lmEvalRoot(path) !== path) return 'lm-eval';
+  if (await looksLikeOpenAiEvals(path)) return 'openai-evals';
   if (isTablePath(path)) return 'table';
   throw new InvalidInputError('unknown run-log file type: expected .csv, .tsv, .jsonl or .ndjson (optionally .gz), or a folder', path);
 }
@@ -80,8 +83,8 @@ async function addBesidePrices(log: RunLog, path: string): Promise<RunLog> {
 export async function loadRunLog(path: string, options: LoadRunLogOptions = {}): Promise<RunLog> {
   const format = options.format && options.format !== 'auto' ? options.format : await detectRunLogFormat(path);
   const countTokens = options.countTokens !== false;
-  // The lm-eval reader counts raw generations itself; other formats load the vocabulary only if a count is missing.
-  const counter = countTokens && format === 'lm-eval' ? await o200kCounter() : undefined;
+  // The lm-eval and evals readers count raw generations themselves; other formats load the vocabulary only if a count is missing.
+  const counter = countTokens && (format === 'lm-eval' || format === 'openai-evals') ? await o200kCounter() : undefined;
   let log: RunLog;
   switch (format) {
     case 'shared':
@@ -92,6 +95,9 @@ export async function loadRunLog(path: string, options: LoadRunLogOptions = {}):
       break;
     case 'lm-eval':
       log = await loadLmEval(lmEvalRoot(path), options.lmEval, counter);
+      break;
+    case 'openai-evals':
+      log = await loadOpenAiEvals(path, counter);
       break;
   }
   if (format !== 'shared') {
