@@ -201,7 +201,13 @@ function filterRows(rows: SampleRow[], task: string, config: TaskConfig, options
     docs.add(r.s.doc_id);
     blocks[blocks.length - 1].push(r);
   }
-  if (blocks.length === 1) return { rows: blocks[0], filter: asked ?? config.filters[0] ?? null };
+  if (blocks.length === 1) {
+    // One unlabelled block holds the task's first filter only.
+    if (asked !== undefined && config.filters.length > 1 && asked !== config.filters[0]) {
+      throw new InvalidInputError(`the file holds one block of unlabelled rows (filter "${config.filters[0]}"), not filter "${asked}"`, where);
+    }
+    return { rows: blocks[0], filter: asked ?? config.filters[0] ?? null };
+  }
   const first = blocks[1][0];
   if (config.filters.length !== blocks.length) {
     throw new DuplicatePairError(

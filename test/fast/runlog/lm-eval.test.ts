@@ -170,6 +170,9 @@ describe('lm-evaluation-harness output as researchers hold it', () => {
     const flexible = await loadRunLog(root, { countTokens: false, lmEval: { filter: 'flexible-extract' } });
     expect(flexible.responses.map((r) => [r.qid, r.answer])).toEqual([['gsm8k/0', '5'], ['gsm8k/1', '7']]);
     await expect(loadRunLog(root, { countTokens: false, lmEval: { filter: { gsm8k: 'get-option' } } })).rejects.toThrow(/no filter "get-option" in task "gsm8k" \(it has "strict-match", "flexible-extract"\)/);
+    // One unlabelled block is the first filter's: asking for another is refused rather than mislabelled.
+    const one = output({ m: { results: results('pretrained=org/m', 'org/m'), samples: { [`samples_gsm8k_${DATE}.jsonl`]: rows.slice(0, 2) } } });
+    await expect(loadRunLog(one, { countTokens: false, lmEval: { filter: 'flexible-extract' } })).rejects.toThrow(/one block of unlabelled rows \(filter "strict-match"\), not filter "flexible-extract"/);
     // Without a results file naming the filters, the blocks cannot be told apart: said so, with the line.
     const bare = output({ m: { samples: { [`samples_gsm8k_${DATE}.jsonl`]: rows } } });
     await expect(loadRunLog(bare, { countTokens: false })).rejects.toThrow(/jsonl: field "doc_id": doc 0 appears again on line 3: the file has 2 blocks of unlabelled rows .* no results file names the task's filters/);
