@@ -60,10 +60,8 @@ export async function loadRunLogs(paths: readonly string[], flags: RunLogFlags =
     const file = await readTextFile(flags.modelAlias);
     log = renameModels(log, parseOrThrow(AliasFile, parseJsonFile(file), file.path), file.path);
   }
-  const paths_ = log.models.filter(isLocalPath);
-  if (paths_.length === 0) return log;
-  const hint = paths_.map((m) => `model "${m}" is named by a local path; give it a readable name with --model-alias or "aliases" in a prices file`);
-  return { ...log, notes: [...(log.notes ?? []), ...hint] };
+  const hints = log.models.filter(isLocalPath).map((m) => `model "${m}" is named by a local path; give it a readable name with --model-alias or "aliases" in a prices file`);
+  return hints.length === 0 ? log : { ...log, notes: [...(log.notes ?? []), ...hints] };
 }
 
 /** A model name that is a file-system path (lm-eval names `hf` runs by their `pretrained=` path). */
