@@ -65,8 +65,8 @@ export type WorkspaceSource = z.infer<typeof WorkspaceSourceSchema>;
 export const DataSetInfoSchema = z.object({
   id,
   label: z.string(),
-  /** Shared-format folder, or the seeded simulated pool made by the project. */
-  kind: z.enum(['shared-folder', 'simulated']),
+  /** Shared-format folder, lm-eval output folder, or the seeded simulated pool made by the project. */
+  kind: z.enum(['shared-folder', 'lm-eval-folder', 'simulated']),
   path: z.string(),
   /** True for made-up data: the UI must say so wherever it shows results. */
   simulated: z.boolean(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidInputError, UnsatisfiableError } from './errors.js';
-import type { ModelPrice } from './runlog.js';
+import type { ModelPrice, RunLog } from './runlog.js';
 import type { Workload } from './workload.js';
 
 /** What a query costs: dollars, output tokens, time per output token, or end-to-end latency. */
@@ -55,7 +55,7 @@ export function costMatrix(w: Workload, metric: CostMetric, pricing: Pricing = {
         case 'usd':
           c = w.costUsd[i];
           if (Number.isNaN(c)) {
-            if (!price) throw new UnsatisfiableError(`no USD price for model "${model}" (metric usd): add it to prices.json or the pool file`, `model "${model}"`);
+            if (!price) throw new UnsatisfiableError(`no USD price for model "${model}" (metric usd): add it to a prices file (--prices FILE, or prices.json beside the run log) or the pool file`, `model "${model}"`);
             const pt = w.promptTokens[q];
             const ot = w.outputTokens[i];
             if (Number.isNaN(pt) || Number.isNaN(ot)) {
@@ -89,6 +89,61 @@ export function costMatrix(w: Workload, metric: CostMetric, pricing: Pricing = {
 export function checkPricingModels(pricing: Pricing, models: readonly string[], where: string): void {
   const known = new Set(models);
   for (const model of Object.keys(pricing.perModel ?? {})) {
-    if (!known.has(model)) throw new InvalidInputError(`unknown model "${model}" in pricing (pool: ${models.join(', ')})`, where);
+    if (!known.has(model)) throw new InvalidInputError(`unknown model "${model}" in pricing (pool: ${models.join(', ')}); name the tier like a run-log model or list the models it answers for in its standsFor`, where);
   }
+}
+
+/** Where a run's cost figures come from, per model, for reports: the figures are only as good as their source. */
+export interface CostSource {
+  metric: CostMetric;
+  unit: string;
+  /** Per model: the file or field its figures come from. */
+  models: Record<string, string>;
+  /** True when some token counts (and so any cost computed from them) are tokenizer estimates. */
+  tokensApproximate: boolean;
+  /** The vocabulary of those estimates, when known. */
+  tokenizer: string | null;
+}
+
+/** Per-model figures keyed by run-log model (a pool file's tiers, a tuned config's pool), with where each came from. */
+export interface PoolPricing {
+  perModel: Record<string, ModelCostFigures>;
+  /** Per model: where its figures came from, e.g. `pool pool.json (tier "x")`. */
+  sourceOf: Record<string, string>;
+}
+
+/**
+ * Names where each model's cost under `metric` comes from, in the precedence costMatrix applies:
+ * per-query figures recorded in the log, then the pool's tier, then the log's list prices (a
+ * prices file). A model with none is listed as such; costMatrix is what refuses it.
+ */
+export function describeCostSource(log: RunLog, metric: CostMetric, pool?: PoolPricing): CostSource {
+  const recorded = (model: string, field: 'costUsd' | 'tpotMs' | 'latencyMs') => {
+    const rs = log.responses.filter((r) => r.model === model);
+    return rs.length > 0 && rs.every((r) => r[field] !== undefined);
+  };
+  const estimate = log.tokensApproximate ? ` × token counts estimated with ${log.tokenizer ?? 'a tokenizer'}` : ' × recorded token counts';
+  const fromPool = (model: string) => pool?.sourceOf[model] ?? 'the pool';
+  const models: Record<string, string> = {};
+  for (const model of log.models) {
+    const fig = pool?.perModel[model];
+    switch (metric) {
+      case 'usd':
+        if (recorded(model, 'costUsd')) models[model] = 'cost_usd recorded in the run log';
+        else if (fig?.usdPerMtokIn !== undefined && fig.usdPerMtokOut !== undefined) models[model] = `list price from ${fromPool(model)}${estimate}`;
+        else if (log.prices[model]) models[model] = `list price from ${log.priceSources?.[model] ?? 'the run log'}${estimate}`;
+        else models[model] = 'no price';
+        break;
+      case 'tokens':
+        models[model] = log.tokensApproximate ? `output tokens estimated with ${log.tokenizer ?? 'a tokenizer'}` : 'output tokens recorded in the run log';
+        break;
+      case 'tpot':
+      case 'latency': {
+        const field = metric === 'tpot' ? 'tpotMs' : 'latencyMs';
+        models[model] = recorded(model, field) ? `${field} recorded in the run log` : fig?.[field] !== undefined ? `${field} from ${fromPool(model)}` : `no ${field}`;
+        break;
+      }
+    }
+  }
+  return { metric, unit: COST_UNITS[metric], models, tokensApproximate: log.tokensApproximate, tokenizer: log.tokenizer ?? null };
 }

@@ -67,6 +67,14 @@ export interface RunLog {
   tokensApproximate: boolean;
   /** Cells recorded as unanswered with a reason; cells with no response and no entry here are unanswered for no recorded reason. Defaults to none. */
   unanswered?: UnansweredCell[];
+  /** The vocabulary that estimated them (`o200k_base`), when `tokensApproximate`. Defaults to none. */
+  tokenizer?: string;
+  /** Where each model's list price came from (a prices file's path), for the report's cost source. Defaults to `{}`. */
+  priceSources?: Record<string, string>;
+  /** What the loader changed or chose that the user should see (prompts kept on a join, say). Defaults to `[]`. */
+  notes?: string[];
+  /** The run-log name of each renamed model, keyed by its new name (see renameModels). Defaults to `{}`. */
+  originalNames?: Record<string, string>;
 }
 
 /** Formats a zod issue path as `field.sub[2]` for error messages. */
@@ -84,7 +92,9 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, where: str
 
 /**
  * Joins several run logs into one pool and workload: models match by name, queries by qid.
- * A qid whose prompt differs between logs, or a (qid, model) pair answered twice, is a conflict.
+ * A qid that appears with another prompt in a later log (lm-eval runs of one task under different
+ * chat templates, say) keeps the first log's prompt and the difference is reported in `notes`;
+ * a qid whose task differs, or a (qid, model) pair answered twice, is a conflict.
  */
 export function joinRunLogs(logs: RunLog[]): RunLog {
   if (logs.length === 1) return logs[0];
@@ -93,14 +103,25 @@ export function joinRunLogs(logs: RunLog[]): RunLog {
   const responses: ModelResponse[] = [];
   const models: string[] = [];
   const prices: Record<string, ModelPrice> = {};
+  const priceSources: Record<string, string> = {};
+  const notes = logs.flatMap((l) => l.notes ?? []);
+  const promptDiffs = new Map<string, { count: number; first: string; kept: string }>();
   for (const log of logs) {
     const source = log.sources.map((s) => s.path).join(', ');
     for (const q of log.queries) {
       const prior = queries.get(q.qid);
-      if (prior && prior.query.prompt !== q.prompt) {
-        throw new ConflictError(`query "${q.qid}" has a different prompt than in ${prior.source}`, source);
+      if (!prior) {
+        queries.set(q.qid, { query: q, source });
+        continue;
       }
-      if (!prior) queries.set(q.qid, { query: q, source });
+      if (prior.query.task !== q.task) {
+        throw new ConflictError(`query "${q.qid}" has task "${q.task}" here but "${prior.query.task}" in ${prior.source}`, source);
+      }
+      if (prior.query.prompt !== q.prompt) {
+        const diff = promptDiffs.get(source) ?? { count: 0, first: q.qid, kept: prior.source };
+        diff.count++;
+        promptDiffs.set(source, diff);
+      }
     }
     for (const r of log.responses) {
       const key = `${r.qid}\u0000${r.model}`;
@@ -111,7 +132,12 @@ export function joinRunLogs(logs: RunLog[]): RunLog {
     }
     for (const m of log.models) if (!models.includes(m)) models.push(m);
     Object.assign(prices, log.prices);
+    Object.assign(priceSources, log.priceSources);
   }
+  for (const [source, d] of promptDiffs) {
+    notes.push(`${d.count} ${d.count === 1 ? 'query has' : 'queries have'} a different prompt in ${source} than in ${d.kept} (first: "${d.first}"); queries join by id and keep the prompt of ${d.kept}`);
+  }
+  const tokenizer = logs.find((l) => l.tokenizer)?.tokenizer;
   return {
     queries: [...queries.values()].map((v) => v.query),
     models,
@@ -120,5 +146,44 @@ export function joinRunLogs(logs: RunLog[]): RunLog {
     sources: logs.flatMap((l) => l.sources),
     tokensApproximate: logs.some((l) => l.tokensApproximate),
     ...(logs.some((l) => l.unanswered?.length) && { unanswered: logs.flatMap((l) => l.unanswered ?? []) }),
+    ...(tokenizer && { tokenizer }),
+    ...(Object.keys(priceSources).length > 0 && { priceSources }),
+    ...(notes.length > 0 && { notes }),
+    ...(logs.some((l) => l.originalNames) && { originalNames: Object.assign({}, ...logs.map((l) => l.originalNames)) as Record<string, string> }),
+  };
+}
+
+/**
+ * Renames models by `aliases` (run-log name → readable name): responses, model list, prices and
+ * their sources. A price keyed by either name applies. An alias for a model the log lacks, or two
+ * models given one name, is an error naming `where`.
+ */
+export function renameModels(log: RunLog, aliases: Readonly<Record<string, string>>, where: string): RunLog {
+  const entries = Object.entries(aliases);
+  if (entries.length === 0) return log;
+  const known = new Set(log.models);
+  for (const [from, to] of entries) {
+    if (!known.has(from)) throw new InvalidInputError(`alias for unknown model "${from}" (the run log has ${log.models.map((m) => `"${m}"`).join(', ')})`, where);
+    if (to !== from && known.has(to) && !(to in aliases)) throw new ConflictError(`alias "${to}" for model "${from}" is already the name of another model`, where);
+  }
+  const rename = (m: string) => aliases[m] ?? m;
+  const models = log.models.map(rename);
+  const twice = models.find((m, i) => models.indexOf(m) !== i);
+  if (twice !== undefined) throw new ConflictError(`two models are given the name "${twice}"`, where);
+  const rekey = <T>(table: Record<string, T> | undefined): Record<string, T> => {
+    const out: Record<string, T> = {};
+    for (const [m, v] of Object.entries(table ?? {})) if (!(rename(m) in out) || m !== rename(m)) out[rename(m)] = v;
+    return out;
+  };
+  // Notes quote model names: they follow the rename too.
+  const notes = log.notes?.map((n) => entries.reduce((text, [from, to]) => text.replaceAll(`"${from}"`, `"${to}"`), n));
+  return {
+    ...log,
+    models,
+    responses: log.responses.map((r) => (r.model in aliases ? { ...r, model: rename(r.model) } : r)),
+    prices: rekey(log.prices),
+    ...(log.priceSources && { priceSources: rekey(log.priceSources) }),
+    ...(notes && { notes }),
+    originalNames: { ...log.originalNames, ...Object.fromEntries(entries.map(([from, to]) => [to, log.originalNames?.[from] ?? from])) },
   };
 }

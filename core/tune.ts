@@ -155,11 +155,18 @@ export interface TuneResult {
   fitted: { embeddings: Float32Array[]; labels: Int32Array; testLabels: Int32Array; train: Int32Array; test: Int32Array };
 }
 
-function pickStrongest(global: { errorRate: number; meanCost: number }[]): number {
-  let best = 0;
+/**
+ * The yardstick of retention: the most accurate model (ties: cheaper) among those that answered
+ * (nearly) every train query, so a model known from a few answers cannot be the strongest by luck and
+ * retention never compares all queries with a model's few.
+ */
+function pickStrongest(global: { n: number; errorRate: number; meanCost: number }[]): number {
+  const most = Math.max(...global.map((g) => g.n));
+  let best = -1;
   global.forEach((g, m) => {
+    if (g.n < 0.95 * most) return;
     const b = global[best];
-    if (g.errorRate < b.errorRate || (g.errorRate === b.errorRate && g.meanCost < b.meanCost)) best = m;
+    if (best < 0 || g.errorRate < b.errorRate || (g.errorRate === b.errorRate && g.meanCost < b.meanCost)) best = m;
   });
   return best;
 }

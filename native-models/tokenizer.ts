@@ -39,5 +39,5 @@ export async function fillTokenCounts(log: RunLog, counter?: TokenCounter): Prom
   const c = counter ?? (await o200kCounter());
   const queries = log.queries.map((q) => (q.promptTokens === undefined ? { ...q, promptTokens: c.count(q.prompt) } : q));
   const responses = log.responses.map((r) => (r.outputTokens === undefined ? { ...r, outputTokens: c.count(r.response) } : r));
-  return { ...log, queries, responses, tokensApproximate: true };
+  return { ...log, queries, responses, tokensApproximate: true, tokenizer: c.encoding };
 }

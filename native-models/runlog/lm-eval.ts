@@ -4,6 +4,8 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { DuplicatePairError, InvalidInputError, MissingColumnError } from '../../core/errors.js';
 import { parseOrThrow, type ModelResponse, type Query, type RunLog } from '../../core/runlog.js';
+import type { TokenCounter } from '../tokenizer.js';
+import { asText, chatPromptText, firstString } from './sample-text.js';
 import { parseJsonFile, parseJsonLines, readTextFile, type TextFile } from './text-file.js';
 
 /**
@@ -12,7 +14,7 @@ import { parseJsonFile, parseJsonLines, readTextFile, type TextFile } from './te
 export interface LmEvalOptions {
   /** The per-sample metric that decides `correct` (0/1 valued, like `acc` or `exact_match`), for every task or per task name. Defaults to each task's first metric in `configs.<task>.metric_list`, else the sample's first listed metric, else the first of `acc`, `exact_match`, `em`, `acc_norm`, `pass@1`, `pass_at_1` it carries. */
   metric?: string | Record<string, string>;
-  /** The filter whose sample rows are read where a task logs several (GSM8K logs `strict-match` and `flexible-extract`), for every task or per task name. Defaults to each task's first filter in `configs.<task>.filter_list`, else the first filter in its samples file. */
+  /** The filter whose sample rows are read where a task logs several (GSM8K logs `strict-match` and `flexible-extract`), for every task or per task name. Defaults to each task's first filter in `configs.<task>.filter_list`, else the first filter in its samples file. Older files without a `filter` field hold one block of rows per filter, in `filter_list` order. */
   filter?: string | Record<string, string>;
   /** Which text becomes `response`: the filtered answer (`filtered_resps`) or the raw generation (`resps`). Defaults to `'filtered'`. */
   response?: 'filtered' | 'raw';
@@ -21,7 +23,7 @@ export interface LmEvalOptions {
 const FALLBACK_METRICS = ['acc', 'exact_match', 'em', 'acc_norm', 'pass@1', 'pass_at_1'];
 // lm-eval names files with `datetime.now().isoformat()` and `:` replaced by `-`.
 const SAMPLES_FILE = /^samples_(.+?)(?:_(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?))?\.jsonl(?:\.gz)?$/;
-const RESULTS_FILE = /^results_.*\.json$/;
+const RESULTS_FILE = /^results_(.*)\.json$/;
 
 const ResultsFile = z.object({
   model_name: z.string().optional(),
@@ -44,14 +46,21 @@ const SampleLine = z.object({
 }).loose();
 type SampleLine = z.infer<typeof SampleLine>;
 
-/** One model's folder: its results files and its newest samples file per task. */
-interface ModelFolder {
-  dir: string;
-  results: string[];
-  samples: Map<string, string>;
+/** One lm-eval file with the task (samples files only) and the run date its name carries. */
+interface RunFile {
+  path: string;
+  task: string;
+  date: string;
 }
 
-async function findFolders(root: string, depth: number, out: Map<string, ModelFolder>): Promise<void> {
+/** A folder holding lm-eval files: its results files and every samples file, with their run dates. */
+interface OutputFolder {
+  dir: string;
+  results: RunFile[];
+  samples: RunFile[];
+}
+
+async function findFolders(root: string, depth: number, out: Map<string, OutputFolder>): Promise<void> {
   const entries = await readdir(root, { withFileTypes: true });
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const path = join(root, e.name);
@@ -60,22 +69,20 @@ async function findFolders(root: string, depth: number, out: Map<string, ModelFo
       continue;
     }
     const samples = SAMPLES_FILE.exec(e.name);
-    if (!samples && !RESULTS_FILE.test(e.name)) continue;
-    const folder: ModelFolder = out.get(root) ?? { dir: root, results: [], samples: new Map() };
+    const results = RESULTS_FILE.exec(e.name);
+    if (!samples && !results) continue;
+    const folder: OutputFolder = out.get(root) ?? { dir: root, results: [], samples: [] };
     out.set(root, folder);
-    if (samples) {
-      // A re-run into the same output path adds files with a later timestamp; names sort by time.
-      const prior = folder.samples.get(samples[1]);
-      if (!prior || basename(prior) < e.name) folder.samples.set(samples[1], path);
-    } else folder.results.push(path);
+    if (samples) folder.samples.push({ path, task: samples[1], date: samples[2] ?? '' });
+    else folder.results.push({ path, task: '', date: results![1] });
   }
 }
 
 /** True when `dir` holds lm-eval output: results_*.json or samples_*.jsonl files, at most two folders down. */
 export async function looksLikeLmEval(dir: string): Promise<boolean> {
-  const found = new Map<string, ModelFolder>();
+  const found = new Map<string, OutputFolder>();
   await findFolders(dir, 2, found);
-  return [...found.values()].some((f) => f.samples.size > 0);
+  return [...found.values()].some((f) => f.samples.length > 0);
 }
 
 /** The model name lm-eval itself derives from `model_args` (`pretrained=`, `model=`, … up to the next comma). */
@@ -110,22 +117,6 @@ function argumentTuples(args: SampleLine['arguments']): unknown[][] {
     .map((k) => Object.keys(args[k]).sort((a, b) => Number(a.replace(/\D/g, '')) - Number(b.replace(/\D/g, ''))).map((j) => args[k][j]));
 }
 
-function asText(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
-}
-
-/** The first string inside a (possibly nested) response list. */
-function firstString(v: unknown): string | null {
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v)) {
-    for (const x of v) {
-      const s = firstString(x);
-      if (s !== null) return s;
-    }
-  }
-  return null;
-}
-
 /** For log-likelihood (multiple-choice) samples: the index of the choice with the highest log-likelihood. */
 function argmaxChoice(filtered: unknown[]): number | null {
   let best = -1;
@@ -142,23 +133,30 @@ function argmaxChoice(filtered: unknown[]): number | null {
 
 interface TaskConfig {
   metric: string | null;
-  filter: string | null;
+  /** The task's filters in `filter_list` order (the order older files write their blocks in). */
+  filters: string[];
 }
 
 function taskConfig(results: ResultsFile[], task: string): TaskConfig {
   let metric: string | null = null;
-  let filter: string | null = null;
+  let filters: string[] = [];
   for (const r of results) {
     const c = r.configs?.[task];
     if (!c) continue;
     metric = metricName(c.metric_list?.[0]?.metric) ?? metric;
-    filter = c.filter_list?.[0]?.name ?? filter;
+    if (c.filter_list?.length) filters = c.filter_list.map((f) => f.name);
   }
-  return { metric, filter };
+  return { metric, filters };
 }
 
 function perTask(option: string | Record<string, string> | undefined, task: string): string | undefined {
   return typeof option === 'string' ? option : option?.[task];
+}
+
+/** The readable text of a chat-API prompt: its last user message (lm-eval logs the message list as JSON). */
+function promptText(arg: unknown): string {
+  // A chat prompt is saved as a one-element list holding the JSON-encoded messages (lm-eval's JsonChatStr).
+  return chatPromptText(Array.isArray(arg) && arg.length === 1 && typeof arg[0] === 'string' ? arg[0] : arg);
 }
 
 interface Collected {
@@ -166,15 +164,67 @@ interface Collected {
   responses: ModelResponse[];
   models: string[];
   hashes: string[];
+  /** Per model, how many of its prompts differ from the first model's for the same doc. */
+  promptDiffs: Map<string, number>;
 }
 
-function readSamples(file: TextFile, task: string, model: string, config: TaskConfig, options: LmEvalOptions, into: Collected): void {
-  const rows: { line: number; s: SampleLine }[] = [];
-  for (const { line, value } of parseJsonLines(file)) rows.push({ line, s: parseOrThrow(SampleLine, value, `${file.path}:${line}`) });
-  const filter = perTask(options.filter, task) ?? config.filter ?? rows.find((r) => r.s.filter !== undefined)?.s.filter ?? null;
+interface SampleRow {
+  line: number;
+  s: SampleLine;
+}
+
+/**
+ * The rows of the chosen filter. Files that label rows (`filter`) are selected by label. Older
+ * files wrote one unlabelled block of every doc per filter, in `filter_list` order: a doc seen
+ * again starts the next block.
+ */
+function filterRows(rows: SampleRow[], task: string, config: TaskConfig, options: LmEvalOptions, where: string): { rows: SampleRow[]; filter: string | null } {
+  const labelled = rows.some((r) => r.s.filter !== undefined);
+  const names = labelled ? [...new Set(rows.flatMap((r) => (r.s.filter === undefined ? [] : [r.s.filter])))] : config.filters;
+  let asked = perTask(options.filter, task);
+  // One filter named for every task leaves a task that has a single filter (multiple choice's "none") as it is.
+  if (asked !== undefined && typeof options.filter === 'string' && names.length === 1 && !names.includes(asked)) asked = names[0];
+  if (asked !== undefined && names.length > 0 && !names.includes(asked)) {
+    throw new InvalidInputError(`no filter "${asked}" in task "${task}" (it has ${names.map((f) => `"${f}"`).join(', ')})`, where);
+  }
+  if (labelled) {
+    const filter = asked ?? (config.filters.find((f) => names.includes(f)) ?? names[0]);
+    return { rows: rows.filter((r) => r.s.filter === undefined || r.s.filter === filter), filter };
+  }
+  const blocks: SampleRow[][] = [[]];
+  let docs = new Set<number>();
+  for (const r of rows) {
+    if (docs.has(r.s.doc_id)) {
+      blocks.push([]);
+      docs = new Set();
+    }
+    docs.add(r.s.doc_id);
+    blocks[blocks.length - 1].push(r);
+  }
+  if (blocks.length === 1) {
+    // One unlabelled block holds the task's first filter only.
+    if (asked !== undefined && config.filters.length > 1 && asked !== config.filters[0]) {
+      throw new InvalidInputError(`the file holds one block of unlabelled rows (filter "${config.filters[0]}"), not filter "${asked}"`, where);
+    }
+    return { rows: blocks[0], filter: asked ?? config.filters[0] ?? null };
+  }
+  const first = blocks[1][0];
+  if (config.filters.length !== blocks.length) {
+    throw new DuplicatePairError(
+      `field "doc_id": doc ${first.s.doc_id} appears again on line ${first.line}: the file has ${blocks.length} blocks of unlabelled rows (one per filter in older lm-eval files) but ${config.filters.length === 0 ? 'no results file names the task\'s filters' : `the task has ${config.filters.length} filter${config.filters.length === 1 ? '' : 's'} (${config.filters.join(', ')})`}`,
+      where,
+    );
+  }
+  const filter = asked ?? config.filters[0];
+  return { rows: blocks[config.filters.indexOf(filter)], filter };
+}
+
+function readSamples(file: TextFile, task: string, model: string, config: TaskConfig, options: LmEvalOptions, counter: TokenCounter | undefined, into: Collected): void {
+  const all: SampleRow[] = [];
+  for (const { line, value } of parseJsonLines(file)) all.push({ line, s: parseOrThrow(SampleLine, value, `${file.path}:${line}`) });
+  const { rows, filter } = filterRows(all, task, config, options, file.path);
   const seen = new Map<number, number>();
   for (const { line, s } of rows) {
-    if (filter !== null && s.filter !== undefined && s.filter !== filter) continue;
     const where = `${file.path}:${line}`;
     const prior = seen.get(s.doc_id);
     if (prior !== undefined) throw new DuplicatePairError(`field "doc_id": doc ${s.doc_id} appears twice${filter ? ` for filter "${filter}"` : ''} (first on line ${prior})`, where);
@@ -186,13 +236,14 @@ function readSamples(file: TextFile, task: string, model: string, config: TaskCo
       throw new MissingColumnError(`field "${metric ?? FALLBACK_METRICS.join('" / "')}": no per-sample metric to read correctness from`, where);
     }
     const correct = binary(sample[metric]);
-    if (correct === null) throw new InvalidInputError(`field "${metric}": expected a 0/1 metric, got ${JSON.stringify(sample[metric])} (choose a 0/1 metric with the metric option)`, where);
+    if (correct === null) throw new InvalidInputError(`field "${metric}": expected a 0/1 metric, got ${JSON.stringify(sample[metric])} (choose a 0/1 metric with --lm-eval-metric, or the metric option)`, where);
 
     const args = argumentTuples(s.arguments);
     const choice = argmaxChoice(s.filtered_resps);
     const continuation = (i: number) => asText(args[i]?.[1]).trim();
     let answer: string | null;
     let raw: string;
+    let generated: string | null = null;
     let reference = s.target === undefined || s.target === null ? null : asText(s.target);
     if (choice !== null && args.length === s.filtered_resps.length) {
       // Multiple choice by log-likelihood: the answer is the most likely continuation, and an
@@ -203,55 +254,109 @@ function readSamples(file: TextFile, task: string, model: string, config: TaskCo
       if (gold >= 0 && gold < args.length) reference = continuation(gold);
     } else {
       answer = firstString(s.filtered_resps);
-      raw = firstString(s.resps) ?? answer ?? '';
+      generated = firstString(s.resps);
+      raw = generated ?? answer ?? '';
     }
     const qid = `${task}/${s.doc_id}`;
-    // With --apply_chat_template each model's prompt carries its own template: the first model's stands.
-    if (!into.queries.has(qid)) into.queries.set(qid, { qid, task, prompt: asText(args[0]?.[0]), reference });
-    into.responses.push({ qid, model, response: options.response === 'raw' ? raw : (answer ?? ''), answer, correct });
+    // With --apply_chat_template each model's prompt carries its own template: the first model's
+    // stands, and how many differ is reported.
+    const prompt = promptText(args[0]?.[0]);
+    const known = into.queries.get(qid);
+    if (!known) into.queries.set(qid, { qid, task, prompt, reference });
+    else if (known.prompt !== prompt) into.promptDiffs.set(model, (into.promptDiffs.get(model) ?? 0) + 1);
+    into.responses.push({
+      qid, model, response: options.response === 'raw' ? raw : (answer ?? ''), answer, correct,
+      // What the model generated, not the filtered answer: "#### 5" after a page of reasoning is not one token.
+      ...(counter && generated !== null && { outputTokens: counter.count(generated) }),
+    });
   }
+}
+
+/** The name lm-eval gives the model of a run, from its results file or else the folder. */
+function modelOf(results: ResultsFile | undefined, dir: string): string {
+  return results?.model_name || modelFromArgs(results?.config?.model_args) || basename(dir).replaceAll('__', '/');
+}
+
+/**
+ * Splits a folder's files by model: a samples file belongs to the model of the results file from
+ * the same run (the same date in the name). A samples file with no such results file belongs to the
+ * folder's one model; in a folder holding several models' runs it is refused by name, never guessed.
+ */
+async function modelsOfFolder(folder: OutputFolder, hashes: string[]): Promise<Map<string, { results: ResultsFile[]; samples: Map<string, RunFile> }>> {
+  const runs = new Map<string, string>();
+  const byModel = new Map<string, { results: ResultsFile[]; samples: Map<string, RunFile> }>();
+  const entry = (model: string) => {
+    let e = byModel.get(model);
+    if (!e) byModel.set(model, (e = { results: [], samples: new Map() }));
+    return e;
+  };
+  for (const r of folder.results.sort((a, b) => a.date.localeCompare(b.date))) {
+    const file = await readTextFile(r.path);
+    hashes.push(file.sha256);
+    const parsed = parseOrThrow(ResultsFile, parseJsonFile(file), r.path);
+    const model = modelOf(parsed, folder.dir);
+    runs.set(r.date, model);
+    entry(model).results.push(parsed);
+  }
+  const models = [...byModel.keys()];
+  for (const f of folder.samples) {
+    let model = runs.get(f.date);
+    if (model === undefined) {
+      if (models.length > 1) {
+        throw new InvalidInputError(`cannot tell which model wrote this samples file: no results_${f.date || '<date>'}.json from the same run, and the folder holds runs of ${models.map((m) => `"${m}"`).join(', ')}; move each model's run into its own folder`, f.path);
+      }
+      model = models[0] ?? modelOf(undefined, folder.dir);
+    }
+    const samples = entry(model).samples;
+    // A re-run into the same output path adds files with a later date; dates sort as text.
+    const prior = samples.get(f.task);
+    if (!prior || prior.date < f.date) samples.set(f.task, f);
+  }
+  return byModel;
 }
 
 /**
  * Loads lm-evaluation-harness `--log_samples` output: `<output_path>/<model>/results_<date>.json`
  * and `samples_<task>_<date>.jsonl` per model (or one model's folder itself). Each sample becomes the
  * query `<task>/<doc_id>`; `correct` is the task's primary 0/1 metric; the prompt is the first
- * request's context (`arguments.gen_args_0.arg_0`). Only the newest samples file per (model, task) is read.
+ * request's context (`arguments.gen_args_0.arg_0`, a chat prompt's last user message). Only the
+ * newest samples file per (model, task) is read; a folder holding several models' runs gives each
+ * model its own. With `counter`, output tokens are counted on the raw generation (`resps`).
  */
-export async function loadLmEval(dir: string, options: LmEvalOptions = {}): Promise<RunLog> {
-  const folders = new Map<string, ModelFolder>();
+export async function loadLmEval(dir: string, options: LmEvalOptions = {}, counter?: TokenCounter): Promise<RunLog> {
+  const folders = new Map<string, OutputFolder>();
   await findFolders(dir, 2, folders);
-  const withSamples = [...folders.values()].filter((f) => f.samples.size > 0);
+  const withSamples = [...folders.values()].filter((f) => f.samples.length > 0);
   if (withSamples.length === 0) throw new InvalidInputError('not an lm-evaluation-harness output folder: no samples_<task>_<date>.jsonl files (run lm_eval with --log_samples)', dir);
-  const into: Collected = { queries: new Map(), responses: [], models: [], hashes: [] };
+  const into: Collected = { queries: new Map(), responses: [], models: [], hashes: [], promptDiffs: new Map() };
+  const folderOf = new Map<string, string>();
   for (const folder of withSamples) {
-    const results: ResultsFile[] = [];
-    for (const path of folder.results.sort()) {
-      const file = await readTextFile(path);
-      into.hashes.push(file.sha256);
-      results.push(parseOrThrow(ResultsFile, parseJsonFile(file), path));
-    }
-    const newest = results[results.length - 1];
-    const model = newest?.model_name || modelFromArgs(newest?.config?.model_args) || basename(folder.dir).replace('__', '/');
-    if (into.models.includes(model)) {
-      throw new DuplicatePairError(`model "${model}" appears in two folders; move one run elsewhere`, folder.dir);
-    }
-    into.models.push(model);
-    for (const [task, path] of [...folder.samples].sort(([a], [b]) => a.localeCompare(b))) {
-      const file = await readTextFile(path);
-      into.hashes.push(file.sha256);
-      readSamples(file, task, model, taskConfig(results, task), options, into);
+    for (const [model, { results, samples }] of await modelsOfFolder(folder, into.hashes)) {
+      if (samples.size === 0) continue;
+      const other = folderOf.get(model);
+      if (other !== undefined) throw new DuplicatePairError(`model "${model}" appears in two folders (also in ${other}); move one run elsewhere`, folder.dir);
+      folderOf.set(model, folder.dir);
+      into.models.push(model);
+      for (const [task, f] of [...samples].sort(([a], [b]) => a.localeCompare(b))) {
+        const file = await readTextFile(f.path);
+        into.hashes.push(file.sha256);
+        readSamples(file, task, model, taskConfig(results, task), options, counter, into);
+      }
     }
   }
   const hash = createHash('sha256');
   for (const h of into.hashes) hash.update(h);
+  const counted = counter !== undefined && into.responses.some((r) => r.outputTokens !== undefined);
+  const notes = [...into.promptDiffs].map(([model, n]) => `${n} ${n === 1 ? 'prompt' : 'prompts'} of model "${model}" differ from the first model's for the same doc (a chat template, say); queries join by doc id and keep "${into.models[0]}"'s prompt`);
   return {
     queries: [...into.queries.values()],
     models: into.models,
     responses: into.responses,
     prices: {},
     sources: [{ path: dir, sha256: hash.digest('hex') }],
-    tokensApproximate: false,
+    tokensApproximate: counted,
+    ...(counted && { tokenizer: counter.encoding }),
+    ...(notes.length > 0 && { notes }),
   };
 }
 

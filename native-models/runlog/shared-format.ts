@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConflictError, DuplicatePairError, InvalidInputError, UnknownQueryError } from '../../core/errors.js';
-import { ModelPriceSchema, parseOrThrow, type ModelPrice, type ModelResponse, type Query, type RunLog, type UnansweredCell } from '../../core/runlog.js';
+import { ModelPriceSchema, parseOrThrow, renameModels, type ModelPrice, type ModelResponse, type Query, type RunLog, type UnansweredCell } from '../../core/runlog.js';
 import { NO_REASON_RECORDED } from '../../core/unanswered.js';
 import { parseJsonFile, parseJsonLines, readTextFile, type TextFile } from './text-file.js';
 
@@ -29,8 +29,18 @@ const ResponseLine = z.object({
   tpot_ms: z.number().nonnegative().optional(),
   latency_ms: z.number().nonnegative().optional(),
 });
+// One prices format for run logs and pools: the shared format's snake_case fields, or the pool
+// file's camelCase ones, keyed by run-log model name; `aliases` gives models readable names.
+const PriceEntry = z.object({
+  model: z.string().min(1),
+  usd_per_mtok_in: z.number().nonnegative().optional(),
+  usd_per_mtok_out: z.number().nonnegative().optional(),
+  usdPerMtokIn: z.number().nonnegative().optional(),
+  usdPerMtokOut: z.number().nonnegative().optional(),
+}).loose();
 const PricesFile = z.object({
-  models: z.array(z.object({ model: z.string().min(1), usd_per_mtok_in: z.number().nonnegative(), usd_per_mtok_out: z.number().nonnegative() }).loose()),
+  models: z.array(PriceEntry).default([]),
+  aliases: z.record(z.string().min(1), z.string().min(1)).default({}),
 }).loose();
 
 /** The file names of a folder in the shared format, `.gz` preferred. */
@@ -90,14 +100,37 @@ function readResponses(file: TextFile, known: ReadonlySet<string>): { responses:
   return { responses, models: [...models], unanswered };
 }
 
-/** Reads `prices.json` of the shared format into the core's price table. */
-export function readPrices(file: TextFile): Record<string, ModelPrice> {
+/** A prices file read: list prices and model aliases, both keyed by run-log model name. */
+export interface PricesFileContent {
+  prices: Record<string, ModelPrice>;
+  aliases: Record<string, string>;
+}
+
+/** Reads a prices file (the shared format's `prices.json`, also what `--prices` takes). */
+export function readPrices(file: TextFile): PricesFileContent {
   const prices: Record<string, ModelPrice> = {};
   const parsed = parseOrThrow(PricesFile, parseJsonFile(file), file.path);
   parsed.models.forEach((p, i) => {
-    prices[p.model] = parseOrThrow(ModelPriceSchema, { usdPerMtokIn: p.usd_per_mtok_in, usdPerMtokOut: p.usd_per_mtok_out }, `${file.path}: models[${i}]`);
+    const price = { usdPerMtokIn: p.usd_per_mtok_in ?? p.usdPerMtokIn, usdPerMtokOut: p.usd_per_mtok_out ?? p.usdPerMtokOut };
+    prices[p.model] = parseOrThrow(ModelPriceSchema, price, `${file.path}: models[${i}] ("${p.model}")`);
   });
-  return prices;
+  return { prices, aliases: parsed.aliases };
+}
+
+/**
+ * Applies a prices file's content to a log: its prices replace the log's own for the models it
+ * names (and `path` becomes their price source), and its aliases rename the log's models. Aliases
+ * for models the log lacks are left out: one prices file may cover more models than one log has.
+ */
+export function withPrices(log: RunLog, { prices, aliases }: PricesFileContent, path: string): RunLog {
+  const known = new Set(log.models);
+  const mine = Object.fromEntries(Object.entries(aliases).filter(([from]) => known.has(from)));
+  const priced: RunLog = {
+    ...log,
+    prices: { ...log.prices, ...prices },
+    priceSources: { ...log.priceSources, ...Object.fromEntries(Object.keys(prices).map((m) => [m, path])) },
+  };
+  return renameModels(priced, mine, path);
 }
 
 /**
@@ -116,8 +149,8 @@ export async function loadSharedFormat(dir: string): Promise<RunLog> {
   ]);
   const queries = readQueries(qFile);
   const { responses, models, unanswered } = readResponses(rFile, new Set(queries.map((q) => q.qid)));
-  const prices = pFile ? readPrices(pFile) : {};
   const hash = createHash('sha256');
   for (const f of [qFile, rFile, pFile]) if (f) hash.update(f.sha256);
-  return { queries, models, responses, prices, sources: [{ path: dir, sha256: hash.digest('hex') }], tokensApproximate: false, ...(unanswered.length > 0 && { unanswered }) };
+  const log: RunLog = { queries, models, responses, prices: {}, sources: [{ path: dir, sha256: hash.digest('hex') }], tokensApproximate: false, ...(unanswered.length > 0 && { unanswered }) };
+  return pFile ? withPrices(log, readPrices(pFile), pFile.path) : log;
 }

@@ -19,6 +19,16 @@ export interface TextFile {
   bytes?: Buffer;
 }
 
+const LFS_POINTER = Buffer.from('version https://git-lfs.github.com/spec/');
+
+/**
+ * A Git LFS pointer: the small text stub a clone without `git lfs` holds in place of a large file
+ * (lfs spec: the first line is always `version https://git-lfs.github.com/spec/v1`).
+ */
+function isLfsPointer(bytes: Buffer): boolean {
+  return bytes.length < 1024 && bytes.subarray(0, LFS_POINTER.length).equals(LFS_POINTER);
+}
+
 /** Reads a UTF-8 text file, gunzipping it when the name ends in `.gz`. */
 export async function readTextFile(path: string): Promise<TextFile> {
   let bytes: Buffer;
@@ -26,6 +36,9 @@ export async function readTextFile(path: string): Promise<TextFile> {
     bytes = await readFile(path);
   } catch (err) {
     throw new InvalidInputError(`cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, path);
+  }
+  if (isLfsPointer(bytes)) {
+    throw new InvalidInputError('this is a Git LFS pointer, not the file itself: fetch the content with `git lfs pull` (or download the file) and try again', path);
   }
   let raw = bytes;
   if (path.endsWith('.gz')) {

@@ -175,9 +175,10 @@ export class AppService implements AppClient {
       case 'dataset': {
         const set = (await this.listDataSets()).find((d) => d.id === source.id);
         if (!set) throw new InvalidInputError(`no data set "${source.id}" (known: ${(await this.listDataSets()).map((d) => d.id).join(', ') || 'none'})`, 'loadWorkspace');
-        log = await loadRunLog(set.path, { format: 'shared' });
+        const format = set.kind === 'lm-eval-folder' ? 'lm-eval' : 'shared';
+        log = await loadRunLog(set.path, { format });
         info = { label: set.label, source: set.path, simulated: set.simulated, ...counts(log) };
-        identity = { format: 'shared' };
+        identity = { format };
         break;
       }
       case 'path': {

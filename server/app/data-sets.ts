@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { DataSetInfo } from '../../core/app-api.js';
+import { looksLikeLmEval } from '../../native-models/runlog/lm-eval.js';
 import { sharedFormatFiles } from '../../native-models/runlog/shared-format.js';
 
 /** The id of the built-in simulated pool. */
@@ -18,9 +19,10 @@ function describe(dir: string): string {
 
 /**
  * Every data set the app offers: the simulated pool first (when its folder exists), then each
- * shared-format run-log folder directly under the data folders, by name.
+ * run-log folder directly under the data folders, by name: the shared format, or lm-eval
+ * `--output_path` output (read with the prices.json beside it).
  */
-export function findDataSets(dataDirs: readonly string[], simulatedDir: string | null): DataSetInfo[] {
+export async function findDataSets(dataDirs: readonly string[], simulatedDir: string | null): Promise<DataSetInfo[]> {
   const out: DataSetInfo[] = [];
   if (simulatedDir && sharedFormatFiles(simulatedDir)) {
     out.push({
@@ -36,8 +38,10 @@ export function findDataSets(dataDirs: readonly string[], simulatedDir: string |
     if (!existsSync(root)) continue;
     const dirs = sharedFormatFiles(root) ? [root] : readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(root, e.name)).sort();
     for (const dir of dirs) {
-      if (!sharedFormatFiles(dir)) continue;
-      out.push({ id: `shared:${basename(dir)}`, label: basename(dir), kind: 'shared-folder', path: resolve(dir), simulated: false, description: describe(dir) });
+      const info = { label: basename(dir), path: resolve(dir), simulated: false, description: describe(dir) };
+      if (sharedFormatFiles(dir)) out.push({ id: `shared:${basename(dir)}`, kind: 'shared-folder', ...info });
+      // An unreadable folder is not a data set; it must not hide the others.
+      else if (await looksLikeLmEval(dir).catch(() => false)) out.push({ id: `lm-eval:${basename(dir)}`, kind: 'lm-eval-folder', ...info });
     }
   }
   return out;

@@ -7,17 +7,17 @@ import { joinRunLogs, type RunLog } from '../../core/runlog.js';
 import { readTunedConfig } from './eval.js';
 import { collect } from './options.js';
 import { stderrProgress } from './progress.js';
-import { cliEmbedderFactory, loadRunLogs } from './runlogs.js';
+import { addRunLogOptions, cliEmbedderFactory, loadRunLogs, type RunLogFlags } from './runlogs.js';
 
 /**
  * The run log a config was tuned on: `--base` paths when given, else the sources its provenance
  * records. A recorded source whose bytes changed since tuning is refused: its answers are not
  * the ones the config's statistics came from.
  */
-export async function loadBaseLog(config: TunedConfig, base: string[] | undefined): Promise<RunLog> {
+export async function loadBaseLog(config: TunedConfig, base: string[] | undefined, flags: RunLogFlags = {}): Promise<RunLog> {
   const paths = base ?? [...new Set(config.provenance.sources.map((s) => s.path))];
   if (paths.length === 0) throw new InvalidInputError('the config records no run log; pass --base with the run log it was tuned on', '--base');
-  const log = await loadRunLogs(paths);
+  const log = await loadRunLogs(paths, flags);
   if (!base) {
     for (const s of log.sources) {
       const recorded = config.provenance.sources.find((r) => r.path === s.path);
@@ -29,7 +29,7 @@ export async function loadBaseLog(config: TunedConfig, base: string[] | undefine
   return log;
 }
 
-interface AdaptFlags {
+interface AdaptFlags extends RunLogFlags {
   config: string;
   data: string[];
   base?: string[];
@@ -42,8 +42,7 @@ interface AdaptFlags {
 
 /** `cascade-lab adapt`: add models from probe answers and/or remove models, without re-clustering. */
 export function register(program: Command): void {
-  program
-    .command('adapt')
+  addRunLogOptions(program.command('adapt'))
     .description("Change the pool of a tuned config: add models from probe answers (see probe-plan) and/or remove models; clusters stay, routes, ladder and plans are recomputed from the config's training queries only")
     .requiredOption('--config <file>', 'tuned config to adapt')
     .option('--data <dir>', 'probe run log: new models\' answers to the probe-plan queries; repeatable', collect, [])
@@ -59,8 +58,8 @@ export function register(program: Command): void {
       const progress = stderrProgress('adapt');
       const embedders = cliEmbedderFactory(flags.embeddingCache);
       try {
-        const base = await loadBaseLog(config, flags.base);
-        const log = flags.data.length > 0 ? joinRunLogs([base, await loadRunLogs(flags.data)]) : base;
+        const base = await loadBaseLog(config, flags.base, flags);
+        const log = flags.data.length > 0 ? joinRunLogs([base, await loadRunLogs(flags.data, flags)]) : base;
         const { config: next, diff } = await adaptTunedConfig(config, log, { remove: flags.remove, embedderFactory: embedders.factory, onProgress: progress.onProgress });
         const diffPath = flags.diff ?? flags.out.replace(/(\.json)?$/, '.diff.json');
         await writeFileAtomic(flags.out, JSON.stringify(next) + '\n');

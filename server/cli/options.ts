@@ -25,3 +25,18 @@ export function commaList(value: string, previous: string[] = []): string[] {
   if (items.length === 0) throw new InvalidArgumentError(`"${value}" names nothing`);
   return [...previous, ...items];
 }
+
+/** `name` for every task, or `task=name,task2=name2` per task (lm-eval reader options). */
+export function perTaskValue(value: string): string | Record<string, string> {
+  if (!value.includes('=')) {
+    if (value.trim() === '') throw new InvalidArgumentError('expected a name or task=name pairs');
+    return value.trim();
+  }
+  const out: Record<string, string> = {};
+  for (const pair of value.split(',')) {
+    const m = /^\s*([^=\s]+)\s*=\s*([^=\s]+)\s*$/.exec(pair);
+    if (!m) throw new InvalidArgumentError(`"${pair}" is not task=name (in "${value}")`);
+    out[m[1]] = m[2];
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
-import { checkPricingModels, CostMetricSchema } from '../../core/cost.js';
+import { CostMetricSchema } from '../../core/cost.js';
 import { parseEmbedderSpec } from '../../core/embedder.js';
 import { OutOfRangeError } from '../../core/errors.js';
 import type { OperatingCriterion } from '../../core/frontier/operating-point.js';
@@ -10,9 +10,9 @@ import { unansweredByModel } from '../../core/unanswered.js';
 import { formatReport, formatUnanswered } from './format.js';
 import { collect, commaList, finiteNumber, integer } from './options.js';
 import { stderrProgress } from './progress.js';
-import { cliEmbedderFactory, loadRunLogs, readPoolFigures, toolInfo } from './runlogs.js';
+import { addRunLogOptions, cliEmbedderFactory, formatCostSource, loadForCost, toolInfo, type RunLogFlags } from './runlogs.js';
 
-interface TuneFlags {
+interface TuneFlags extends RunLogFlags {
   data: string[];
   cost: 'usd' | 'tokens' | 'tpot' | 'latency';
   budget?: number;
@@ -62,8 +62,7 @@ function parseKRange(value: string): [number, number] {
 
 /** `cascade-lab tune`: run log(s) → tuned config, with the honest report on the held-out split. */
 export function register(program: Command): void {
-  program
-    .command('tune')
+  addRunLogOptions(program.command('tune'))
     .description('Tune on run logs: split by query, embed, cluster, route each cluster by error + λ·cost (stage 1), add the QE cascade (stage 2, unless --no-cascade), and report on the held-out queries')
     .requiredOption('--data <dir>', 'run log (folder or file); repeat to join several', collect)
     .addOption(new Option('--cost <metric>', 'cost metric').choices(CostMetricSchema.options).default('usd'))
@@ -115,19 +114,17 @@ export function register(program: Command): void {
       const progress = stderrProgress('tune');
       const embedders = cliEmbedderFactory(flags.embeddingCache);
       try {
-        const log = sliceRunLog(await loadRunLogs(flags.data), { ...(flags.tasks && { tasks: flags.tasks }), ...(flags.models && { models: flags.models }), ...(flags.excludeModels && { excludeModels: flags.excludeModels }) });
-        if (flags.pool) {
-          const perModel = await readPoolFigures(flags.pool);
-          checkPricingModels({ perModel }, log.models, flags.pool);
-          options.pricing = { perModel };
-        }
+        const loaded = await loadForCost(flags.data, flags, flags.cost);
+        const log = sliceRunLog(loaded.log, { ...(flags.tasks && { tasks: flags.tasks }), ...(flags.models && { models: flags.models }), ...(flags.excludeModels && { excludeModels: flags.excludeModels }) });
+        // Pool figures for models the slice left out have nothing to price.
+        if (loaded.perModel) options.pricing = { perModel: Object.fromEntries(Object.entries(loaded.perModel).filter(([m]) => log.models.includes(m))) };
         const { config, report } = await tune(log, { ...options, embedderFactory: embedders.factory, onProgress: progress.onProgress });
         await writeFileAtomic(flags.out, JSON.stringify(config) + '\n');
         const unanswered = unansweredByModel(log);
         const unansweredText = formatUnanswered(unanswered, log.queries.length);
         process.stdout.write(flags.json
-          ? JSON.stringify({ ...report, unansweredByModel: unanswered, config: flags.out }) + '\n'
-          : `${formatReport(report, config)}${unansweredText && `\n\n${unansweredText}`}\n\nTuned config written to ${flags.out}\n`);
+          ? JSON.stringify({ ...report, costSource: loaded.costSource, notes: log.notes ?? [], unansweredByModel: unanswered, config: flags.out }) + '\n'
+          : `${formatCostSource(loaded.costSource, log.notes)}\n\n${formatReport(report, config)}${unansweredText && `\n\n${unansweredText}`}\n\nTuned config written to ${flags.out}\n`);
       } finally {
         progress.stop();
         await embedders.dispose();

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DuplicatePairError, InvalidInputError, MissingColumnError } from '../../../core/errors.js';
 import { buildWorkload } from '../../../core/workload.js';
 import { detectRunLogFormat, loadRunLog } from '../../../native-models/runlog/load.js';
+import { o200kCounter } from '../../../native-models/tokenizer.js';
 
 // Files in the shape lm-evaluation-harness 0.4.x writes with --output_path OUT --log_samples:
 // OUT/<model_name_sanitized>/results_<iso date>.json and samples_<task>_<iso date>.jsonl, where
@@ -153,5 +154,88 @@ describe('lm-evaluation-harness --log_samples output', () => {
     const root = join(tmp, 'empty');
     mkdirSync(root);
     await expect(loadRunLog(root)).rejects.toThrow(/unknown run-log folder/);
+  });
+});
+
+describe('lm-evaluation-harness output as researchers hold it', () => {
+  it('splits an older multi-filter file (no filter field, one block per filter) by block order', async () => {
+    const older = (s: ReturnType<typeof gsmSample>) => ({ ...s, filter: undefined, metrics: undefined, doc_hash: undefined });
+    const rows = [
+      older(gsmSample(0, '', 'Janet has 5. #### 5', '5', 1)), older(gsmSample(1, '', 'It is 7 pens', '[invalid]', 0)),
+      older(gsmSample(0, '', 'Janet has 5. #### 5', '5', 1)), older(gsmSample(1, '', 'It is 7 pens', '7', 0)),
+    ];
+    const root = output({ m: { results: results('pretrained=org/m', 'org/m'), samples: { [`samples_gsm8k_${DATE}.jsonl`]: rows } } });
+    const strict = await loadRunLog(root, { countTokens: false });
+    expect(strict.responses.map((r) => [r.qid, r.answer])).toEqual([['gsm8k/0', '5'], ['gsm8k/1', '[invalid]']]);
+    const flexible = await loadRunLog(root, { countTokens: false, lmEval: { filter: 'flexible-extract' } });
+    expect(flexible.responses.map((r) => [r.qid, r.answer])).toEqual([['gsm8k/0', '5'], ['gsm8k/1', '7']]);
+    await expect(loadRunLog(root, { countTokens: false, lmEval: { filter: { gsm8k: 'get-option' } } })).rejects.toThrow(/no filter "get-option" in task "gsm8k" \(it has "strict-match", "flexible-extract"\)/);
+    // One unlabelled block is the first filter's: asking for another is refused rather than mislabelled.
+    const one = output({ m: { results: results('pretrained=org/m', 'org/m'), samples: { [`samples_gsm8k_${DATE}.jsonl`]: rows.slice(0, 2) } } });
+    await expect(loadRunLog(one, { countTokens: false, lmEval: { filter: 'flexible-extract' } })).rejects.toThrow(/one block of unlabelled rows \(filter "strict-match"\), not filter "flexible-extract"/);
+    // Without a results file naming the filters, the blocks cannot be told apart: said so, with the line.
+    const bare = output({ m: { samples: { [`samples_gsm8k_${DATE}.jsonl`]: rows } } });
+    await expect(loadRunLog(bare, { countTokens: false })).rejects.toThrow(/jsonl: field "doc_id": doc 0 appears again on line 3: the file has 2 blocks of unlabelled rows .* no results file names the task's filters/);
+  });
+
+  it('renders a chat-API prompt (a JSON message list) as its last user message', async () => {
+    const messages = [{ role: 'system', content: 'Answer with a number.' }, { role: 'user', content: 'Question: 2+3?\nAnswer:' }];
+    const chat = (arg0: unknown) => ({ ...gsmSample(0, 'strict-match', '#### 5', '5', 1), arguments: { gen_args_0: { arg_0: arg0, arg_1: { until: [] } } } });
+    const parts = [{ role: 'user', content: [{ type: 'text', text: 'Question: 2+' }, { type: 'text', text: '3?' }] }];
+    const root = output({
+      a: { results: results('model=gpt-4o-mini', 'gpt-4o-mini'), samples: { [`samples_gsm8k_${DATE}.jsonl`]: [chat([JSON.stringify(messages)])] } },
+      b: { results: results('model=other', 'other'), samples: { [`samples_arith_${DATE}.jsonl`]: [chat(JSON.stringify(parts))] } },
+    });
+    const log = await loadRunLog(root, { countTokens: false });
+    expect(log.queries.find((q) => q.qid === 'gsm8k/0')!.prompt).toBe('Question: 2+3?\nAnswer:');
+    expect(log.queries.find((q) => q.qid === 'arith/0')!.prompt).toBe('Question: 2+3?');
+  });
+
+  it('counts output tokens on the raw generation, names the tokenizer and marks them approximate', async () => {
+    const reasoning = 'Janet starts with 3 apples. She buys 2 more, so she has 3 + 2 = 5 apples in total. #### 5';
+    const root = output({ m: { results: results('pretrained=org/m', 'org/m'), samples: { [`samples_gsm8k_${DATE}.jsonl`]: [gsmSample(0, 'strict-match', reasoning, '5', 1)] } } });
+    const log = await loadRunLog(root);
+    const counter = await o200kCounter();
+    expect(log.responses[0].response).toBe('5');
+    expect(log.responses[0].outputTokens).toBe(counter.count(reasoning));
+    expect(log.responses[0].outputTokens).toBeGreaterThan(20);
+    expect(log.tokensApproximate).toBe(true);
+    expect(log.tokenizer).toBe('o200k_base');
+  });
+
+  it('says a Git LFS pointer is one, naming the file', async () => {
+    const root = output({ m: { samples: { [`samples_gsm8k_${DATE}.jsonl`]: [] } } });
+    writeFileSync(join(root, 'm', `samples_gsm8k_${DATE}.jsonl`), 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n');
+    const err = await loadRunLog(root).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(String(err)).toMatch(/samples_gsm8k_.*\.jsonl: this is a Git LFS pointer, not the file itself: fetch the content with `git lfs pull`/);
+  });
+
+  it('loads every model whose runs share one folder, each with its newest file per task', async () => {
+    const LATER = '2024-11-03T08-00-00.000001';
+    const root = join(tmp, `flat${n++}`);
+    mkdirSync(root);
+    writeFileSync(join(root, `results_${DATE}.json`), JSON.stringify(results('pretrained=org/a', 'org/a')));
+    writeFileSync(join(root, `samples_gsm8k_${DATE}.jsonl`), jsonl([gsmSample(0, 'strict-match', '#### 5', '5', 1)]));
+    writeFileSync(join(root, `results_${LATER}.json`), JSON.stringify(results('pretrained=org/b', 'org/b')));
+    writeFileSync(join(root, `samples_gsm8k_${LATER}.jsonl`), jsonl([gsmSample(0, 'strict-match', '#### 6', '6', 0)]));
+    const log = await loadRunLog(root, { countTokens: false });
+    expect(log.models).toEqual(['org/a', 'org/b']);
+    expect(log.responses.map((r) => [r.model, r.answer])).toEqual([['org/a', '5'], ['org/b', '6']]);
+    // A samples file of no known run cannot be given to either model: refused by name.
+    writeFileSync(join(root, 'samples_arc_easy_2024-12-01T00-00-00.000001.jsonl'), jsonl([arcSample(0, [-1, -2, -3])]));
+    await expect(loadRunLog(root, { countTokens: false })).rejects.toThrow(/samples_arc_easy_2024-12-01T00-00-00\.000001\.jsonl: cannot tell which model wrote this samples file: no results_2024-12-01T00-00-00\.000001\.json from the same run, and the folder holds runs of "org\/a", "org\/b"/);
+  });
+
+  it('names a local-path model as lm-eval does and takes prices and aliases from a prices.json beside the output', async () => {
+    const root = output({ __data__models__llama: { results: results('pretrained=/data/models/llama,dtype=bfloat16'), samples: { [`samples_gsm8k_${DATE}.jsonl`]: [gsmSample(0, 'strict-match', '#### 5', '5', 1)] } } });
+    expect((await loadRunLog(root, { countTokens: false })).models).toEqual(['/data/models/llama']);
+    writeFileSync(join(root, 'prices.json'), JSON.stringify({ models: [{ model: '/data/models/llama', usd_per_mtok_in: 0.02, usd_per_mtok_out: 0.04 }], aliases: { '/data/models/llama': 'llama-local', 'not-here': 'x' } }));
+    const log = await loadRunLog(root, { countTokens: false });
+    expect(log.models).toEqual(['llama-local']);
+    expect(log.responses[0].model).toBe('llama-local');
+    expect(log.prices).toEqual({ 'llama-local': { usdPerMtokIn: 0.02, usdPerMtokOut: 0.04 } });
+    expect(log.priceSources).toEqual({ 'llama-local': join(root, 'prices.json') });
+    expect(log.originalNames).toEqual({ 'llama-local': '/data/models/llama' });
   });
 });
