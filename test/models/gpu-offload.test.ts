@@ -1,0 +1,122 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readGgufFileInfo } from 'node-llama-cpp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fitSummary, offloadSummary, threadsNote } from '../../core/hardware.js';
+import { LocalTierSpecSchema } from '../../core/pool.js';
+import { backendReport, fitTarget, resolveTierFit, type FitTarget } from '../../native-models/tiers/backend-report.js';
+import { GpuMemoryError } from '../../native-models/tiers/errors.js';
+import { sharedLlama } from '../../native-models/tiers/llama-instance.js';
+import { LocalTier } from '../../native-models/tiers/local-tier.js';
+
+// The backend report, the fit resolver and the offload a loaded tier reports, on the real tiny
+// GGUF models of ../shared/models and on whatever backend this machine has. Without a GPU
+// (the CPU build) each figure is asserted as the CPU's; test/gpu asserts them on a GPU.
+const models = join(fileURLToPath(new URL('../../', import.meta.url)), '..', 'shared', 'models');
+const stories = join(models, 'stories260K.gguf');
+const random = join(models, 'llama-2-tiny-random.gguf');
+const spec = (name: string, model: string, extra: Record<string, unknown> = {}) => LocalTierSpecSchema.parse({ kind: 'local', name, model, contextSize: 512, threads: 1, ...extra });
+
+let target: FitTarget;
+let onCpu: boolean;
+beforeAll(async () => {
+  target = await fitTarget();
+  onCpu = target.report.backend === 'cpu';
+});
+
+describe('the backend report', () => {
+  it('names the backend, its devices and memory, the math cores, and why no GPU is in use', async () => {
+    const llama = await sharedLlama();
+    const r = await backendReport();
+    expect(r.cpuMathCores).toBe(llama.cpuMathCores);
+    expect(r.cpuMathCores).toBeGreaterThan(0);
+    if (llama.gpu === false) {
+      expect(r).toMatchObject({ backend: 'cpu', devices: [], vram: { total: 0, free: 0 } });
+      // This machine's CPU build: the GPU packages are installed but no driver or device is found.
+      expect(r.gpuUnavailable).toMatch(/cuda: no (driver or device found|prebuilt binary)/);
+    } else {
+      expect(r.backend).toBe(llama.gpu);
+      expect(r.devices.length).toBeGreaterThan(0);
+      expect(r.vram.total).toBeGreaterThan(0);
+      expect(r.gpuUnavailable).toBeNull();
+    }
+  });
+
+  it('says when the user turned the GPU off', async () => {
+    const saved = process.env.NODE_LLAMA_CPP_GPU;
+    process.env.NODE_LLAMA_CPP_GPU = 'off';
+    try {
+      const r = await backendReport();
+      if (r.backend === 'cpu') expect(r.gpuUnavailable).toBe('disabled by the user (NODE_LLAMA_CPP_GPU=off)');
+    } finally {
+      if (saved === undefined) delete process.env.NODE_LLAMA_CPP_GPU;
+      else process.env.NODE_LLAMA_CPP_GPU = saved;
+    }
+  });
+});
+
+describe('the fit resolver, against the GGUF metadata', () => {
+  it('counts the layers from the metadata and places none on a CPU backend', async () => {
+    for (const file of [stories, random]) {
+      const meta = (await readGgufFileInfo(file)).metadata as { llama: { block_count: number } };
+      const fit = await resolveTierFit(spec('t', file), file, target);
+      // node-llama-cpp counts the output layer as one more than the transformer blocks.
+      expect(fit.totalLayers).toBe(meta.llama.block_count + 1);
+      expect(fit.contextSize).toBe(512);
+      expect(fit.freeVramBytes).toBe(target.report.vram.free);
+      if (onCpu) {
+        expect([fit.fitLayers, fit.plannedLayers, fit.plannedVramBytes]).toEqual([0, 0, 0]);
+        // Every weight then lives in RAM: at least the tensors the file holds.
+        expect(fit.plannedRamBytes).toBeGreaterThan(statSync(file).size * 0.95);
+        expect(fitSummary(fit)).toMatch(/^CPU only: needs [\d.]+ (KiB|MiB), 0 B free; [\d.]+ MiB of RAM$/);
+      }
+    }
+  });
+
+  it('needs at least the KV cache more GPU memory for a longer context, as the metadata sizes it', async () => {
+    const meta = (await readGgufFileInfo(stories)).metadata as { llama: { block_count: number; embedding_length: number; attention: { head_count: number; head_count_kv: number } } };
+    const { block_count: layers, embedding_length: embd, attention } = meta.llama;
+    const kvPerToken = 2 * layers * (embd / attention.head_count) * attention.head_count_kv * 2; // K and V, f16
+    const short = await resolveTierFit(spec('t', stories, { contextSize: 512 }), stories, target);
+    const long = await resolveTierFit(spec('t', stories, { contextSize: 1024 }), stories, target);
+    expect(long.totalLayers).toBe(short.totalLayers);
+    expect(long.fullOffloadBytes - short.fullOffloadBytes).toBeGreaterThanOrEqual(512 * kvPerToken);
+    // Two sequences hold two caches.
+    const two = await resolveTierFit(spec('t', stories, { concurrency: 2 }), stories, target);
+    expect(two.fullOffloadBytes).toBeGreaterThan(short.fullOffloadBytes);
+  });
+});
+
+describe('loading a local tier', () => {
+  let tier: LocalTier;
+  beforeAll(async () => {
+    tier = await LocalTier.create(spec('stories', stories));
+  });
+  afterAll(() => tier.dispose());
+
+  it('reports the layers offloaded and the memory its model and context took', async () => {
+    expect(tier.fit.totalLayers).toBe(6);
+    expect(tier.offload.totalLayers).toBe(6);
+    expect(tier.offload.backend).toBe(target.report.backend);
+    expect(tier.offload.threads).toBe(1);
+    if (onCpu) {
+      expect(tier.offload.gpuLayers).toBe(0);
+      expect(tier.offload.vramBytes).toBe(0);
+      // The weights (about the file's size) and a 512-token context.
+      expect(tier.offload.ramBytes).toBeGreaterThan(statSync(stories).size);
+      expect(offloadSummary(tier.offload)).toMatch(/^cpu, 0\/6 layers offloaded, [\d.]+ MiB RAM$/);
+      expect(threadsNote(tier.offload)).toBe('1 CPU threads run every layer');
+    }
+    expect((await tier.generate({ prompt: 'Once upon a time', maxTokens: 4 })).outputTokens).toBe(4);
+  });
+
+  it('refuses gpuLayers "max" that cannot fit, naming the tier, the model, the need and what is free', async () => {
+    if (!onCpu) return;
+    const err = await LocalTier.create(spec('all-on-gpu', stories, { gpuLayers: 'max' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GpuMemoryError);
+    expect((err as Error).message).toMatch(
+      /^tier "all-on-gpu": gpuLayers "max" does not fit: model .*stories260K\.gguf needs [\d.]+ MiB of GPU memory for all 6 layers and a 512-token context, 0 B is free \(backend cpu \(no GPU: .+\), \d+ CPU math cores\); set gpuLayers to "auto" or 0/,
+    );
+  });
+});
