@@ -97,11 +97,12 @@ export function offloadSummary(o: TierOffload): string {
 
 /** What the CPU threads of a loaded tier are for, which differs once every layer runs on the GPU. */
 export function threadsNote(o: TierOffload): string {
+  const threads = `CPU threads (${o.threads})`;
   if (o.backend !== 'cpu' && o.gpuLayers === o.totalLayers) {
-    return `${o.threads} CPU threads only tokenize, sample and feed the GPU: every layer runs on it, so more threads will not speed decoding`;
+    return `${threads} only tokenize, sample and feed the GPU: every layer runs on it, so more threads will not speed decoding`;
   }
-  if (o.gpuLayers > 0) return `${o.threads} CPU threads run the ${o.totalLayers - o.gpuLayers} layers left on the CPU: the slowest part of each token`;
-  return `${o.threads} CPU threads run every layer`;
+  if (o.gpuLayers > 0) return `${threads} run the ${o.totalLayers - o.gpuLayers} layers left on the CPU: the slowest part of each token`;
+  return `${threads} run every layer`;
 }
 
 /**
@@ -110,5 +111,5 @@ export function threadsNote(o: TierOffload): string {
  */
 export function loadWarning(runQueue: number, cores: number): string | null {
   if (runQueue <= cores) return null;
-  return `the machine is loaded: ${runQueue.toFixed(1)} runnable threads on ${cores} cores; CPU decoding will be slow (up to ~1000x with oversubscribed threads): lower threads or wait`;
+  return `the machine is loaded: a run queue of ${runQueue.toFixed(1)} (1-minute load average) on ${cores} cores; CPU decoding will be slow (up to ~1000x with oversubscribed threads): lower the tiers' threads or wait`;
 }

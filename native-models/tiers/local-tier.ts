@@ -106,8 +106,7 @@ export class LocalTier implements Tier {
     const where = `tier "${spec.name}"`;
     const report = (phase: TierLoadProgress['phase'], progress: number) => options.onProgress?.({ tier: spec.name, phase, progress });
     report('resolve', 0);
-    const modelsDir = options.modelsDir ?? (spec.modelsDir === undefined ? undefined : resolve(options.baseDir ?? process.cwd(), spec.modelsDir));
-    const modelPath = await resolveModelPath(spec.model, { ...options, download: options.download ?? spec.download, ...(modelsDir !== undefined && { modelsDir }) }, where);
+    const modelPath = await localModelPath(spec, options);
     report('resolve', 1);
     const llama = options.llama ?? (await sharedLlama());
     const target = options.fitTarget ?? (await fitTarget(llama));
@@ -320,6 +319,21 @@ export class LocalTier implements Tier {
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }
+}
+
+/** The GGUF file a local tier loads: its `model` resolved as LocalTier.create resolves it. */
+function localModelPath(spec: LocalTierSpec, options: ModelResolveOptions): Promise<string> {
+  const modelsDir = options.modelsDir ?? (spec.modelsDir === undefined ? undefined : resolve(options.baseDir ?? process.cwd(), spec.modelsDir));
+  return resolveModelPath(spec.model, { ...options, download: options.download ?? spec.download, ...(modelsDir !== undefined && { modelsDir }) }, `tier "${spec.name}"`);
+}
+
+/**
+ * How a local tier would fit before it loads, without loading it: the model is resolved as
+ * LocalTier.create resolves it, except that a model URI is never downloaded for this.
+ */
+export async function fitOfTier(spec: LocalTierSpec, options: Pick<ModelResolveOptions, 'baseDir' | 'modelsDir'> & { fitTarget?: FitTarget } = {}): Promise<TierFit> {
+  const modelPath = await localModelPath(spec, { ...options, download: false });
+  return resolveTierFit(spec, modelPath, options.fitTarget ?? (await fitTarget()));
 }
 
 /** The refusal of a `gpuLayers: "max"` whose layers and context do not all fit free GPU memory. */

@@ -106,7 +106,7 @@ describe('loading a local tier', () => {
       // The weights (about the file's size) and a 512-token context.
       expect(tier.offload.ramBytes).toBeGreaterThan(statSync(stories).size);
       expect(offloadSummary(tier.offload)).toMatch(/^cpu, 0\/6 layers offloaded, [\d.]+ MiB RAM$/);
-      expect(threadsNote(tier.offload)).toBe('1 CPU threads run every layer');
+      expect(threadsNote(tier.offload)).toBe('CPU threads (1) run every layer');
     }
     expect((await tier.generate({ prompt: 'Once upon a time', maxTokens: 4 })).outputTokens).toBe(4);
   });
