@@ -9,6 +9,8 @@ import { backendReport, fitTarget, resolveTierFit, type FitTarget } from '../../
 import { GpuMemoryError } from '../../native-models/tiers/errors.js';
 import { sharedLlama } from '../../native-models/tiers/llama-instance.js';
 import { LocalTier } from '../../native-models/tiers/local-tier.js';
+import { ServeMetrics } from '../../server/serve/metrics.js';
+import { parsePrometheusText, sampleSum, sampleValue } from '../fast/serve/prometheus-text.js';
 
 // The backend report, the fit resolver and the offload a loaded tier reports, on the real tiny
 // GGUF models of ../shared/models and on whatever backend this machine has. Without a GPU
@@ -118,5 +120,28 @@ describe('loading a local tier', () => {
     expect((err as Error).message).toMatch(
       /^tier "all-on-gpu": gpuLayers "max" does not fit: model .*stories260K\.gguf needs [\d.]+ MiB of GPU memory for all 6 layers and a 512-token context, 0 B is free \(backend cpu \(no GPU: .+\), \d+ CPU math cores\); set gpuLayers to "auto" or 0/,
     );
+  });
+});
+
+describe('/metrics', () => {
+  it('exports the backend, GPU memory and each local tier\'s offload, read at scrape time', async () => {
+    const metrics = new ServeMetrics();
+    const empty = parsePrometheusText(await metrics.registry.metrics());
+    // No tier observed yet: the info gauge has no sample (and the native backend is not asked).
+    expect(sampleSum(empty, 'cascade_gpu_info')).toBe(0);
+    const tier = await LocalTier.create(spec('stories', stories));
+    try {
+      metrics.observeHardware(() => [tier]);
+      const families = parsePrometheusText(await metrics.registry.metrics());
+      const r = target.report;
+      expect(sampleValue(families, 'cascade_gpu_info', { backend: r.backend, devices: r.devices.join(', ') })).toBe(1);
+      expect(sampleValue(families, 'cascade_gpu_memory_bytes', { state: 'total' })).toBe(r.vram.total);
+      expect(sampleValue(families, 'cascade_tier_gpu_layers', { tier: 'stories', layers: 'gpu' })).toBe(tier.offload.gpuLayers);
+      expect(sampleValue(families, 'cascade_tier_gpu_layers', { tier: 'stories', layers: 'total' })).toBe(6);
+      expect(sampleValue(families, 'cascade_tier_memory_bytes', { tier: 'stories', memory: 'ram' })).toBe(tier.offload.ramBytes);
+      if (onCpu) expect(sampleValue(families, 'cascade_gpu_info', { backend: 'cpu', devices: '' })).toBe(1);
+    } finally {
+      await tier.dispose();
+    }
   });
 });
