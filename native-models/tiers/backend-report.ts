@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import { arch, platform } from 'node:os';
+import { arch, availableParallelism, loadavg, platform } from 'node:os';
 import { GgufInsights, getLlamaGpuTypes, readGgufFileInfo, type Llama } from 'node-llama-cpp';
-import type { BackendReport, TierFit } from '../../core/hardware.js';
+import { loadWarning, type BackendReport, type TierFit } from '../../core/hardware.js';
 import type { LocalTierSpec } from '../../core/pool.js';
 import { ModelLoadError } from './errors.js';
 import { sharedLlama } from './llama-instance.js';
@@ -23,6 +23,11 @@ export async function backendReport(llama?: Llama): Promise<BackendReport> {
     cpuMathCores: l.cpuMathCores,
     gpuUnavailable: l.gpu === false ? await whyNoGpu() : null,
   };
+}
+
+/** A warning when this host's run queue (its 1-minute load average) exceeds its cores; null otherwise. */
+export function hostLoadWarning(): string | null {
+  return loadWarning(loadavg()[0], availableParallelism());
 }
 
 let missing: Promise<string> | undefined;

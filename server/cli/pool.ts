@@ -1,9 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { availableParallelism, loadavg } from 'node:os';
-import { backendSummary, fitSummary, loadWarning, offloadSummary, threadsNote, type BackendReport, type TierFit, type TierOffload } from '../../core/hardware.js';
+import { backendSummary, fitSummary, offloadSummary, threadsNote, type BackendReport, type TierFit, type TierOffload } from '../../core/hardware.js';
 import { poolCostFigures } from '../../core/pool.js';
 import type { GenerationResult } from '../../core/tier.js';
-import { fitTarget, type FitTarget } from '../../native-models/tiers/backend-report.js';
+import { fitTarget, hostLoadWarning, type FitTarget } from '../../native-models/tiers/backend-report.js';
 import { TierCheckFailedError } from '../../native-models/tiers/errors.js';
 import { LocalTier } from '../../native-models/tiers/local-tier.js';
 import { createTier, loadPool } from '../../native-models/tiers/pool.js';
@@ -78,8 +77,7 @@ export async function checkPool(file: string, options: PoolCheckOptions = {}): P
       checks.push({ tier: spec.name, kind: spec.kind, ok: false, loadMs: performance.now() - t0, error: (err as Error).message });
     }
   }
-  const cores = availableParallelism();
-  return { backend: target?.report ?? null, loadWarning: target ? loadWarning(loadavg()[0], cores) : null, checks };
+  return { backend: target?.report ?? null, loadWarning: target ? hostLoadWarning() : null, checks };
 }
 
 /** `pool check`'s table: the backend and any load warning, one row per tier, then each local tier's fit, offload and threads. */

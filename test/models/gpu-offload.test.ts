@@ -1,14 +1,17 @@
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readGgufFileInfo } from 'node-llama-cpp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { APP_API_CONTRACT, AppEventSchema, type AppEvent } from '../../core/app-api.js';
 import { fitSummary, offloadSummary, threadsNote } from '../../core/hardware.js';
 import { LocalTierSpecSchema } from '../../core/pool.js';
 import { backendReport, fitTarget, resolveTierFit, type FitTarget } from '../../native-models/tiers/backend-report.js';
 import { GpuMemoryError } from '../../native-models/tiers/errors.js';
 import { sharedLlama } from '../../native-models/tiers/llama-instance.js';
 import { LocalTier } from '../../native-models/tiers/local-tier.js';
+import { loadPool } from '../../native-models/tiers/pool.js';
+import { AppService } from '../../server/app/app-service.js';
 import { ServeMetrics } from '../../server/serve/metrics.js';
 import { parsePrometheusText, sampleSum, sampleValue } from '../fast/serve/prometheus-text.js';
 
@@ -143,5 +146,41 @@ describe('/metrics', () => {
     } finally {
       await tier.dispose();
     }
+  });
+});
+
+describe('the app', () => {
+  let service: AppService;
+  beforeAll(async () => {
+    service = await AppService.create({ baseDir: models });
+    const pool = loadPool('fixtures/pools/tiny-local.json').pool;
+    // The pool file's paths are relative to its folder; the app resolves them against its baseDir.
+    await service.setPool({ ...pool, tiers: [...pool.tiers.map((t) => ({ ...t, model: basename(t.model) })), { ...pool.tiers[0], name: 'missing', model: 'nowhere.gguf' }] });
+  });
+  afterAll(() => service.dispose());
+
+  it('reports the backend and each local tier\'s fit before loading, in the contract\'s shape', async () => {
+    const view = APP_API_CONTRACT.getHardware.response.parse(await service.getHardware());
+    expect(view.backend).toEqual(await backendReport());
+    expect(view.tiers.map((t) => [t.tier, t.fit?.totalLayers ?? null])).toEqual([['stories260K', 6], ['tiny-random', 2], ['missing', null]]);
+    expect(view.tiers[0].fit).toEqual(await resolveTierFit(spec('stories260K', stories, { concurrency: 2 }), stories, target));
+    expect(view.tiers[2].problem).toMatch(/tier "missing": GGUF file not found: .*nowhere\.gguf/);
+  });
+
+  it('streams a compare whose local tier reports the offload beside TTFT and TPOT', async () => {
+    const events: AppEvent[] = [];
+    const unsubscribe = service.subscribe((e) => events.push(e));
+    try {
+      await service.startCompare({ prompt: 'Once upon a time', tiers: ['stories260K'], maxTokens: 8 });
+      await vi.waitFor(() => expect(events.some((e) => e.type === 'compare.done')).toBe(true), { timeout: 60_000 });
+    } finally {
+      unsubscribe();
+    }
+    // As the bridge validates it: the offload is part of the event's contract.
+    const end = AppEventSchema.parse(events.find((e) => e.type === 'compare.tierEnd'));
+    const stats = end.type === 'compare.tierEnd' ? end.stats : undefined;
+    expect(stats?.tpotMs).toBeGreaterThan(0);
+    expect(stats?.offload).toMatchObject({ backend: target.report.backend, totalLayers: 6, threads: 1 });
+    if (onCpu) expect(stats?.offload?.gpuLayers).toBe(0);
   });
 });
