@@ -12,6 +12,10 @@ const count = z.number().int().nonnegative();
 export const BackendSchema = z.enum(['cuda', 'vulkan', 'metal', 'cpu']);
 export type Backend = z.infer<typeof BackendSchema>;
 
+/** A tuned config's record of the backend that measured each local tier's TPOT it was costed with, by pool model. */
+export const TpotBackendsSchema = z.record(z.string(), BackendSchema)
+  .describe('The backend (cuda, vulkan, metal or cpu) that measured the TPOT of each local tier the costs came from, by pool model; absent when no measured local TPOT was used.');
+
 export const BackendReportSchema = z.object({
   backend: BackendSchema,
   /** GPU device names the backend sees; empty on the CPU. */

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type { ModelCostFigures } from '../../core/cost.js';
 import type { EmbedderFactory } from '../../core/embedder.js';
 import { InvalidInputError } from '../../core/errors.js';
-import { parsePoolFile, poolCostFigures } from '../../core/pool.js';
+import type { Backend } from '../../core/hardware.js';
+import { parsePoolFile, poolCostFigures, poolTpotBackends } from '../../core/pool.js';
 import { joinRunLogs, type RunLog } from '../../core/runlog.js';
 import type { ManagedEmbedder } from '../../native-models/embedders/index.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
@@ -15,9 +16,9 @@ export async function loadRunLogs(paths: readonly string[]): Promise<RunLog> {
 
 /**
  * Per-model price and speed figures from a pool file, for the cost metric where the run log has
- * none. Read here (not through native-models/tiers) so tuning never loads a model runtime.
+ * none, and the backend that measured each local tier's TPOT. Read here (not through native-models/tiers) so tuning never loads a model runtime.
  */
-export async function readPoolFigures(file: string): Promise<Record<string, ModelCostFigures>> {
+export async function readPoolFigures(file: string): Promise<{ perModel: Record<string, ModelCostFigures>; tpotBackends: Record<string, Backend> }> {
   let value: unknown;
   try {
     value = JSON.parse(await readFile(file, 'utf8'));
@@ -25,7 +26,8 @@ export async function readPoolFigures(file: string): Promise<Record<string, Mode
     const code = (err as NodeJS.ErrnoException).code;
     throw new InvalidInputError(code ? `cannot read pool file (${code})` : `malformed JSON (${(err as Error).message})`, file);
   }
-  return poolCostFigures(parsePoolFile(value, file));
+  const pool = parsePoolFile(value, file);
+  return { perModel: poolCostFigures(pool), tpotBackends: poolTpotBackends(pool) };
 }
 
 /**

@@ -2,7 +2,9 @@ import { Command, Option } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { checkPricingModels, CostMetricSchema } from '../../core/cost.js';
 import { parseEmbedderSpec } from '../../core/embedder.js';
+import type { TunedConfig } from '../../core/config.js';
 import { OutOfRangeError } from '../../core/errors.js';
+import type { Backend } from '../../core/hardware.js';
 import type { OperatingCriterion } from '../../core/routing.js';
 import { resolveTuneOptions, tune, type TuneOptions } from '../../core/tune.js';
 import { formatReport } from './format.js';
@@ -30,6 +32,15 @@ interface TuneFlags {
   priorStrength: number;
   bootstrap: number;
   cascade: boolean;
+}
+
+/**
+ * The config with the backend that measured each routed model's TPOT in its provenance, when its
+ * costs came from measured local TPOT (a TPOT from a CPU fallback is not one from a GPU).
+ */
+export function withTpotBackends(config: TunedConfig, backends: Record<string, Backend>): TunedConfig {
+  const routed = Object.fromEntries(config.pool.filter((p) => backends[p.model] !== undefined).map((p) => [p.model, backends[p.model]]));
+  return Object.keys(routed).length ? { ...config, provenance: { ...config.provenance, backend: routed } } : config;
 }
 
 /** --budget, --target-retention and --lambda are mutually exclusive ways to pick the operating point. */
@@ -102,12 +113,16 @@ export function register(program: Command): void {
       const embedders = cliEmbedderFactory(flags.embeddingCache);
       try {
         const log = await loadRunLogs(flags.data);
+        let tpotBackends: Record<string, Backend> = {};
         if (flags.pool) {
-          const perModel = await readPoolFigures(flags.pool);
-          checkPricingModels({ perModel }, log.models, flags.pool);
-          options.pricing = { perModel };
+          const figures = await readPoolFigures(flags.pool);
+          checkPricingModels({ perModel: figures.perModel }, log.models, flags.pool);
+          options.pricing = { perModel: figures.perModel };
+          tpotBackends = figures.tpotBackends;
         }
-        const { config, report } = await tune(log, { ...options, embedderFactory: embedders.factory, onProgress: progress.onProgress });
+        const tuned = await tune(log, { ...options, embedderFactory: embedders.factory, onProgress: progress.onProgress });
+        const { report } = tuned;
+        const config = withTpotBackends(tuned.config, flags.cost === 'tpot' ? tpotBackends : {});
         await writeFileAtomic(flags.out, JSON.stringify(config) + '\n');
         process.stdout.write(flags.json ? JSON.stringify({ ...report, config: flags.out }) + '\n' : `${formatReport(report, config)}\n\nTuned config written to ${flags.out}\n`);
       } finally {
