@@ -72,15 +72,16 @@ export async function fitTarget(llama?: Llama): Promise<FitTarget> {
 
 /**
  * How many of a local tier's layers fit free GPU memory at its context size and concurrency,
- * from the GGUF's own metadata (node-llama-cpp's GgufInsights estimates), before any load.
+ * from the GGUF's own metadata (node-llama-cpp's GgufInsights estimates) and the free memory of
+ * `target`, read before any load. `source` is the GGUF file, or the insights of a model already
+ * loaded from it (its metadata, read once by node-llama-cpp).
  */
-export async function resolveTierFit(spec: LocalTierSpec, modelPath: string, target: FitTarget): Promise<TierFit> {
-  const where = `tier "${spec.name}"`;
+export async function resolveTierFit(spec: LocalTierSpec, source: string | GgufInsights, target: FitTarget): Promise<TierFit> {
   let insights: GgufInsights;
   try {
-    insights = await GgufInsights.from(await readGgufFileInfo(modelPath), target.llama);
+    insights = typeof source === 'string' ? await GgufInsights.from(await readGgufFileInfo(source), target.llama) : source;
   } catch (err) {
-    throw new ModelLoadError(`cannot read the GGUF metadata of ${modelPath}: ${(err as Error).message}`, where);
+    throw new ModelLoadError(`cannot read the GGUF metadata of ${source as string}: ${(err as Error).message}`, `tier "${spec.name}"`);
   }
   const totalLayers = insights.totalLayers;
   const contextSize = Math.min(spec.contextSize, insights.trainContextSize ?? spec.contextSize);
@@ -112,7 +113,8 @@ export async function resolveTierFit(spec: LocalTierSpec, modelPath: string, tar
       ? totalLayers
       : spec.gpuLayers === 'auto'
         ? await insights.configurationResolver.resolveModelGpuLayers('auto', {
-          getVramState: () => llama.getVramState(),
+          // The memory free when the target was read, not now: the fit of a loaded model is judged as before its load.
+          getVramState: async () => ({ total: report.vram.total, free: report.vram.free, unifiedSize: report.vram.unified }),
           llamaVramPaddingSize: llama.vramPaddingSize,
           llamaGpu: llama.gpu,
           llamaSupportsGpuOffloading: llama.supportsGpuOffloading,

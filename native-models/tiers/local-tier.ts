@@ -110,8 +110,10 @@ export class LocalTier implements Tier {
     report('resolve', 1);
     const llama = options.llama ?? (await sharedLlama());
     const target = options.fitTarget ?? (await fitTarget(llama));
-    const fit = await resolveTierFit(spec, modelPath, target);
-    if (spec.gpuLayers === 'max' && fit.fitLayers < fit.totalLayers) throw maxDoesNotFit(spec, modelPath, fit, target);
+    // Only "max" is judged before loading; otherwise the fit is read from the loaded model's own
+    // metadata, against the memory free before it loaded (reading a GGUF header costs ~100 ms).
+    const maxFit = spec.gpuLayers === 'max' ? await resolveTierFit(spec, modelPath, target) : undefined;
+    if (maxFit && maxFit.fitLayers < maxFit.totalLayers) throw maxDoesNotFit(spec, modelPath, maxFit, target);
     let lock = loading.get(llama);
     if (!lock) loading.set(llama, (lock = new Semaphore(1)));
     const release = await lock.acquire(options.signal);
@@ -127,7 +129,7 @@ export class LocalTier implements Tier {
         });
       } catch (err) {
         if (options.signal?.aborted) throw err;
-        if (err instanceof InsufficientMemoryError) throw new GpuMemoryError(`not enough memory to load ${modelPath} with gpuLayers ${JSON.stringify(spec.gpuLayers)} (${err.message}); the fit before loading was ${fit.plannedLayers}/${fit.totalLayers} layers needing ${formatBytes(fit.plannedVramBytes)}, ${formatBytes(fit.freeVramBytes)} free`, where);
+        if (err instanceof InsufficientMemoryError) throw new GpuMemoryError(`not enough memory to load ${modelPath} with gpuLayers ${JSON.stringify(spec.gpuLayers)} (${err.message}); ${formatBytes(target.report.vram.free)} of GPU memory was free`, where);
         throw new ModelLoadError(`cannot load GGUF file ${modelPath}: ${(err as Error).message}`, where);
       }
       try {
@@ -143,6 +145,7 @@ export class LocalTier implements Tier {
         });
         const sequences = Array.from({ length: spec.concurrency }, () => context.getSequence());
         const after = await llama.getLlamaMemoryUsage();
+        const fit = maxFit ?? (await resolveTierFit(spec, model.fileInsights, target));
         const offload: TierOffload = {
           backend: target.report.backend,
           gpuLayers: model.gpuLayers,

@@ -112,6 +112,8 @@ describe('loading a local tier', () => {
       expect(tier.offload.ramBytes).toBeGreaterThan(statSync(stories).size);
       expect(offloadSummary(tier.offload)).toMatch(/^cpu, 0\/6 layers offloaded, [\d.]+ MiB RAM$/);
       expect(threadsNote(tier.offload)).toBe('CPU threads (1) run every layer');
+      // Read from the loaded model's own metadata, the fit is the one the file gives before loading.
+      expect(tier.fit).toEqual(await resolveTierFit(spec('stories', stories), stories, target));
     }
     expect((await tier.generate({ prompt: 'Once upon a time', maxTokens: 4 })).outputTokens).toBe(4);
   });
