@@ -62,6 +62,8 @@ describe('local tiers on this machine\'s backend, in the browser', () => {
     await page.getByRole('button', { name: /Send to 1 tier/ }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: /^(done|error|aborted)$/ }).count(), { timeout: 120_000 }).toBe(1);
     expect(await page.getByTestId('compare-stories').textContent()).toMatch(layers);
+    // What the tier's CPU threads do, on hover.
+    expect(await page.getByTestId('compare-stories').getByTestId('offload').getAttribute('title')).toMatch(/^CPU threads \(1\) /);
     await screenshot(page, 'hardware-compare');
   });
 });
