@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { fitSummary } from '../../core/hardware.js';
+import { backendSummary, fitSummary } from '../../core/hardware.js';
 import { issuePath } from '../../core/runlog.js';
 import { PoolFileSchema, type PoolFile, type TierStatus } from '../../core/app-api.js';
 import { useApp } from '../store/index.js';
@@ -74,7 +74,8 @@ function TierFields({ draft, onChange }: { draft: Draft; onChange(d: Draft): voi
 export function PoolEditor({ pool, status }: { pool: PoolFile | null; status: readonly TierStatus[] }) {
   const setPool = useApp((s) => s.setPool);
   const busy = useApp((s) => s.workspaceBusy);
-  const fits = useApp((s) => s.hardware?.tiers);
+  const hardware = useApp((s) => s.hardware);
+  const fits = hardware?.tiers;
   const [drafts, setDrafts] = useState<Draft[]>(() => pool?.tiers.map(toDraft) ?? []);
   const [problem, setProblem] = useState<string | null>(null);
 
@@ -96,6 +97,7 @@ export function PoolEditor({ pool, status }: { pool: PoolFile | null; status: re
 
   return (
     <div>
+      {hardware && <p className="hint" data-testid="pool-backend">Local tiers run on {backendSummary(hardware.backend)}.</p>}
       {drafts.length === 0 && <p className="muted">No live tiers yet. The run log's models are used for tuning; live runs, the live cascade and compare need tiers here.</p>}
       <ol>
         {drafts.map((d, i) => {

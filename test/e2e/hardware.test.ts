@@ -34,6 +34,7 @@ describe('local tiers on this machine\'s backend, in the browser', () => {
     const { page } = app;
     const badge = page.getByTestId('backend-badge');
     await expect.poll(() => badge.textContent(), { timeout: 60_000 }).toMatch(/^(CPU only|GPU: (cuda|vulkan|metal))/);
+    expect(await page.getByTestId('pool-backend').textContent()).toMatch(/^Local tiers run on (cpu \(no GPU: .+\)|cuda|vulkan|metal).*CPU math cores\.$/);
     const fit = page.getByTestId('fit-stories');
     await fit.waitFor({ timeout: 60_000 });
     if (onCpu) {
