@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { CostMetricSchema } from './cost.js';
 import { CascadeLabError } from './errors.js';
+import { BackendReportSchema, TierFitSchema, TierOffloadSchema } from './hardware.js';
 import { PoolFileSchema, type PoolFile } from './pool.js';
 
 /** Bumped when a method or message changes incompatibly. */
@@ -103,6 +104,18 @@ export const ModelSummarySchema = z.object({
 /** What a tier of the pool looks like to the UI; for cloud tiers, whether its key variable is set, never the key. */
 export const TierStatusSchema = z.object({ name, kind: z.enum(['local', 'cloud']), ready: z.boolean(), problem: z.string().nullable() });
 export type TierStatus = z.infer<typeof TierStatusSchema>;
+
+export { BackendReportSchema, TierFitSchema, TierOffloadSchema, type BackendReport, type TierFit, type TierOffload } from './hardware.js';
+
+/** The machine local tiers run on, and how each local tier of the pool fits it before loading. */
+export const HardwareViewSchema = z.object({
+  backend: BackendReportSchema,
+  /** Set when the host's run queue exceeds its cores: CPU decoding will be slow. */
+  loadWarning: z.string().nullable(),
+  /** One entry per local tier of the pool, in pool order; `problem` says why a fit could not be resolved (a missing file, say). */
+  tiers: z.array(z.object({ tier: name, fit: TierFitSchema.nullable(), problem: z.string().nullable() })),
+});
+export type HardwareView = z.infer<typeof HardwareViewSchema>;
 
 export const WorkspaceInfoSchema = z.object({
   label: z.string(),
@@ -373,6 +386,8 @@ export const PassStatsSchema = z.object({
   latencyMs: nonNeg,
   costUsd: nonNeg,
   stopReason: z.enum(['stop', 'length', 'abort', 'error']),
+  /** A local tier's layers offloaded and memory taken (the backend that measured TTFT and TPOT); absent for a cloud tier. */
+  offload: TierOffloadSchema.optional(),
 });
 export type PassStats = z.infer<typeof PassStatsSchema>;
 
@@ -499,6 +514,8 @@ export interface AppApi {
   /** Sets the live pool (cheapest tier first); key variables are checked, keys never read back. */
   setPool(pool: PoolFile): Promise<WorkspaceInfo>;
   setSettings(settings: Settings): Promise<WorkspaceInfo>;
+  /** The backend and GPU memory local tiers run on, and how each local tier of the pool fits (loads the native backend; no model). */
+  getHardware(): Promise<HardwareView>;
   tune(request: TuneRequest): Promise<TuneReport>;
   getClusterMap(request: ClusterMapRequest): Promise<ClusterMap>;
   getRoutingTable(): Promise<RoutingTable>;
@@ -555,6 +572,7 @@ export const APP_API_CONTRACT: Contract = {
   loadWorkspace: { request: WorkspaceSourceSchema, response: WorkspaceInfoSchema },
   setPool: { request: PoolFileSchema, response: WorkspaceInfoSchema },
   setSettings: { request: SettingsSchema, response: WorkspaceInfoSchema },
+  getHardware: { request: none, response: HardwareViewSchema },
   tune: { request: TuneRequestSchema, response: TuneReportSchema },
   getClusterMap: { request: ClusterMapRequestSchema, response: ClusterMapSchema },
   getRoutingTable: { request: none, response: RoutingTableSchema },

@@ -4,6 +4,7 @@ import { CostMetricSchema, ModelCostFiguresSchema } from './cost.js';
 import { EmbedderSpecSchema } from './embedder.js';
 import { BuiltinEmbedderStateSchema } from './embed/tfidf.js';
 import { InvalidInputError, UnsupportedVersionError } from './errors.js';
+import { TpotBackendsSchema } from './hardware.js';
 import { nearestCentroid } from './cluster.js';
 import { certificateOf, pickOperatingPoint, type OperatingChoice, type OperatingCriterion } from './frontier/operating-point.js';
 import { issuePath } from './runlog.js';
@@ -97,6 +98,7 @@ export const TunedConfigSchema = z
     sources: z.array(z.object({ path: z.string(), sha256: z.string() })),
     seed: z.number().int(),
     tokensApproximate: z.boolean(),
+    backend: TpotBackendsSchema.optional(),
   }),
   split: z.object({
     seed: z.number().int(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConflictError } from './errors.js';
+import { BackendSchema, type Backend } from './hardware.js';
 import { parseOrThrow, type ModelPrice } from './runlog.js';
 
 /** Sampling defaults of a tier; a request's own settings win. */
@@ -75,6 +76,8 @@ export const LocalTierSpecSchema = z.object({
   usdPerMtokIn: PriceFields.usdPerMtokIn.default(0),
   usdPerMtokOut: PriceFields.usdPerMtokOut.default(0),
   ...DeclaredSpeed,
+  /** The backend that measured `tpotMs` (`pool check --json` gives it as each check's `offload.backend`); a tuned config records it. Defaults to none. */
+  tpotBackend: BackendSchema.optional(),
 }).strict();
 export type LocalTierSpec = z.infer<typeof LocalTierSpecSchema>;
 
@@ -176,6 +179,11 @@ export function callCostUsd(spec: Pick<TierSpec, 'usdPerMtokIn' | 'usdPerMtokOut
 /** The pool's list prices, keyed by tier name, in the run log's price shape. */
 export function poolPrices(pool: PoolFile): Record<string, ModelPrice> {
   return Object.fromEntries(pool.tiers.map((t) => [t.name, { usdPerMtokIn: t.usdPerMtokIn, usdPerMtokOut: t.usdPerMtokOut }]));
+}
+
+/** The backend that measured each local tier's declared TPOT, by tier name; tiers without one are left out. */
+export function poolTpotBackends(pool: PoolFile): Record<string, Backend> {
+  return Object.fromEntries(pool.tiers.flatMap((t) => (t.kind === 'local' && t.tpotMs !== undefined && t.tpotBackend !== undefined ? [[t.name, t.tpotBackend]] : [])));
 }
 
 /** Per-tier price and speed figures, the shape of core/cost.ts's `ModelCostFigures`. */

@@ -1,4 +1,5 @@
 import { lazy, Suspense, useEffect } from 'react';
+import { backendSummary } from '../core/hardware.js';
 import { Tabs } from './components/Tabs.js';
 import { useApp } from './store/index.js';
 import type { ViewId } from './store/ui.js';
@@ -58,6 +59,25 @@ function WorkspaceBadge() {
   );
 }
 
+/** The backend local tiers run on, always in sight: a TPOT means little without it. */
+function BackendBadge() {
+  const hardware = useApp((s) => s.hardware);
+  const error = useApp((s) => s.hardwareError);
+  if (error) return <span className="error" data-testid="backend-badge" title={error}>Backend unknown</span>;
+  if (!hardware) return <span className="muted" role="status" data-testid="backend-badge">Backend: checking…</span>;
+  const { backend } = hardware;
+  const summary = backendSummary(backend);
+  return (
+    <span className="row" data-testid="backend-badge">
+      <span className={backend.backend === 'cpu' ? 'badge badge-cpu' : 'badge badge-gpu'} title={summary}>
+        {backend.backend === 'cpu' ? 'CPU only' : `GPU: ${backend.backend}`}
+      </span>
+      <span className="muted backend-detail" title={summary}>{summary}</span>
+      {hardware.loadWarning && <span className="error" role="note" title={hardware.loadWarning}>⚠ machine loaded</span>}
+    </span>
+  );
+}
+
 export function App() {
   const view = useApp((s) => s.view);
   const setView = useApp((s) => s.setView);
@@ -67,6 +87,7 @@ export function App() {
       <header className="app-header">
         <h1>Cascade Lab</h1>
         <WorkspaceBadge />
+        <BackendBadge />
         <span className="spacer" />
         <ThemeToggle />
       </header>

@@ -16,6 +16,7 @@ const bridge: ElectronBridge = {
   loadWorkspace: call('loadWorkspace'),
   setPool: call('setPool'),
   setSettings: call('setSettings'),
+  getHardware: call('getHardware'),
   tune: call('tune'),
   getClusterMap: call('getClusterMap'),
   getRoutingTable: call('getRoutingTable'),

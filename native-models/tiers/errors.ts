@@ -51,3 +51,10 @@ export class UnknownTierError extends CascadeLabError {}
 
 /** `pool check` found tiers that cannot answer; `where` names the pool file, the message the tiers. */
 export class TierCheckFailedError extends CascadeLabError {}
+
+/**
+ * A local tier's model does not fit the GPU memory its `gpuLayers` asks for (`"max"` that
+ * cannot fit, or node-llama-cpp's InsufficientMemoryError); `where` names the tier, the message
+ * the model, what it needs and what is free.
+ */
+export class GpuMemoryError extends CascadeLabError {}

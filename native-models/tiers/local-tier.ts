@@ -1,4 +1,5 @@
 import {
+  InsufficientMemoryError,
   resolveChatWrapper,
   type ChatHistoryItem,
   type Llama,
@@ -9,6 +10,7 @@ import {
 } from 'node-llama-cpp';
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../../core/errors.js';
+import { backendSummary, formatBytes, type TierFit, type TierOffload } from '../../core/hardware.js';
 import { callCostUsd, type LocalTierSpec } from '../../core/pool.js';
 import {
   LogprobAccumulator,
@@ -20,8 +22,9 @@ import {
   type StopReason,
   type Tier,
 } from '../../core/tier.js';
+import { fitTarget, resolveTierFit, type FitTarget } from './backend-report.js';
 import { Semaphore, WorkGuard } from './concurrency.js';
-import { ContextLengthExceededError, ModelLoadError } from './errors.js';
+import { ContextLengthExceededError, GpuMemoryError, ModelLoadError } from './errors.js';
 import { sharedLlama } from './llama-instance.js';
 import { resolveModelPath, type ModelResolveOptions } from './resolve-model.js';
 
@@ -50,7 +53,13 @@ export interface LocalTierOptions extends ModelResolveOptions {
   signal?: AbortSignal;
   /** Defaults to none. */
   onProgress?: (progress: TierLoadProgress) => void;
+  /** The backend and free GPU memory the tier's fit is resolved against. Defaults to a fresh reading of the Llama instance. */
+  fitTarget?: FitTarget;
 }
+
+// One load at a time per Llama instance: what a tier took is read as the instance's memory use
+// before and after its load, which a second load running meanwhile would blur.
+const loading = new WeakMap<Llama, Semaphore>();
 
 /**
  * A GGUF model served in-process through node-llama-cpp. It holds one model and one context
@@ -68,9 +77,15 @@ export class LocalTier implements Tier {
   readonly #slots: Semaphore;
   readonly #guard: WorkGuard;
   readonly #contextOverflow: 'error' | 'clip';
+  /** How the model's layers fit free GPU memory before it loaded (from its GGUF metadata). */
+  readonly fit: TierFit;
+  /** The layers actually offloaded and the memory the model and context took. */
+  readonly offload: TierOffload;
 
-  private constructor(spec: LocalTierSpec, modelPath: string, model: LlamaModel, context: LlamaContext, sequences: LlamaContextSequence[], contextOverflow: 'error' | 'clip') {
+  private constructor(spec: LocalTierSpec, modelPath: string, model: LlamaModel, context: LlamaContext, sequences: LlamaContextSequence[], contextOverflow: 'error' | 'clip', fit: TierFit, offload: TierOffload) {
     this.name = spec.name;
+    this.fit = fit;
+    this.offload = offload;
     this.#contextOverflow = contextOverflow;
     this.spec = spec;
     this.modelPath = modelPath;
@@ -91,39 +106,64 @@ export class LocalTier implements Tier {
     const where = `tier "${spec.name}"`;
     const report = (phase: TierLoadProgress['phase'], progress: number) => options.onProgress?.({ tier: spec.name, phase, progress });
     report('resolve', 0);
-    const modelsDir = options.modelsDir ?? (spec.modelsDir === undefined ? undefined : resolve(options.baseDir ?? process.cwd(), spec.modelsDir));
-    const modelPath = await resolveModelPath(spec.model, { ...options, download: options.download ?? spec.download, ...(modelsDir !== undefined && { modelsDir }) }, where);
+    const modelPath = await localModelPath(spec, options);
     report('resolve', 1);
     const llama = options.llama ?? (await sharedLlama());
-    let model: LlamaModel;
+    const target = options.fitTarget ?? (await fitTarget(llama));
+    // Only "max" is judged before loading; otherwise the fit is read from the loaded model's own
+    // metadata, against the memory free before it loaded (reading a GGUF header costs ~100 ms).
+    const maxFit = spec.gpuLayers === 'max' ? await resolveTierFit(spec, modelPath, target) : undefined;
+    if (maxFit && maxFit.fitLayers < maxFit.totalLayers) throw maxDoesNotFit(spec, modelPath, maxFit, target);
+    let lock = loading.get(llama);
+    if (!lock) loading.set(llama, (lock = new Semaphore(1)));
+    const release = await lock.acquire(options.signal);
     try {
-      model = await llama.loadModel({
-        modelPath,
-        gpuLayers: spec.gpuLayers,
-        loadSignal: options.signal,
-        onLoadProgress: (p) => report('load', p),
-      });
-    } catch (err) {
-      if (options.signal?.aborted) throw err;
-      throw new ModelLoadError(`cannot load GGUF file ${modelPath}: ${(err as Error).message}`, where);
-    }
-    try {
-      report('context', 0);
-      const context = await model.createContext({
-        contextSize: Math.min(spec.contextSize, model.trainContextSize),
-        sequences: spec.concurrency,
+      const before = await llama.getLlamaMemoryUsage();
+      let model: LlamaModel;
+      try {
+        model = await llama.loadModel({
+          modelPath,
+          gpuLayers: spec.gpuLayers,
+          loadSignal: options.signal,
+          onLoadProgress: (p) => report('load', p),
+        });
+      } catch (err) {
+        if (options.signal?.aborted) throw err;
+        if (err instanceof InsufficientMemoryError) throw new GpuMemoryError(`not enough memory to load ${modelPath} with gpuLayers ${JSON.stringify(spec.gpuLayers)} (${err.message}); ${formatBytes(target.report.vram.free)} of GPU memory was free`, where);
+        throw new ModelLoadError(`cannot load GGUF file ${modelPath}: ${(err as Error).message}`, where);
+      }
+      try {
+        report('context', 0);
         // llama.maxThreads oversubscribes small machines by ~1000x slower decoding; cpuMathCores does not.
-        threads: spec.threads ?? llama.cpuMathCores,
-        ...(spec.batchSize !== undefined && { batchSize: spec.batchSize }),
-        createSignal: options.signal,
-      });
-      const sequences = Array.from({ length: spec.concurrency }, () => context.getSequence());
-      report('context', 1);
-      return new LocalTier(spec, modelPath, model, context, sequences, options.contextOverflow ?? spec.contextOverflow);
-    } catch (err) {
-      await model.dispose();
-      if (options.signal?.aborted) throw err;
-      throw new ModelLoadError(`cannot create a context for ${modelPath}: ${(err as Error).message}`, where);
+        const threads = spec.threads ?? llama.cpuMathCores;
+        const context = await model.createContext({
+          contextSize: Math.min(spec.contextSize, model.trainContextSize),
+          sequences: spec.concurrency,
+          threads,
+          ...(spec.batchSize !== undefined && { batchSize: spec.batchSize }),
+          createSignal: options.signal,
+        });
+        const sequences = Array.from({ length: spec.concurrency }, () => context.getSequence());
+        const after = await llama.getLlamaMemoryUsage();
+        const fit = maxFit ?? (await resolveTierFit(spec, model.fileInsights, target));
+        const offload: TierOffload = {
+          backend: target.report.backend,
+          gpuLayers: model.gpuLayers,
+          totalLayers: model.fileInsights.totalLayers,
+          vramBytes: Math.max(0, after.gpuVram - before.gpuVram),
+          ramBytes: Math.max(0, after.cpuRam - before.cpuRam),
+          threads,
+        };
+        report('context', 1);
+        return new LocalTier(spec, modelPath, model, context, sequences, options.contextOverflow ?? spec.contextOverflow, fit, offload);
+      } catch (err) {
+        await model.dispose();
+        if (options.signal?.aborted) throw err;
+        if (err instanceof InsufficientMemoryError) throw new GpuMemoryError(`not enough memory for a ${spec.contextSize}-token context of ${modelPath} (${err.message}): lower contextSize or gpuLayers`, where);
+        throw new ModelLoadError(`cannot create a context for ${modelPath}: ${(err as Error).message}`, where);
+      }
+    } finally {
+      release();
     }
   }
 
@@ -282,6 +322,31 @@ export class LocalTier implements Tier {
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }
+}
+
+/** The GGUF file a local tier loads: its `model` resolved as LocalTier.create resolves it. */
+function localModelPath(spec: LocalTierSpec, options: ModelResolveOptions): Promise<string> {
+  const modelsDir = options.modelsDir ?? (spec.modelsDir === undefined ? undefined : resolve(options.baseDir ?? process.cwd(), spec.modelsDir));
+  return resolveModelPath(spec.model, { ...options, download: options.download ?? spec.download, ...(modelsDir !== undefined && { modelsDir }) }, `tier "${spec.name}"`);
+}
+
+/**
+ * How a local tier would fit before it loads, without loading it: the model is resolved as
+ * LocalTier.create resolves it, except that a model URI is never downloaded for this.
+ */
+export async function fitOfTier(spec: LocalTierSpec, options: Pick<ModelResolveOptions, 'baseDir' | 'modelsDir'> & { fitTarget?: FitTarget } = {}): Promise<TierFit> {
+  const modelPath = await localModelPath(spec, { ...options, download: false });
+  return resolveTierFit(spec, modelPath, options.fitTarget ?? (await fitTarget()));
+}
+
+/** The refusal of a `gpuLayers: "max"` whose layers and context do not all fit free GPU memory. */
+function maxDoesNotFit(spec: LocalTierSpec, modelPath: string, fit: TierFit, target: FitTarget): GpuMemoryError {
+  const fix = fit.fitLayers > 0 ? `set gpuLayers to "auto" or at most ${fit.fitLayers}, or lower contextSize` : 'set gpuLayers to "auto" or 0 to run on the CPU, or lower contextSize';
+  return new GpuMemoryError(
+    `gpuLayers "max" does not fit: model ${modelPath} needs ${formatBytes(fit.fullOffloadBytes)} of GPU memory for all ${fit.totalLayers} layers and a ${fit.contextSize}-token context, ` +
+      `${formatBytes(fit.freeVramBytes)} is free (backend ${backendSummary(target.report)}); ${fix}`,
+    `tier "${spec.name}"`,
+  );
 }
 
 /** Index where the first stop sequence begins in `text`, or -1. */

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { backendSummary, fitSummary } from '../../core/hardware.js';
 import { issuePath } from '../../core/runlog.js';
 import { PoolFileSchema, type PoolFile, type TierStatus } from '../../core/app-api.js';
 import { useApp } from '../store/index.js';
@@ -73,6 +74,8 @@ function TierFields({ draft, onChange }: { draft: Draft; onChange(d: Draft): voi
 export function PoolEditor({ pool, status }: { pool: PoolFile | null; status: readonly TierStatus[] }) {
   const setPool = useApp((s) => s.setPool);
   const busy = useApp((s) => s.workspaceBusy);
+  const hardware = useApp((s) => s.hardware);
+  const fits = hardware?.tiers;
   const [drafts, setDrafts] = useState<Draft[]>(() => pool?.tiers.map(toDraft) ?? []);
   const [problem, setProblem] = useState<string | null>(null);
 
@@ -94,10 +97,12 @@ export function PoolEditor({ pool, status }: { pool: PoolFile | null; status: re
 
   return (
     <div>
+      {hardware && <p className="hint" data-testid="pool-backend">Local tiers run on {backendSummary(hardware.backend)}.</p>}
       {drafts.length === 0 && <p className="muted">No live tiers yet. The run log's models are used for tuning; live runs, the live cascade and compare need tiers here.</p>}
       <ol>
         {drafts.map((d, i) => {
           const st = status.find((s) => s.name === d.name);
+          const fit = d.kind === 'local' ? fits?.find((f) => f.tier === d.name) : undefined;
           return (
             <li key={i}>
               <fieldset>
@@ -105,6 +110,11 @@ export function PoolEditor({ pool, status }: { pool: PoolFile | null; status: re
                   {d.kind === 'local' ? 'Local GGUF tier' : 'Cloud tier'} {i + 1}
                   {st && (st.ready ? <span className="ok"> ✓ {st.name} ready</span> : <span className="error"> ✗ {st.name}: {st.problem ?? 'not ready'}</span>)}
                 </legend>
+                {fit && (
+                  <p className={fit.fit ? 'hint' : 'error'} data-testid={`fit-${d.name}`}>
+                    {fit.fit ? `Before loading: ${fitSummary(fit.fit)}` : fit.problem}
+                  </p>
+                )}
                 <TierFields draft={d} onChange={(nd) => setDrafts((ds) => ds.map((x, j) => (j === i ? nd : x)))} />
                 <div className="row">
                   <button type="button" className="btn" disabled={i === 0} onClick={() => move(i, -1)} aria-label={`Move tier ${d.name} up`}>↑</button>

@@ -1,4 +1,4 @@
-import type { AppClient, DataSetInfo, PoolFile, Settings, WorkspaceInfo, WorkspaceSource } from '../../core/app-api.js';
+import type { AppClient, DataSetInfo, HardwareView, PoolFile, Settings, WorkspaceInfo, WorkspaceSource } from '../../core/app-api.js';
 import { describeError, type SliceCreator } from './types.js';
 
 export interface WorkspaceSlice {
@@ -6,11 +6,16 @@ export interface WorkspaceSlice {
   workspace: WorkspaceInfo | null;
   workspaceBusy: boolean;
   workspaceError: string | null;
+  /** The backend local tiers run on and how the pool's local tiers fit it; null until read. */
+  hardware: HardwareView | null;
+  hardwareError: string | null;
   /** Reads the engine's state once at launch and fills every view that has data. */
   init(): Promise<void>;
   loadWorkspace(source: WorkspaceSource): Promise<void>;
   setPool(pool: PoolFile): Promise<void>;
   setSettings(settings: Settings): Promise<void>;
+  /** Reads the backend report and the pool's fits again (the engine loads the native backend the first time: seconds). */
+  refreshHardware(): Promise<void>;
 }
 
 export const createWorkspaceSlice = (api: AppClient): SliceCreator<WorkspaceSlice> => (set, get) => {
@@ -33,11 +38,14 @@ export const createWorkspaceSlice = (api: AppClient): SliceCreator<WorkspaceSlic
     workspace: null,
     workspaceBusy: false,
     workspaceError: null,
+    hardware: null,
+    hardwareError: null,
     init: async () => {
       set({ workspaceBusy: true, workspaceError: null });
       try {
         const [state, dataSets] = await Promise.all([api.getState(), api.listDataSets()]);
         set({ workspace: state.workspace, dataSets, runs: state.runs, workspaceBusy: false });
+        void get().refreshHardware();
         if (state.tune) await get().adoptTune(state.tune);
         // A tune already running (another window, a reload) is joined: the engine answers both calls with it.
         else if (state.workspace) await get().runTune(state.tuning?.k ?? get().requestedK);
@@ -47,7 +55,17 @@ export const createWorkspaceSlice = (api: AppClient): SliceCreator<WorkspaceSlic
     },
     loadWorkspace: (source) => change(() => api.loadWorkspace(source), true),
     // The live pool serves prompts; tuning reads the run log alone, so the tune stands.
-    setPool: (pool) => change(() => api.setPool(pool), false),
+    setPool: async (pool) => {
+      await change(() => api.setPool(pool), false);
+      await get().refreshHardware();
+    },
     setSettings: (settings) => change(() => api.setSettings(settings), true),
+    refreshHardware: async () => {
+      try {
+        set({ hardware: await api.getHardware(), hardwareError: null });
+      } catch (err) {
+        set({ hardwareError: describeError(err) });
+      }
+    },
   };
 };

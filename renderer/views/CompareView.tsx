@@ -4,6 +4,7 @@ import { cost as fmtCost, ms } from '../format.js';
 import { PromptControls } from '../components/PromptControls.js';
 import { useApp } from '../store/index.js';
 import type { CompareColumn } from '../store/compare.js';
+import { OffloadNote } from '../components/OffloadNote.js';
 
 function Column({ column }: { column: CompareColumn }) {
   return (
@@ -12,6 +13,7 @@ function Column({ column }: { column: CompareColumn }) {
       {column.stats ? (
         <p className="hint">
           TTFT {ms(column.stats.ttftMs)} · TPOT {ms(column.stats.tpotMs)} · {column.stats.outputTokens} tokens · {fmtCost(column.stats.costUsd, 'USD')}
+          <OffloadNote offload={column.stats.offload} />
         </p>
       ) : (
         !column.error && <p className="hint">streaming… {column.tokenTimes.length} tokens</p>

@@ -4,6 +4,7 @@ import { cost as fmtCost, ms, num } from '../format.js';
 import { PromptControls } from '../components/PromptControls.js';
 import { useApp } from '../store/index.js';
 import type { LivePass } from '../store/live.js';
+import { OffloadNote } from '../components/OffloadNote.js';
 
 function passTitle(pass: LivePass, escalationNumber: number): string {
   if (pass.role === 'stage1') return 'Stage 1';
@@ -41,6 +42,7 @@ function PassPanel({ pass, escalationNumber }: { pass: LivePass; escalationNumbe
       {pass.stats && (
         <p className="hint">
           {pass.stats.outputTokens} tokens · TTFT {ms(pass.stats.ttftMs)} · TPOT {ms(pass.stats.tpotMs)} · {ms(pass.stats.latencyMs)} in all · {fmtCost(pass.stats.costUsd, 'USD')} · stopped: {pass.stats.stopReason}
+          <OffloadNote offload={pass.stats.offload} />
         </p>
       )}
       <TokenTimingChart times={pass.tokenTimes} label={`Token timing of ${pass.tier}`} />

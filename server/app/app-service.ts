@@ -6,7 +6,7 @@ import { extname, isAbsolute, join, resolve } from 'node:path';
 import {
   APP_API_VERSION,
   type AppClient, type AppEvent, type AppEventListener, type AppState, type BudgetView, type ClusterMap, type ClusterMapRequest,
-  type CompareRequest, type DataSetInfo, type ExportFile, type LiveRequest, type OperatingPoint, type OperatingPointRequest,
+  type CompareRequest, type DataSetInfo, type ExportFile, type HardwareView, type LiveRequest, type OperatingPoint, type OperatingPointRequest,
   type PoolFile, type QeThresholdRequest, type QeThresholdResult, type QeView, type RoutingTable, type RunInfo, type RunRequest, type ServeStatus, type Settings,
   type StreamHandle, type TierStatus, type TraceDetail, type TraceFilter, type TracePage, type TuneReport, type TuneRequest,
   type WorkspaceInfo, type WorkspaceSource,
@@ -225,6 +225,22 @@ export class AppService implements AppClient {
     ws.settings = settings;
     this.#clearTune();
     return this.#workspaceInfo(ws);
+  }
+
+  async getHardware(): Promise<HardwareView> {
+    // node-llama-cpp loads on first use (seconds), never at start-up.
+    const [{ fitTarget, hostLoadWarning }, { fitOfTier }] = await Promise.all([import('../../native-models/tiers/backend-report.js'), import('../../native-models/tiers/local-tier.js')]);
+    const target = await fitTarget();
+    const tiers: HardwareView['tiers'] = [];
+    for (const t of this.#workspace?.pool?.tiers ?? []) {
+      if (t.kind !== 'local') continue;
+      try {
+        tiers.push({ tier: t.name, fit: await fitOfTier(t, { baseDir: this.#baseDir, fitTarget: target }), problem: null });
+      } catch (err) {
+        tiers.push({ tier: t.name, fit: null, problem: (err as Error).message });
+      }
+    }
+    return { backend: target.report, loadWarning: hostLoadWarning(), tiers };
   }
 
   #requireWorkspace(method: string): Workspace {

@@ -5,6 +5,7 @@ import { InvalidInputError } from '../../core/errors.js';
 import type { GenerateRequest, GenerationResult, Tier } from '../../core/tier.js';
 import { policyFromTunedConfig, runLiveCascade, type CascadePolicy, type PassTrace } from '../../native-models/live-cascade.js';
 import { createEmbedder, type ManagedEmbedder } from '../../native-models/embedders/index.js';
+import { LocalTier } from '../../native-models/tiers/local-tier.js';
 import { createTier } from '../../native-models/tiers/pool.js';
 import { modelTierMap } from './model-tiers.js';
 
@@ -22,8 +23,9 @@ export interface StreamContext {
   done: () => void;
 }
 
-function statsOf(r: GenerationResult): PassStats {
+function statsOf(r: GenerationResult, tier?: Tier): PassStats {
   return {
+    ...(tier instanceof LocalTier && { offload: tier.offload }),
     ttftMs: r.outputTokens > 0 ? r.ttftMs : null,
     tpotMs: r.outputTokens > 1 ? r.tpotMs : null,
     inputTokens: r.inputTokens,
@@ -76,7 +78,7 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
       const key = `${p.step}:${p.tier}`;
       const pass = passOf.get(key) ?? passOf.size;
       passOf.set(key, pass);
-      ctx.emit({ type: 'live.passEnd', streamId, pass, tier: p.tier, stats: statsOf(p.result), qeScore, threshold: null, escalate, reason });
+      ctx.emit({ type: 'live.passEnd', streamId, pass, tier: p.tier, stats: statsOf(p.result, tiers.get(p.model)), qeScore, threshold: null, escalate, reason });
     };
     const trace = await runLiveCascade(request.prompt, policy, {
       tierFor,
@@ -129,7 +131,7 @@ export async function runCompare(ctx: StreamContext, request: CompareRequest): P
         signal: ctx.signal,
         onToken: (e) => ctx.emit({ type: 'compare.token', streamId, tier: name, text: e.text, atMs: e.atMs }),
       });
-      ctx.emit({ type: 'compare.tierEnd', streamId, tier: name, stats: statsOf(result) });
+      ctx.emit({ type: 'compare.tierEnd', streamId, tier: name, stats: statsOf(result, tier) });
     } catch (err) {
       if (!ctx.signal.aborted) ctx.emit({ type: 'stream.error', streamId, tier: name, message: (err as Error).message });
     } finally {

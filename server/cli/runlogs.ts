@@ -6,7 +6,8 @@ import { checkPricingModels, describeCostSource, type CostMetric, type CostSourc
 import type { TunedConfig } from '../../core/config.js';
 import type { EmbedderFactory } from '../../core/embedder.js';
 import { InvalidInputError } from '../../core/errors.js';
-import { parsePoolFile, poolCostFigures, tiersForModels } from '../../core/pool.js';
+import type { Backend } from '../../core/hardware.js';
+import { parsePoolFile, poolCostFigures, poolTpotBackends, tiersForModels } from '../../core/pool.js';
 import { joinRunLogs, parseOrThrow, renameModels, type RunLog } from '../../core/runlog.js';
 import type { ManagedEmbedder } from '../../native-models/embedders/index.js';
 import { addPricesFile, loadRunLog, type LoadRunLogOptions } from '../../native-models/runlog/load.js';
@@ -73,10 +74,11 @@ function isLocalPath(model: string): boolean {
  * Per-model price and speed figures from a pool file, keyed by run-log model: each model takes the
  * figures of the tier that answers for it (its `standsFor`, else the tier of its name), under its
  * name or, for a renamed model, its run-log name in `originalNames`. A tier that answers for no
- * model keeps its own name, so checkPricingModels refuses it. Read here (not through
+ * model keeps its own name, so checkPricingModels refuses it. Also the backend that measured each
+ * model's TPOT, where its local tier records one. Read here (not through
  * native-models/tiers) so tuning never loads a model runtime.
  */
-export async function readPoolFigures(file: string, models: readonly string[], originalNames: Readonly<Record<string, string>> = {}): Promise<PoolPricing> {
+export async function readPoolFigures(file: string, models: readonly string[], originalNames: Readonly<Record<string, string>> = {}): Promise<PoolPricing & { tpotBackends: Record<string, Backend> }> {
   let value: unknown;
   try {
     value = JSON.parse(await readFile(file, 'utf8'));
@@ -96,7 +98,9 @@ export async function readPoolFigures(file: string, models: readonly string[], o
   const perModel: Record<string, ModelCostFigures> = Object.fromEntries(Object.entries(tierOf).map(([model, tier]) => [model, byTier[tier]]));
   const used = new Set(Object.values(tierOf));
   for (const t of pool.tiers) if (!used.has(t.name)) perModel[t.name] = byTier[t.name];
-  return { perModel, sourceOf: Object.fromEntries(Object.entries(tierOf).map(([model, tier]) => [model, `pool ${file} (tier "${tier}")`])) };
+  const tierBackends = poolTpotBackends(pool);
+  const tpotBackends = Object.fromEntries(Object.entries(tierOf).flatMap(([model, tier]) => (tierBackends[tier] ? [[model, tierBackends[tier]]] : [])));
+  return { perModel, sourceOf: Object.fromEntries(Object.entries(tierOf).map(([model, tier]) => [model, `pool ${file} (tier "${tier}")`])), tpotBackends };
 }
 
 /**
@@ -104,12 +108,14 @@ export async function readPoolFigures(file: string, models: readonly string[], o
  * file's figures keyed by run-log model (checked against the log's models), and where each
  * model's cost comes from.
  */
-export async function loadForCost(paths: readonly string[], flags: RunLogFlags & { pool?: string }, metric: CostMetric): Promise<{ log: RunLog; perModel?: Record<string, ModelCostFigures>; costSource: CostSource }> {
+export async function loadForCost(
+  paths: readonly string[], flags: RunLogFlags & { pool?: string }, metric: CostMetric,
+): Promise<{ log: RunLog; perModel?: Record<string, ModelCostFigures>; tpotBackends?: Record<string, Backend>; costSource: CostSource }> {
   const log = await loadRunLogs(paths, flags);
   if (!flags.pool) return { log, costSource: describeCostSource(log, metric) };
   const pool = await readPoolFigures(flags.pool, log.models, log.originalNames);
   checkPricingModels(pool, log.models, flags.pool);
-  return { log, perModel: pool.perModel, costSource: describeCostSource(log, metric, pool) };
+  return { log, perModel: pool.perModel, tpotBackends: pool.tpotBackends, costSource: describeCostSource(log, metric, pool) };
 }
 
 /** The per-model figures a tuned config recorded at tune time (they win over the log's prices when it is evaluated). */

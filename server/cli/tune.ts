@@ -2,8 +2,10 @@ import { Command, Option } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { CostMetricSchema } from '../../core/cost.js';
 import { parseEmbedderSpec } from '../../core/embedder.js';
+import type { TunedConfig } from '../../core/config.js';
 import { OutOfRangeError } from '../../core/errors.js';
 import type { OperatingCriterion } from '../../core/frontier/operating-point.js';
+import type { Backend } from '../../core/hardware.js';
 import { sliceRunLog } from '../../core/runlog-slice.js';
 import { resolveTuneOptions, tune, type TuneOptions } from '../../core/tune.js';
 import { unansweredByModel } from '../../core/unanswered.js';
@@ -37,6 +39,15 @@ interface TuneFlags extends RunLogFlags {
   tasks?: string[];
   models?: string[];
   excludeModels?: string[];
+}
+
+/**
+ * The config with the backend that measured each routed model's TPOT in its provenance, when its
+ * costs came from measured local TPOT (a TPOT from a CPU fallback is not one from a GPU).
+ */
+export function withTpotBackends(config: TunedConfig, backends: Record<string, Backend>): TunedConfig {
+  const routed = Object.fromEntries(config.pool.filter((p) => backends[p.model] !== undefined).map((p) => [p.model, backends[p.model]]));
+  return Object.keys(routed).length ? { ...config, provenance: { ...config.provenance, backend: routed } } : config;
 }
 
 /** --budget, --target-retention and --lambda are mutually exclusive ways to pick the operating point. */
@@ -118,7 +129,9 @@ export function register(program: Command): void {
         const log = sliceRunLog(loaded.log, { ...(flags.tasks && { tasks: flags.tasks }), ...(flags.models && { models: flags.models }), ...(flags.excludeModels && { excludeModels: flags.excludeModels }) });
         // Pool figures for models the slice left out have nothing to price.
         if (loaded.perModel) options.pricing = { perModel: Object.fromEntries(Object.entries(loaded.perModel).filter(([m]) => log.models.includes(m))) };
-        const { config, report } = await tune(log, { ...options, embedderFactory: embedders.factory, onProgress: progress.onProgress });
+        const tuned = await tune(log, { ...options, embedderFactory: embedders.factory, onProgress: progress.onProgress });
+        const { report } = tuned;
+        const config = withTpotBackends(tuned.config, flags.cost === 'tpot' ? (loaded.tpotBackends ?? {}) : {});
         await writeFileAtomic(flags.out, JSON.stringify(config) + '\n');
         const unanswered = unansweredByModel(log);
         const unansweredText = formatUnanswered(unanswered, log.queries.length);

@@ -1,4 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Tier } from '../../core/tier.js';
+import { backendReport } from '../../native-models/tiers/backend-report.js';
+import { LocalTier } from '../../native-models/tiers/local-tier.js';
 
 // Seconds; fine at the low end because router overhead and TTFT of local tiers are sub-millisecond to milliseconds.
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1];
@@ -28,6 +31,59 @@ export class ServeMetrics {
   readonly logWritten = new Counter({ name: 'cascade_decision_log_written_total', help: 'Decision-log records written to disk.', registers: [this.registry] });
   readonly logDropped = new Counter({ name: 'cascade_decision_log_dropped_total', help: 'Decision-log records dropped because the queue was full or the disk failed.', registers: [this.registry] });
   readonly reloads = new Counter({ name: 'cascade_config_reloads_total', help: 'Config and pool (re)loads, by result (ok or rejected).', labelNames: ['result'] as const, registers: [this.registry] });
+
+  /** The serving tiers the GPU gauges read at each scrape; none until observeHardware(). */
+  #tiers: () => Iterable<Tier> = () => [];
+  #localTiers = () => [...this.#tiers()].filter((t): t is LocalTier => t instanceof LocalTier);
+  // The backend is read at scrape time (free memory moves), and only when a local tier is serving:
+  // a pool of cloud tiers never loads the native backend for its metrics. One that cannot be read
+  // leaves its gauges empty for this scrape rather than failing /metrics.
+  #backend = async () => (this.#localTiers().length ? backendReport().catch(() => null) : null);
+  readonly gpuInfo = new Gauge({
+    name: 'cascade_gpu_info', help: 'The backend local tiers run on (cuda, vulkan, metal or cpu) and its GPU devices; always 1. Absent without local tiers.',
+    labelNames: ['backend', 'devices'] as const, registers: [this.registry],
+    collect: async () => {
+      const r = await this.#backend();
+      this.gpuInfo.reset();
+      if (r) this.gpuInfo.set({ backend: r.backend, devices: r.devices.join(', ') }, 1);
+    },
+  });
+  readonly gpuMemory = new Gauge({
+    name: 'cascade_gpu_memory_bytes', help: 'GPU memory of the local tiers\' backend, by state (total or free); 0 on the CPU.',
+    labelNames: ['state'] as const, registers: [this.registry],
+    collect: async () => {
+      const r = await this.#backend();
+      this.gpuMemory.reset();
+      if (r) for (const state of ['total', 'free'] as const) this.gpuMemory.set({ state }, r.vram[state]);
+    },
+  });
+  readonly tierGpuLayers = new Gauge({
+    name: 'cascade_tier_gpu_layers', help: 'Layers of each local tier\'s model, by tier and where they run (gpu: offloaded, total: all).',
+    labelNames: ['tier', 'layers'] as const, registers: [this.registry],
+    collect: () => {
+      this.tierGpuLayers.reset();
+      for (const t of this.#localTiers()) {
+        this.tierGpuLayers.set({ tier: t.name, layers: 'gpu' }, t.offload.gpuLayers);
+        this.tierGpuLayers.set({ tier: t.name, layers: 'total' }, t.offload.totalLayers);
+      }
+    },
+  });
+  readonly tierMemory = new Gauge({
+    name: 'cascade_tier_memory_bytes', help: 'Memory each local tier\'s model and context took when it loaded, by tier and memory (gpu or ram).',
+    labelNames: ['tier', 'memory'] as const, registers: [this.registry],
+    collect: () => {
+      this.tierMemory.reset();
+      for (const t of this.#localTiers()) {
+        this.tierMemory.set({ tier: t.name, memory: 'gpu' }, t.offload.vramBytes);
+        this.tierMemory.set({ tier: t.name, memory: 'ram' }, t.offload.ramBytes);
+      }
+    },
+  });
+
+  /** The GPU gauges follow these tiers (read again at every scrape, so a reload's new tiers show). */
+  observeHardware(tiers: () => Iterable<Tier>): void {
+    this.#tiers = tiers;
+  }
 
   constructor() {
     // The process's own health (resident memory, heap, event-loop lag, GC): what an operator

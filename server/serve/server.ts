@@ -65,6 +65,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const opts = resolveServeOptions(options);
   const metrics = new ServeMetrics();
   const holder = await ServingStateHolder.open(opts, metrics);
+  metrics.observeHardware(() => holder.current.tiers.values());
   let log: DecisionLog | undefined;
   try {
     if (opts.logDir) {

@@ -193,6 +193,10 @@ describe('serve over two local GGUF tiers, with a config tuned on the shared dat
     expect(sampleValue(families, 'cascade_qe_score_count', { cluster: String(cluster) })).toBe(7);
     expect(sampleSum(families, 'cascade_tokens_total', { tier: 'small', direction: 'output' })).toBeGreaterThan(0);
     expect(sampleValue(families, 'cascade_router_overhead_seconds_count')).toBe(sent - 5);
+    // The local tiers' backend and offload, read at scrape time.
+    expect(sampleSum(families, 'cascade_gpu_info')).toBe(1);
+    expect(sampleValue(families, 'cascade_tier_gpu_layers', { tier: 'small', layers: 'total' })).toBeGreaterThan(0);
+    expect(sampleValue(families, 'cascade_tier_memory_bytes', { tier: 'large', memory: 'ram' })).toBeGreaterThan(0);
     // The process's own health beside the router's figures.
     expect(sampleValue(families, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 2 ** 20);
     expect(sampleValue(families, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);

@@ -8,7 +8,7 @@ import { LocalTierSpecSchema } from '../../core/pool.js';
 import { ModelFileNotFoundError, ModelLoadError } from '../../native-models/tiers/errors.js';
 import { LocalTier } from '../../native-models/tiers/local-tier.js';
 import { TierPool } from '../../native-models/tiers/pool.js';
-import { checkPool } from '../../server/cli/pool.js';
+import { checkPool, formatPoolCheck } from '../../server/cli/pool.js';
 import { start } from '../helpers/openai-upstream.js';
 
 // The two tiny real GGUF models of ../shared/models, as the two tiers of fixtures/pools/tiny-local.json
@@ -135,16 +135,27 @@ describe('local tiers on real GGUF models', () => {
   });
 
   it('pool check loads each local tier and measures TTFT and TPOT; a missing model is reported by tier', async () => {
-    const checks = await checkPool('fixtures/pools/tiny-local.json', { repeat: 1, maxTokens: 16 });
+    const result = await checkPool('fixtures/pools/tiny-local.json', { repeat: 1, maxTokens: 16 });
+    const { checks } = result;
     expect(checks.map((c) => [c.tier, c.ok, c.outputTokens])).toEqual([['stories260K', true, 16], ['tiny-random', true, 16]]);
     for (const c of checks) {
       expect(c.ttftMs).toBeGreaterThan(0);
       expect(c.tpotMs).toBeGreaterThan(0);
       expect(c.loadMs).toBeGreaterThan(0);
+      expect(c.offload?.backend).toBe(result.backend?.backend);
+    }
+    // Each local tier's fit and offload, printed under the table; the layer counts are the GGUF's blocks + 1.
+    expect(checks.map((c) => [c.fit?.totalLayers, c.offload?.totalLayers, c.offload?.threads])).toEqual([[6, 6, 1], [2, 2, 1]]);
+    const text = formatPoolCheck(result);
+    expect(text).toMatch(/^backend: (cpu \(no GPU: .+\)|cuda|vulkan|metal).*CPU math cores\n/);
+    expect(text).toContain('stories260K:\n  fit:     ');
+    if (result.backend?.backend === 'cpu') {
+      expect(text).toMatch(/stories260K:\n  fit:     CPU only: needs [\d.]+ MiB, 0 B free; [\d.]+ MiB of RAM\n  loaded:  cpu, 0\/6 layers offloaded, [\d.]+ MiB RAM\n  threads: CPU threads \(1\) run every layer\n/);
+      expect(text).toMatch(/tiny-random:\n  fit:     CPU only: .*\n  loaded:  cpu, 0\/2 layers offloaded/);
     }
     const pool = join(dir, 'pool.json');
     writeFileSync(pool, JSON.stringify({ tiers: [{ kind: 'local', name: 'gone', model: 'gone.gguf' }] }));
-    const [gone] = await checkPool(pool, { repeat: 1 });
+    const [gone] = (await checkPool(pool, { repeat: 1 })).checks;
     expect(gone.ok).toBe(false);
     expect(gone.error).toMatch(/tier "gone": GGUF file not found: .*gone\.gguf/);
   });

@@ -79,7 +79,9 @@ describe('cascade-lab tune with a pool file', () => {
   /** A pool file with one cloud tier per run-log model (no call is made; only figures are read). */
   async function poolFile(name: string, models: string[]): Promise<string> {
     const file = path.join(dir, name);
-    const tiers = models.map((m, i) => ({ kind: 'cloud', name: m, baseUrl: 'http://127.0.0.1:9/v1', model: m, usdPerMtokIn: 1, usdPerMtokOut: 2, tpotMs: 5 + i }));
+    const tiers: object[] = models.map((m, i) => ({ kind: 'cloud', name: m, baseUrl: 'http://127.0.0.1:9/v1', model: m, usdPerMtokIn: 1, usdPerMtokOut: 2, tpotMs: 5 + i }));
+    // The first model as a local tier whose TPOT `pool check` measured on a GPU backend (the file is never loaded).
+    tiers[0] = { kind: 'local', name: models[0], model: 'never-loaded.gguf', usdPerMtokIn: 1, usdPerMtokOut: 2, tpotMs: 5, tpotBackend: 'cuda' };
     await writeFile(file, JSON.stringify({ version: 1, tiers }));
     return file;
   }
@@ -95,7 +97,10 @@ describe('cascade-lab tune with a pool file', () => {
     expect(report.cost).toEqual({ metric: 'tpot', unit: 'ms/token' });
     expect(report.baselines.single[models[0]].cost).toBe(5);
     expect(report.system).toEqual(report.stage1);
-    expect(JSON.parse(await readFile(out, 'utf8')).cascade).toBeNull();
+    const config = JSON.parse(await readFile(out, 'utf8'));
+    expect(config.cascade).toBeNull();
+    // The provenance says which backend measured the local TPOT the costs came from; cloud tiers have none.
+    expect(config.provenance.backend).toEqual({ [models[0]]: 'cuda' });
   }, 120_000);
 
   it('names the model and metric when a TPOT figure is missing, and refuses a pool model not in the log', async () => {
