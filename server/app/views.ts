@@ -117,6 +117,8 @@ export function tuneReport(t: TunedState): TuneReport {
   const warnings: string[] = [];
   if (t.config.provenance.tokensApproximate) warnings.push('Some token counts are estimates (o200k_base), not the models\' own counts.');
   if (t.simulated) warnings.push('Simulated data: these figures are made up for the demo, not measurements.');
+  if (t.config.stage2Skipped) warnings.push(`Stage 2 was not tuned: ${t.config.stage2Skipped}. The frontier has single models only.`);
+  if (t.config.operatingPoint.note) warnings.push(t.config.operatingPoint.note);
   return {
     k: t.config.clusters.length,
     kMode: t.kMode,
