@@ -336,46 +336,71 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
   const pickAt = (hull: Option[], lambda: number) => hull[choiceAt(hull, lambda, input.costScale)].candidate;
 
   const stage2 = input.score !== null;
+  const guard = input.guard ?? 1;
+  const referenceOutcomes = { y: strong, c: Float64Array.from(train, (q) => cost[q * M + input.strongest]), e: new Uint8Array(train.length) };
+  type Outcome = { y: Float64Array; c: Float64Array; e: Uint8Array };
+
+  /**
+   * Keeps a cluster's plan only where its out-of-sample gain in error + λ·cost over `alt` (another
+   * procedure's outcomes at the same λ) exceeds `guard` standard errors; elsewhere the cluster takes
+   * `altPlan` and its outcomes. Returns the clusters set back.
+   */
+  const supported = (plans: ClusterPlan[], own: Outcome, alt: Outcome, altPlan: (c: number) => ClusterPlan, lambda: number, test: (c: number) => boolean): number[] => {
+    const back: number[] = [];
+    for (let c = 0; c < k; c++) {
+      if (!test(c)) continue;
+      const idx = clusters[c].rows.map((q) => rowIndex.get(q)!);
+      const gains = Array.from(idx, (t) => own.y[t] - alt.y[t] - (lambda * (own.c[t] - alt.c[t])) / input.costScale);
+      const n = gains.length;
+      const mean = gains.reduce((a, b) => a + b, 0) / Math.max(1, n);
+      const sd = Math.sqrt(gains.reduce((a, g) => a + (g - mean) ** 2, 0) / Math.max(1, n - 1));
+      if (n > 1 && mean - guard * (sd / Math.sqrt(n)) > 0) continue;
+      back.push(c);
+      plans[c] = altPlan(c);
+      for (const t of idx) {
+        own.y[t] = alt.y[t];
+        own.c[t] = alt.c[t];
+        own.e[t] = alt.e[t];
+      }
+    }
+    return back;
+  };
+  const copy = (o: Outcome): Outcome => ({ y: Float64Array.from(o.y), c: Float64Array.from(o.c), e: Uint8Array.from(o.e) });
+  const strongestModel = w.models[input.strongest];
+  const strongestPlan: ClusterPlan = { action: 'answer', model: strongestModel };
+  /**
+   * The reference guard: where a cluster's plan does not beat the strongest model in error + λ·cost by
+   * more than noise, the cluster stays on the strongest model. Choosing the most accurate of many plans
+   * on a few hundred queries overstates it (the winner's curse), so without this the top of the frontier
+   * is its least reliable part; with it, the frontier leaves the reference only where the data support it.
+   */
+  const referenceGuard = (plans: ClusterPlan[], own: Outcome, lambda: number) =>
+    supported(plans, own, referenceOutcomes, () => strongestPlan, lambda, (c) => { const p = plans[c]; return !(p.action === 'answer' && p.model === strongestModel); });
+
   const single = sweep(true);
-  const singleRegions: BuiltRegion[] = [
-    reference(),
-    ...single.regions.map((s) => ({ kind: 'frontier' as const, lambdaFrom: s.lambdaFrom, lambdaTo: s.lambdaTo, plans: s.deployed.map((d) => d.plan), ...figuresOf(s.outcomes), guarded: [] })),
-  ];
+  const singleRegions: BuiltRegion[] = [reference()];
+  for (const s of single.regions) {
+    const plans = s.deployed.map((d) => d.plan);
+    const own = copy(s.outcomes);
+    const guarded = referenceGuard(plans, own, s.lambda);
+    singleRegions.push({ kind: 'frontier', lambdaFrom: s.lambdaFrom, lambdaTo: s.lambdaTo, plans, ...figuresOf(own), guarded });
+  }
   if (!stage2) return { regions: singleRegions, stage1: null, answerKinds, strongestAccuracy, candidates: clusters.map((c) => c.candidates.length) };
 
   const joint = sweep(false);
-  const guard = input.guard ?? 1;
   const singleFoldAt = (c: number, f: number, lambda: number) => {
     const h = single.foldHulls[f][c];
     return pickAt(h.length ? h : single.hulls[c], lambda);
   };
-
   const regions: BuiltRegion[] = [reference()];
   for (const r of joint.regions) {
     const plans = r.deployed.map((d) => d.plan);
-    const guarded: number[] = [];
-    const y = Float64Array.from(r.outcomes.y);
-    const cs = Float64Array.from(r.outcomes.c);
-    const e = Uint8Array.from(r.outcomes.e);
+    const own = copy(r.outcomes);
+    // Never harmful: a stage-2 plan stays only where its out-of-sample gain over the best single model is supported.
     const alt = assemble((c, f) => singleFoldAt(c, f, r.lambda));
-    for (let c = 0; c < k; c++) {
-      if (r.deployed[c].models.length === 1) continue;
-      // Never harmful: keep the stage-2 plan only where its out-of-sample gain in error + λ·cost is supported.
-      const idx = clusters[c].rows.map((q) => rowIndex.get(q)!);
-      const gains = Array.from(idx, (t) => r.outcomes.y[t] - alt.y[t] - (r.lambda * (r.outcomes.c[t] - alt.c[t])) / input.costScale);
-      const n = gains.length;
-      const mean = gains.reduce((a, b) => a + b, 0) / n;
-      const sd = Math.sqrt(gains.reduce((a, g) => a + (g - mean) ** 2, 0) / Math.max(1, n - 1));
-      if (n > 1 && mean - guard * (sd / Math.sqrt(n)) > 0) continue;
-      guarded.push(c);
-      plans[c] = pickAt(single.hulls[c], r.lambda).plan;
-      for (const t of idx) {
-        y[t] = alt.y[t];
-        cs[t] = alt.c[t];
-        e[t] = alt.e[t];
-      }
-    }
-    regions.push({ kind: 'frontier', lambdaFrom: r.lambdaFrom, lambdaTo: r.lambdaTo, plans, ...figuresOf({ y, c: cs, e }), guarded });
+    const toSingle = supported(plans, own, alt, (c) => pickAt(single.hulls[c], r.lambda).plan, r.lambda, (c) => r.deployed[c].models.length > 1);
+    const toReference = referenceGuard(plans, own, r.lambda);
+    regions.push({ kind: 'frontier', lambdaFrom: r.lambdaFrom, lambdaTo: r.lambdaTo, plans, ...figuresOf(own), guarded: [...new Set([...toSingle, ...toReference])].sort((a, b) => a - b) });
   }
   return { regions, stage1: singleRegions, answerKinds, strongestAccuracy, candidates: clusters.map((c) => c.candidates.length) };
 }
