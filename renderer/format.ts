@@ -30,5 +30,7 @@ export function num(x: number | null | undefined, digits = 3): string {
 }
 
 export function lambdaRange(from: number, to: number | null): string {
+  // The reference region (the strongest model everywhere) has the empty interval [0, 0): no λ picks it.
+  if (to === 0) return 'the strongest model everywhere';
   return `λ ∈ [${from.toPrecision(3)}, ${to === null ? '∞' : to.toPrecision(3)})`;
 }

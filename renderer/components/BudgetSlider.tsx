@@ -34,7 +34,8 @@ function budgetScale(view: BudgetView): Scale {
   if (min > 0 && max > min) {
     const lo = Math.log10(min);
     const hi = Math.log10(max);
-    return { toValue: (pos) => 10 ** (lo + ((hi - lo) * pos) / STEPS), toPos: (v) => Math.round(((Math.log10(Math.max(v, min)) - lo) / (hi - lo)) * STEPS) };
+    // The ends are the bounds themselves, not 10^log10 of them: a budget a rounding error below the cheapest bound would not fit.
+    return { toValue: (pos) => (pos <= 0 ? min : pos >= STEPS ? max : 10 ** (lo + ((hi - lo) * pos) / STEPS)), toPos: (v) => Math.round(((Math.log10(Math.max(v, min)) - lo) / (hi - lo)) * STEPS) };
   }
   return { toValue: (pos) => min + ((max - min) * pos) / STEPS, toPos: (v) => Math.round(((v - min) / (max - min || 1)) * STEPS) };
 }
@@ -55,7 +56,7 @@ export function BudgetSlider() {
   const r = view.regions[region];
   const shown = mode === 'lambda' ? `λ = ${lambda === 0 ? '0' : lambda.toPrecision(3)}` : `budget ${fmtCost(cap, view.costUnit)} / query`;
   // Regions are numbered from 0 everywhere (CLI, tooltips, JSON); region 0 is the strongest model, the reference.
-  const where = r.kind === 'reference' ? 'the strongest model everywhere' : lambdaRange(r.lambdaFrom, r.lambdaTo);
+  const where = lambdaRange(r.lambdaFrom, r.lambdaTo);
   const valueText = `${shown}; region ${region} of 0–${view.regions.length - 1}, ${where}`;
   return (
     <div className="slider-row">

@@ -74,7 +74,7 @@ function TraceTable() {
         <table className="data" data-testid="trace-table">
           <thead>
             <tr>
-              <th scope="col">Query</th><th scope="col">Task</th><th scope="col">Cluster</th><th scope="col">Stage-1 model</th>
+              <th scope="col">Query</th><th scope="col">Task</th><th scope="col">Cluster</th><th scope="col">Plan</th><th scope="col">Stage-1 model</th>
               <th scope="col">QE score / threshold</th><th scope="col">Escalated</th><th scope="col">Final model</th><th scope="col">Correct</th><th scope="col">Cost</th>
             </tr>
           </thead>
@@ -96,6 +96,7 @@ function TraceTable() {
                 <td>{r.qid}</td>
                 <td>{r.task}</td>
                 <td>{r.cluster}</td>
+                <td className="muted">{r.plan}</td>
                 <td>{r.stage1Model}</td>
                 <td>{num(r.qeScore, 2)} {r.qeScore !== null && r.threshold !== null && (r.qeScore < r.threshold ? '<' : '≥')} {num(r.threshold, 2)}</td>
                 <td>{r.escalated ? '↑ yes' : 'no'}</td>
@@ -156,6 +157,7 @@ function TraceDetailPanel() {
       {!detail && !error && <p className="muted" role="status">Loading…</p>}
       {detail && (
         <>
+          <p data-testid="trace-plan">Plan of cluster {detail.row.cluster} in the served region: {detail.row.plan}</p>
           <p>
             cluster {detail.row.cluster} · stage 1 {detail.row.stage1Model} · QE {num(detail.row.qeScore, 2)} vs threshold {num(detail.row.threshold, 2)} ·{' '}
             {detail.row.escalated ? `escalated to ${detail.row.finalModel}` : 'accepted'} · {detail.row.correct === null ? 'unknown' : detail.row.correct ? '✓ correct' : '✗ wrong'}

@@ -175,6 +175,13 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
 
   it('moves a QE threshold from the keyboard, and the engine takes it', async () => {
     const { page, api } = app;
+    // Serve a region whose plans threshold a QE score (the tuned point may be one that serves single models).
+    const config = JSON.parse((await api.exportConfig()).text) as { regions: { kind: string; lambdaFrom: number; plans: { action: string }[] }[] };
+    const withQe = config.regions.find((r) => r.kind === 'frontier' && r.plans.some((p) => p.action !== 'answer'));
+    expect(withQe, 'a region with a stage-2 plan').toBeDefined();
+    await api.setOperatingPoint({ lambda: withQe!.lambdaFrom });
+    await page.reload();
+    await expect.poll(() => page.getByTestId('tune-summary').textContent(), { timeout: 60_000 }).toMatch(/k = \d+/);
     await showView(page, 'QE');
     const slider = page.getByTestId('qe-threshold');
     await slider.waitFor();
@@ -196,7 +203,7 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     const configPath = join(scratch, 'tuned.json');
     await (await download).saveAs(configPath);
     const config = JSON.parse(readFileSync(configPath, 'utf8')) as { version: number };
-    expect(config.version).toBe(1);
+    expect(config.version).toBe(2);
     const run = spawnSync('npx', ['cascade-lab', 'eval', '--config', configPath, '--data', DATASET_DIR, '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 150_000 });
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
