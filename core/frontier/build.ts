@@ -233,13 +233,18 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
     return out;
   };
 
+  // A cell the log lacks (a model known only from a probe, in adapt) costs what that model costs the cluster on average.
+  const filledCost = Float64Array.from(cost);
+  for (const q of train) {
+    for (const m of input.pool) if (!Number.isFinite(filledCost[q * M + m])) filledCost[q * M + m] = meanCost(folds, clusterOf[q], m);
+  }
   const outcomesOf = (c: number, cand: Candidate): Outcomes => {
     const cw = clusters[c];
     let o = cw.outcomes.get(cand);
     if (!o) {
       const n = cw.rows.length;
       o = { y: new Float64Array(n), c: new Float64Array(n), e: new Uint8Array(n) };
-      const sim = { w, rows: cw.rows, clusterOf, cost, composition, score: input.score ?? (() => Number.NaN), answerKinds };
+      const sim = { w, rows: cw.rows, clusterOf, cost: filledCost, composition, score: input.score ?? (() => Number.NaN), answerKinds };
       for (let i = 0; i < n; i++) {
         const r = simulateQuery(cw.rows[i], cand.plan, input.caps, sim);
         // A model known only from a probe (adapt) has no answer here: count its expected accuracy.

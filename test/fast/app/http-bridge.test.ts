@@ -212,6 +212,11 @@ describe('HTTP bridge', () => {
     });
 
     it('shows the QE on the test split and escalates more when the threshold rises', async () => {
+      // Serve a region whose plans threshold a QE score: the tuned point may serve single models.
+      const regions = parseTunedConfig(JSON.parse((await api.exportConfig()).text), 'exported config').regions;
+      const gate = regions.find((r) => r.kind === 'frontier' && r.plans.some((p) => p.action === 'cascade'))!;
+      expect(gate).toBeDefined();
+      await api.setOperatingPoint({ lambda: gate.lambdaFrom });
       const qe = await api.getQe();
       const testQueries = (await api.listTraces({ limit: 1 })).total;
       expect(qe.auroc).toBeGreaterThan(0.6);
@@ -228,10 +233,11 @@ describe('HTTP bridge', () => {
       expect(before).toBeLessThan(testQueries);
       const after = await api.setQeThreshold({ threshold: 1 });
       expect(after.qe.models.find((m) => m.model === gated!.model)?.threshold).toBe(1);
+      expect(after.operatingPoint.manualOverride).toBe(true);
       expect((await api.listTraces({ escalated: true, limit: 1 })).total).toBeGreaterThan(before);
       const system = (await api.getState()).tune!.evaluation.find((r) => r.policy === 'system')!;
       expect(system.escalationRate).toBeGreaterThan(before / testQueries);
-      await expect(api.setQeThreshold({ threshold: 0.5, model: 'no-such-model' })).rejects.toThrow(/no cluster's plan thresholds the QE score of "no-such-model"/);
+      await expect(api.setQeThreshold({ threshold: 0.5, model: 'no-such-model' })).rejects.toThrow(/no cluster's plan in the served region thresholds the QE score of "no-such-model"/);
     });
 
     it('imports a config with a clear error for bad input, and re-evaluates a good one', async () => {
@@ -239,10 +245,10 @@ describe('HTTP bridge', () => {
       await expect(api.importConfig({ text: '{oops', fileName: 'mine.json' })).rejects.toThrow(/mine\.json: malformed JSON/);
       await expect(api.importConfig({ text: JSON.stringify({ version: 99 }), fileName: 'old.json' })).rejects.toThrow(/old\.json: tuned config version 99 is not supported/);
       const broken = JSON.parse(text);
-      broken.regions[0].route = 'x';
+      broken.regions[0].plans = 'x';
       const err = await api.importConfig({ text: JSON.stringify(broken), fileName: 'broken.json' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AppApiError);
-      expect((err as AppApiError).message).toMatch(/broken\.json: field "regions\[0\]\.route"/);
+      expect((err as AppApiError).message).toMatch(/broken\.json: field "regions\[0\]\.plans"/);
       const state = await api.importConfig({ text, fileName: 'good.json' });
       expect(state.tune?.k).toBe(3);
     });
