@@ -158,15 +158,14 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
     }
   };
 
-  // An agreement partner runs beside stage 1; if it fails, the answers cannot agree.
+  // An agreement partner runs beside stage 1; if it fails, the answers cannot agree. Its promise
+  // never rejects (a client abort comes back as a value): stage 1 may take longer than the
+  // partner's failure, and a rejection with no handler meanwhile would end the process.
   const partnerTier = decision.partner === null ? undefined : run.tiers.get(decision.partner);
-  const partnerCall = partnerTier
+  const partnerCall: Promise<GenerationResult | ClientAbortedError | null> = partnerTier
     ? callTier(partnerTier, run.request, run.policy, run.signal, new BufferSink()).then(
         (r) => (calls.push(r), r),
-        (err: unknown) => {
-          if (err instanceof ClientAbortedError) throw err;
-          return null;
-        },
+        (err: unknown) => (err instanceof ClientAbortedError ? err : null),
       )
     : Promise.resolve(null);
   let answer: Answer;
@@ -175,12 +174,13 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
   } finally {
     // Settle the partner either way, so no call outlives the request unobserved.
     const t0 = performance.now();
-    await partnerCall.catch(() => null);
+    await partnerCall;
     tierMs += performance.now() - t0;
   }
   trace.stage1 = trace.final = ladder[answer.index];
   let tokens = answer.result.inputTokens + answer.result.outputTokens;
   const partner = await partnerCall;
+  if (partner instanceof ClientAbortedError) throw partner;
   if (partner) tokens += partner.inputTokens + partner.outputTokens;
 
   // Only an answer from the planned rung is judged: thresholds are calibrated per model, so a failover answer is final.

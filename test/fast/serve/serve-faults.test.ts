@@ -1,0 +1,82 @@
+// `serve` over real cloud tiers in front of real upstream servers on 127.0.0.1: what a client
+// hanging up, a failing escalation and a rate-limited tier do to a request and to the process.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterPlan } from '../../../core/cascade/plan.js';
+import type { TunedConfig } from '../../../core/config.js';
+import { startServer, type RunningServer } from '../../../server/serve/server.js';
+import { start as startUpstream, type Upstream } from '../../helpers/openai-upstream.js';
+import { cloudTier, simulatedConfig, withPlan, writeServeFiles } from '../../helpers/serve-harness.js';
+
+let dir: string;
+let config: TunedConfig;
+let models: string[];
+const upstreams: Upstream[] = [];
+const servers: RunningServer[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'serve-faults-'));
+  config = await simulatedConfig();
+  models = config.pool.map((p) => p.model);
+});
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+  await Promise.all(upstreams.splice(0).map((u) => u.close()));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function upstream(options: Parameters<typeof startUpstream>[0]): Promise<Upstream> {
+  const u = await startUpstream(options);
+  upstreams.push(u);
+  return u;
+}
+
+/** Serves `plan` on every cluster with tiers a (stage 1), p (partner), b (escalation) and big (failover only, strongest). */
+async function serve(plan: ClusterPlan, tiers: Record<string, Upstream>, extra: Record<string, Record<string, unknown>> = {}): Promise<RunningServer> {
+  const stands: Record<string, string[]> = { a: [models[0]], p: [models[1]], b: [models[2]], big: models.slice(3) };
+  const sub = await mkdtemp(join(dir, 'case-'));
+  const files = await writeServeFiles(sub, withPlan(config, plan), Object.entries(tiers).map(([name, u]) => cloudTier(name, u.url, stands[name], extra[name])));
+  const server = await startServer({ ...files, watch: false, drainTimeoutMs: 2000 });
+  servers.push(server);
+  return server;
+}
+
+const ask = (server: RunningServer, body: object, signal?: AbortSignal) =>
+  fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'cascade', messages: [{ role: 'user', content: 'What is 6 times 7?' }], ...body }), signal });
+
+describe('a client hanging up', () => {
+  it('never ends the process on an agree-or-escalate plan, at any moment, streamed or not', async () => {
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', note);
+    try {
+      const words = Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ');
+      const a = await upstream({ reply: words, tokenDelayMs: 10 });
+      const p = await upstream({ reply: words, tokenDelayMs: 1 });
+      const big = await upstream({ reply: words });
+      const server = await serve({ action: 'agree', model: models[0], partner: models[1], threshold: 0, escalateTo: models[3] }, { a, p, big }, { a: { concurrency: 1 } });
+      // One at a time, then in bursts that queue for the stage-1 tier's single slot.
+      for (const burst of [1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 16]) {
+        await Promise.all(Array.from({ length: burst }, (_, j) => {
+          const controller = new AbortController();
+          const answered = ask(server, { stream: j % 2 === 0 }, controller.signal).then((r) => r.text()).catch(() => 'aborted');
+          setTimeout(() => controller.abort(), 5 + ((j * 37) % 120));
+          return answered;
+        }));
+      }
+      // Every aborted call has settled on the server side once its abort is counted.
+      const until = Date.now() + 5000;
+      while (Date.now() < until && (await server.metrics.inflight.get()).values[0].value > 0) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(unhandled).toEqual([]);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+      expect((await server.metrics.clientAborts.get()).values[0]?.value ?? 0).toBeGreaterThan(0);
+    } finally {
+      process.off('unhandledRejection', note);
+    }
+  });
+});
