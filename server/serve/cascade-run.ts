@@ -139,10 +139,11 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
     // Headers go out with the first token, before the call returns: say now what the trace will say then.
     return new LiveSink(stream, (tier) => cascadeHeaders({ ...trace, final: tier, escalated: step > 0, ...(step === 0 && { stage1: tier }) }));
   };
-  const call = async (start: number, sink: TokenSink): Promise<Answer> => {
+  // `end` (exclusive) bounds the ladder: an escalation climbs only the stronger rungs, never down to the failover tiers.
+  const call = async (start: number, sink: TokenSink, end = ladder.length): Promise<Answer> => {
     const t0 = performance.now();
     try {
-      const answer = await callLadder(run.tiers, ladder, start, run.request, run.policy, run.signal, sink, failed, (f) => fallbacks.push(f));
+      const answer = await callLadder(run.tiers, ladder.slice(0, end), start, run.request, run.policy, run.signal, sink, failed, (f) => fallbacks.push(f));
       calls.push(answer.result);
       return { ...answer, sink };
     } catch (err) {
@@ -194,7 +195,7 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
     if (!verdict.escalate) break;
     let next: Answer;
     try {
-      next = await call(step + 1, sinkFor(step + 1));
+      next = await call(step + 1, sinkFor(step + 1), decision.rungs);
     } catch (err) {
       // Every stronger tier failed before sending anything: the answer in hand beats none.
       if (!(err instanceof AllTiersFailedError || err instanceof InputTooLongError)) throw err;

@@ -80,3 +80,26 @@ describe('a client hanging up', () => {
     }
   });
 });
+
+describe('an escalation whose stronger tiers all fail', () => {
+  it('serves the stage-1 answer, never a weaker failover tier', async () => {
+    const a = await upstream({ reply: 'The answer is 41.' });
+    const p = await upstream({ reply: 'The answer is 40.' });
+    const b = await upstream({ reply: 'The answer is 42.', behaviour: { kind: 'status', status: 500 } });
+    const big = await upstream({ reply: 'The answer is 43.' });
+    // The partner disagrees, so stage 1 escalates to b, which fails.
+    const server = await serve({ action: 'agree', model: models[0], partner: models[1], threshold: 0, escalateTo: models[2] }, { a, p, b, big });
+    for (const stream of [false, true]) {
+      const res = await ask(server, { stream });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toMatch(/41/);
+      expect(text).not.toMatch(/4[023]/);
+      expect(res.headers.get('x-cascade-stage1')).toBe('a');
+      expect(res.headers.get('x-cascade-final')).toBe('a');
+      expect(res.headers.get('x-cascade-escalated')).toBe('false');
+      expect(res.headers.get('x-cascade-fallback')).toBe('b>none:http_5xx');
+    }
+    expect(big.requests).toBe(0);
+  });
+});
