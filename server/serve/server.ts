@@ -24,6 +24,7 @@ import { parseRequest, type Endpoint, type ServeRequest } from './request.js';
 import { routingText, type CascadeDecision } from './router.js';
 import { ClientAbortedError, type TierCallPolicy } from './tier-call.js';
 import { ServingStateHolder, type ServingState } from './serving-state.js';
+import { describeFailure, guardProcess, runOwned } from '../unexpected.js';
 
 /** A running endpoint. */
 export interface RunningServer {
@@ -51,6 +52,14 @@ function streamStage1Header(req: IncomingMessage): boolean | undefined {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   throw new InvalidRequestError(`The header x-cascade-stream-stage1 must be true or false, got "${String(value)}"`, 'x-cascade-stream-stage1', 'invalid_value');
+}
+
+// A client's own request id is echoed when it is a plain token; anything else gets a fresh one.
+const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 function tokenDigest(token: string): Buffer {
@@ -92,12 +101,23 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     return match !== null && timingSafeEqual(tokenDigest(match[1].trim()), expectedToken);
   };
 
+  /** Logs and counts a failure nothing else handled; the process keeps serving. */
+  const unexpected = (err: unknown, requestId: string | null) => {
+    metrics.unexpected.inc();
+    opts.onEvent(`serve: unexpected error${requestId === null ? '' : ` in request ${requestId}`}: ${describeFailure(err)}`);
+  };
+  const releaseGuard = guardProcess(unexpected);
+
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => writeError(res, err, {}));
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    runOwned({ id: requestId, report: unexpected }, () => {
+      handle(req, res, requestId).catch((err: unknown) => writeError(res, err, {}, requestId));
+    });
   });
   server.keepAliveTimeout = 65_000;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -114,8 +134,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return;
     }
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) return sendJson(res, 200, modelList(holder.current));
-    if (method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return complete(req, res, 'chat');
-    if (method === 'POST' && (path === '/v1/completions' || path === '/completions')) return complete(req, res, 'completions');
+    if (method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return complete(req, res, 'chat', requestId);
+    if (method === 'POST' && (path === '/v1/completions' || path === '/completions')) return complete(req, res, 'completions', requestId);
     throw new RouteNotFoundError(method, path);
   }
 
@@ -137,7 +157,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     };
   }
 
-  async function complete(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint): Promise<void> {
+  async function complete(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, requestId: string): Promise<void> {
     if (draining) throw new NotReadyError('The server is shutting down', null, 'shutting_down');
     const t0 = performance.now();
     const cancel = new Cancellation();
@@ -188,17 +208,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         headers['x-cascade-stage1'] = decision.ladder[0];
         headers['x-cascade-fallback'] = err.attempts.map((a) => `${a.tier}:${a.reason}`).join(', ');
       }
-      writeError(res, err, headers);
+      writeError(res, err, headers, requestId);
     } finally {
       res.off('close', onClose);
       inflight.delete(cancel);
       metrics.inflight.dec();
       if (draining && inflight.size === 0) drained?.();
-      record(endpoint, request, decision, outcome, status, performance.now() - t0);
+      record(requestId, endpoint, request, decision, outcome, status, performance.now() - t0);
     }
   }
 
-  function record(endpoint: Endpoint, request: ServeRequest | undefined, decision: CascadeDecision | undefined, outcome: CascadeOutcome | undefined, status: number, totalMs: number) {
+  function record(requestId: string, endpoint: Endpoint, request: ServeRequest | undefined, decision: CascadeDecision | undefined, outcome: CascadeOutcome | undefined, status: number, totalMs: number) {
     const cluster = decision && decision.cluster >= 0 ? String(decision.cluster) : 'none';
     metrics.requests.inc({ endpoint, model: request ? (decision ? request.model : 'unknown') : 'invalid', cluster, tier: outcome?.trace.final ?? 'none', status: String(status) });
     if (!outcome) return;
@@ -220,6 +240,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     log?.append({
       ts: new Date().toISOString(),
+      requestId,
       endpoint,
       model: request?.model,
       stream: request?.stream,
@@ -243,17 +264,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
   }
 
-  function writeError(res: ServerResponse, err: unknown, headers: Record<string, string>): void {
+  function writeError(res: ServerResponse, err: unknown, headers: Record<string, string>, requestId: string): void {
+    const known = err instanceof ServeRequestError || err instanceof ClientAbortedError;
+    if (!known) unexpected(err, requestId);
     if (err instanceof ClientAbortedError || res.destroyed) return;
-    const known = err instanceof ServeRequestError;
-    const body = known ? err.toBody() : { error: { message: `Internal error: ${err instanceof Error ? err.message : String(err)}`, type: 'server_error', param: null, code: null } };
-    if (!known) opts.onEvent(`serve: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    const body = err instanceof ServeRequestError ? err.toBody() : { error: { message: `Internal error: ${err instanceof Error ? err.message : String(err)}`, type: 'server_error', param: null, code: null } };
     if (res.headersSent) {
       // A stream already under way can only end with an error event.
       res.end(`data: ${JSON.stringify(body)}\n\ndata: [DONE]\n\n`);
       return;
     }
-    sendJson(res, known ? err.status : 500, body, headers);
+    sendJson(res, err instanceof ServeRequestError ? err.status : 500, body, headers);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -263,6 +284,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       resolve();
     });
   }).catch(async (err: unknown) => {
+    releaseGuard();
     await holder.close();
     await log?.close();
     throw err;
@@ -292,6 +314,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await stopped;
       await log?.close();
       await holder.close();
+      releaseGuard();
     })()),
   };
 }

@@ -45,6 +45,13 @@ async function serve(plan: ClusterPlan, tiers: Record<string, Upstream>, extra: 
   return server;
 }
 
+/** The answer's text, from the JSON body or the stream's deltas. */
+async function answerText(res: Response): Promise<string> {
+  const body = await res.text();
+  if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) return (JSON.parse(body) as { choices: { message: { content: string } }[] }).choices[0].message.content;
+  return body.split('\n').filter((l) => l.startsWith('data: {')).map((l) => (JSON.parse(l.slice(6)) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content ?? '').join('');
+}
+
 const ask = (server: RunningServer, body: object, signal?: AbortSignal) =>
   fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'cascade', messages: [{ role: 'user', content: 'What is 6 times 7?' }], ...body }), signal });
 
@@ -92,14 +99,26 @@ describe('an escalation whose stronger tiers all fail', () => {
     for (const stream of [false, true]) {
       const res = await ask(server, { stream });
       expect(res.status).toBe(200);
-      const text = await res.text();
-      expect(text).toMatch(/41/);
-      expect(text).not.toMatch(/4[023]/);
+      expect(await answerText(res)).toBe('The answer is 41.');
       expect(res.headers.get('x-cascade-stage1')).toBe('a');
       expect(res.headers.get('x-cascade-final')).toBe('a');
       expect(res.headers.get('x-cascade-escalated')).toBe('false');
       expect(res.headers.get('x-cascade-fallback')).toBe('b>none:http_5xx');
     }
     expect(big.requests).toBe(0);
+  });
+});
+
+describe('request ids', () => {
+  it('tags every answer with x-request-id, echoing a client\'s own plain id and replacing anything else', async () => {
+    const a = await upstream({ reply: 'The answer is 41.' });
+    const server = await serve({ action: 'answer', model: models[0] }, { a });
+    const fresh = await ask(server, {});
+    expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const mine = await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'trace-42.a' } });
+    expect(mine.headers.get('x-request-id')).toBe('trace-42.a');
+    const odd = await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'a b\tc' } });
+    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await server.metrics.unexpected.get()).values[0]?.value ?? 0).toBe(0);
   });
 });
