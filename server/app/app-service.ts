@@ -35,6 +35,7 @@ import type { StreamContext } from './streams.js';
 import type { RunManager } from './runs.js';
 import type { ServeToggle } from './serve-toggle.js';
 import * as views from './views.js';
+import { describeFailure, guardProcess, runOwned } from '../unexpected.js';
 
 export interface AppServiceOptions {
   /** Folders whose shared-format sub-folders are offered as data sets. Defaults to `[]`. */
@@ -61,6 +62,8 @@ export interface AppServiceOptions {
   env?: Record<string, string | undefined>;
   /** Where benchmark runs keep their store and exported run logs. Defaults to `<os tmpdir>/cascade-lab-runs`. */
   runsDir?: string;
+  /** Receives one line per failure nothing else handled (with the stream id when a stream owns it). Defaults to `console.error`. */
+  onUnexpected?: (message: string) => void;
 }
 
 interface Workspace {
@@ -103,6 +106,10 @@ export class AppService implements AppClient {
   readonly #disposed = new AbortController();
   /** Tune-cache writes still in flight (dispose waits for them). */
   readonly #cacheWrites = new Set<Promise<void>>();
+  readonly #onUnexpected: (message: string) => void;
+  readonly #releaseGuard: () => void;
+  /** Failures nothing else handled, each logged; the app kept running. */
+  unexpectedErrors = 0;
 
   private constructor(options: AppServiceOptions) {
     this.#dataDirs = (options.dataDirs ?? []).map((d) => resolve(d));
@@ -111,6 +118,21 @@ export class AppService implements AppClient {
     this.#env = options.env ?? process.env;
     this.#runsDir = options.runsDir ?? join(tmpdir(), 'cascade-lab-runs');
     this.#tuneCache = options.tuneCacheDir ? new TuneCache({ dir: options.tuneCacheDir }) : null;
+    this.#onUnexpected = options.onUnexpected ?? ((message) => console.error(message));
+    this.#releaseGuard = guardProcess(this.#unexpected);
+  }
+
+  /** Logs and counts a failure nothing else handled; a user's Stop or a bad stream never ends the app. */
+  readonly #unexpected = (err: unknown, id: string | null): void => {
+    this.unexpectedErrors++;
+    this.#onUnexpected(`cascade-lab: unexpected error${id === null ? '' : ` in stream ${id}`}: ${describeFailure(err)}`);
+  };
+
+  /** Runs a stream in the background, owned by its id: whatever it leaves unhandled is charged to it. */
+  #spawn(streamId: string, work: () => Promise<void>): void {
+    runOwned({ id: streamId, report: this.#unexpected }, () => {
+      work().catch((err: unknown) => this.#unexpected(err, streamId));
+    });
   }
 
   /** Builds the service and loads the initial data set (the simulated pool unless told otherwise). */
@@ -456,7 +478,7 @@ export class AppService implements AppClient {
   async startLive(request: LiveRequest): Promise<StreamHandle> {
     const ctx = this.#streamContext('startLive');
     const { runLive } = await import('./streams.js');
-    void runLive(ctx, request);
+    this.#spawn(ctx.streamId, () => runLive(ctx, request));
     return { streamId: ctx.streamId };
   }
 
@@ -468,7 +490,7 @@ export class AppService implements AppClient {
       ctx.done();
       throw new InvalidInputError(`no tier ${unknown.map((n) => `"${n}"`).join(', ')} in the pool (it has: ${ctx.pool.tiers.map((t) => t.name).join(', ')})`, 'startCompare');
     }
-    void runCompare(ctx, request);
+    this.#spawn(ctx.streamId, () => runCompare(ctx, request));
     return { streamId: ctx.streamId };
   }
 
@@ -563,6 +585,7 @@ export class AppService implements AppClient {
     await this.#serve?.stop();
     await this.#runs?.dispose();
     await Promise.allSettled(this.#cacheWrites);
+    this.#releaseGuard();
   }
 }
 
