@@ -16,7 +16,7 @@ import { flatCentroids, parseTunedConfig, withOperatingPoint, type TunedConfig }
 import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
 import { ConflictError, InvalidInputError, UnsatisfiableError } from '../../core/errors.js';
-import { poolCostFigures } from '../../core/pool.js';
+import { modelCostFigures } from '../../core/pool.js';
 import { evaluateStage2, planRow, withStage2 } from '../../core/cascade/stage2.js';
 import { qeScorer } from '../../core/cascade/joint.js';
 import { LearnedQe } from '../../core/qe/model.js';
@@ -263,7 +263,7 @@ export class AppService implements AppClient {
   }
 
   #pricing(ws: Workspace): Pricing {
-    return { prices: ws.log.prices, perModel: ws.pool ? poolCostFigures(ws.pool) : {} };
+    return { prices: ws.log.prices, perModel: ws.pool ? modelCostFigures(ws.pool, ws.w.models) : {} };
   }
 
   #workspaceInfo(ws: Workspace): WorkspaceInfo {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { ModelCostFigures } from '../../core/cost.js';
 import type { EmbedderFactory } from '../../core/embedder.js';
 import { InvalidInputError } from '../../core/errors.js';
-import { parsePoolFile, poolCostFigures } from '../../core/pool.js';
+import { modelCostFigures, parsePoolFile } from '../../core/pool.js';
 import { joinRunLogs, type RunLog } from '../../core/runlog.js';
 import type { ManagedEmbedder } from '../../native-models/embedders/index.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
@@ -14,10 +14,10 @@ export async function loadRunLogs(paths: readonly string[]): Promise<RunLog> {
 }
 
 /**
- * Per-model price and speed figures from a pool file, for the cost metric where the run log has
- * none. Read here (not through native-models/tiers) so tuning never loads a model runtime.
+ * Per-model price and speed figures from a pool file (each run-log model priced as its tier, by
+ * name or `standsFor`), for the cost metric where the run log has none. Read here (not through native-models/tiers) so tuning never loads a model runtime.
  */
-export async function readPoolFigures(file: string): Promise<Record<string, ModelCostFigures>> {
+export async function readPoolFigures(file: string, models: readonly string[]): Promise<Record<string, ModelCostFigures>> {
   let value: unknown;
   try {
     value = JSON.parse(await readFile(file, 'utf8'));
@@ -25,7 +25,14 @@ export async function readPoolFigures(file: string): Promise<Record<string, Mode
     const code = (err as NodeJS.ErrnoException).code;
     throw new InvalidInputError(code ? `cannot read pool file (${code})` : `malformed JSON (${(err as Error).message})`, file);
   }
-  return poolCostFigures(parsePoolFile(value, file));
+  const pool = parsePoolFile(value, file);
+  // A tier that stands for no model of the log prices nothing: most likely a typo in its name or standsFor.
+  for (const t of pool.tiers) {
+    for (const model of t.standsFor?.length ? t.standsFor : [t.name]) {
+      if (!models.includes(model)) throw new InvalidInputError(`unknown model "${model}" in pricing (tier "${t.name}"; the run log has: ${models.join(', ')})`, file);
+    }
+  }
+  return modelCostFigures(pool, models);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
-import { checkPricingModels, CostMetricSchema } from '../../core/cost.js';
+import { CostMetricSchema } from '../../core/cost.js';
 import { parseEmbedderSpec } from '../../core/embedder.js';
 import { OutOfRangeError } from '../../core/errors.js';
 import type { OperatingCriterion } from '../../core/routing.js';
@@ -103,9 +103,7 @@ export function register(program: Command): void {
       try {
         const log = await loadRunLogs(flags.data);
         if (flags.pool) {
-          const perModel = await readPoolFigures(flags.pool);
-          checkPricingModels({ perModel }, log.models, flags.pool);
-          options.pricing = { perModel };
+          options.pricing = { perModel: await readPoolFigures(flags.pool, log.models) };
         }
         const { config, report } = await tune(log, { ...options, embedderFactory: embedders.factory, onProgress: progress.onProgress });
         await writeFileAtomic(flags.out, JSON.stringify(config) + '\n');

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdaptDiff } from '../../../core/adapt.js';
 import { parseTunedConfig, type TunedConfig } from '../../../core/config.js';
-import { main } from '../../../server/cli/main.js';
+import { cli } from '../../helpers/cli.js';
 
 // End to end on the real run log: tune a pool that lacks gemini-1.5-flash (the cheapest model that
 // is good on both tasks) under a tight budget, ask probe-plan which
@@ -23,19 +23,6 @@ let before: TunedConfig;
 let after: TunedConfig;
 let diff: AdaptDiff;
 let probeQids: string[];
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(['node', 'cascade-lab', ...args]), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 const lines = async (file: string) => gunzipSync(await readFile(file)).toString('utf8').split('\n').filter(Boolean);
 const readConfig = async (file: string) => parseTunedConfig(JSON.parse(await readFile(file, 'utf8')), file);

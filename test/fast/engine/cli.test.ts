@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTunedConfig } from '../../../core/config.js';
-import { main } from '../../../server/cli/main.js';
+import { cli } from '../../helpers/cli.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const dataDir = path.resolve(repoRoot, '../shared/data/zeroeval-gsm8k-crux');
@@ -15,21 +15,6 @@ const run = promisify(execFile);
 
 let dir: string;
 let configPath: string;
-
-/** Runs the CLI in-process; returns its exit code and what it wrote. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(['node', 'cascade-lab', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'cascade-lab-cli-'));
