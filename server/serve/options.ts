@@ -6,8 +6,15 @@ export interface ServeOptions {
   configPath: string;
   /** Path of the pool file whose tiers serve the config's models. */
   poolPath: string;
-  /** Address to bind. Defaults to `127.0.0.1` (set `0.0.0.0` only behind a firewall or with `authToken`). */
+  /** Address to bind. Defaults to `127.0.0.1`. Anything beyond loopback needs `authToken` (or `insecureNoAuth`). */
   host?: string;
+  /**
+   * Host names the endpoint answers to besides loopback names and the bound address (`*`: any);
+   * a request naming another Host is refused (403), so a DNS-rebound page cannot reach it. Defaults to `[]`.
+   */
+  allowedHosts?: string[];
+  /** Listen beyond loopback with no token anyway (a warning is printed). Defaults to `false`. */
+  insecureNoAuth?: boolean;
   /** Port to bind; 0 picks a free one. Defaults to `0`. */
   port?: number;
   /** Bearer token every request except /health and /ready must carry. Defaults to none (no auth). */
@@ -56,6 +63,8 @@ export function resolveServeOptions(o: ServeOptions): ResolvedServeOptions {
     configPath: o.configPath,
     poolPath: o.poolPath,
     host: o.host ?? '127.0.0.1',
+    allowedHosts: o.allowedHosts ?? [],
+    insecureNoAuth: o.insecureNoAuth ?? false,
     port: o.port ?? 0,
     authToken: o.authToken,
     logDir: o.logDir,

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Cancellation } from '../../core/cancellation.js';
 import type { GenerateRequest } from '../../core/tier.js';
+import { checkBind, HostRules, requireJsonBody } from './access.js';
 import { readBody } from './body.js';
 import { cascadeHeaders, runCascade, traceBody, type CascadeOutcome } from './cascade-run.js';
 import { DecisionLog } from './decision-log.js';
@@ -72,6 +73,9 @@ function tokenDigest(token: string): Buffer {
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const opts = resolveServeOptions(options);
+  // Before anything loads: a refused bind fails at once.
+  const bindWarning = checkBind(opts.host, opts.authToken, opts.insecureNoAuth);
+  const hosts = new HostRules(opts.host, opts.allowedHosts);
   const metrics = new ServeMetrics();
   const holder = await ServingStateHolder.open(opts, metrics);
   let log: DecisionLog | undefined;
@@ -122,7 +126,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
-    if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
+    if ((method === 'GET' || method === 'HEAD') && path === '/health') return sendJson(res, 200, { status: 'ok' });
+    hosts.check(req);
     if (method === 'GET' && path === '/ready') {
       const report = await readiness(holder.current, draining);
       return sendJson(res, report.ready ? 200 : 503, report);
@@ -159,6 +164,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   async function complete(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, requestId: string): Promise<void> {
     if (draining) throw new NotReadyError('The server is shutting down', null, 'shutting_down');
+    requireJsonBody(req);
     const t0 = performance.now();
     const cancel = new Cancellation();
     inflight.add(cancel);
@@ -292,6 +298,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   if (opts.watch) holder.watch();
+  if (bindWarning) opts.onEvent(bindWarning);
 
   let closing: Promise<void> | undefined;
   return {
