@@ -7,7 +7,7 @@ import {
   APP_API_VERSION,
   type AppClient, type AppEvent, type AppEventListener, type AppState, type BudgetView, type ClusterMap, type ClusterMapRequest,
   type CompareRequest, type DataSetInfo, type ExportFile, type LiveRequest, type OperatingPoint, type OperatingPointRequest,
-  type PoolFile, type QeThresholdRequest, type QeThresholdResult, type QeView, type RoutingTable, type RunInfo, type RunRequest, type ServeStatus, type Settings,
+  type PoolFile, type QeThresholdRequest, type QeThresholdResult, type QeView, type RoutingTable, type RunInfo, type RunRequest, type ServeStartRequest, type ServeStatus, type Settings,
   type StreamHandle, type TierStatus, type TraceDetail, type TraceFilter, type TracePage, type TuneReport, type TuneRequest,
   type WorkspaceInfo, type WorkspaceSource,
 } from '../../core/app-api.js';
@@ -561,7 +561,7 @@ export class AppService implements AppClient {
     return { fileName: 'cascade-lab-report.csv', mediaType: 'text/csv', text: `${lines.join('\n')}\n` };
   }
 
-  async startServe(request: { port?: number; host?: string }): Promise<ServeStatus> {
+  async startServe(request: ServeStartRequest): Promise<ServeStatus> {
     const t = this.#requireTuned('startServe');
     const ws = this.#requireWorkspace('startServe');
     if (!ws.pool) throw new UnsatisfiableError('serving needs a live pool whose tier names match the config\'s models: set the pool first', 'startServe');
