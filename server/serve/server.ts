@@ -227,46 +227,49 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   function record(requestId: string, endpoint: Endpoint, request: ServeRequest | undefined, decision: CascadeDecision | undefined, outcome: CascadeOutcome | undefined, status: number, totalMs: number) {
     const cluster = decision && decision.cluster >= 0 ? String(decision.cluster) : 'none';
     metrics.requests.inc({ endpoint, model: request ? (decision ? request.model : 'unknown') : 'invalid', cluster, tier: outcome?.trace.final ?? 'none', status: String(status) });
-    if (!outcome) return;
-    const { trace } = outcome;
-    metrics.overhead.observe(Math.max(0, totalMs - outcome.tierMs) / 1000);
-    for (const f of trace.fallbacks) metrics.fallbacks.inc({ cluster, from: f.from, to: f.to ?? 'none', reason: f.reason });
-    for (const score of trace.qeScores) metrics.qeScore.observe({ cluster }, score);
-    if (trace.escalated) metrics.escalations.inc({ cluster, from: trace.stage1, to: trace.final });
     let cost = 0;
-    for (const r of outcome.calls) {
-      metrics.tierCalls.inc({ tier: r.tier, cluster });
-      metrics.tokens.inc({ tier: r.tier, direction: 'input' }, r.inputTokens);
-      metrics.tokens.inc({ tier: r.tier, direction: 'output' }, r.outputTokens);
-      metrics.cost.inc({ tier: r.tier }, r.costUsd);
-      metrics.ttft.observe({ tier: r.tier }, r.ttftMs / 1000);
-      if (r.outputTokens > 1) metrics.tpot.observe({ tier: r.tier }, r.tpotMs / 1000);
-      metrics.latency.observe({ tier: r.tier }, r.latencyMs / 1000);
-      cost += r.costUsd;
+    if (outcome) {
+      const { trace } = outcome;
+      metrics.overhead.observe(Math.max(0, totalMs - outcome.tierMs) / 1000);
+      for (const f of trace.fallbacks) metrics.fallbacks.inc({ cluster, from: f.from, to: f.to ?? 'none', reason: f.reason });
+      for (const score of trace.qeScores) metrics.qeScore.observe({ cluster }, score);
+      if (trace.escalated) metrics.escalations.inc({ cluster, from: trace.stage1, to: trace.final });
+      for (const r of outcome.calls) {
+        metrics.tierCalls.inc({ tier: r.tier, cluster });
+        metrics.tokens.inc({ tier: r.tier, direction: 'input' }, r.inputTokens);
+        metrics.tokens.inc({ tier: r.tier, direction: 'output' }, r.outputTokens);
+        metrics.cost.inc({ tier: r.tier }, r.costUsd);
+        metrics.ttft.observe({ tier: r.tier }, r.ttftMs / 1000);
+        if (r.outputTokens > 1) metrics.tpot.observe({ tier: r.tier }, r.tpotMs / 1000);
+        metrics.latency.observe({ tier: r.tier }, r.latencyMs / 1000);
+        cost += r.costUsd;
+      }
     }
+    // One line per request, answered or not: a refused, failed or abandoned one says how far it got.
+    const trace = outcome?.trace;
     log?.append({
       ts: new Date().toISOString(),
       requestId,
       endpoint,
       model: request?.model,
       stream: request?.stream,
-      cluster: trace.cluster,
+      cluster: trace ? trace.cluster : decision && decision.cluster >= 0 ? decision.cluster : null,
       plan: decision?.plan,
       ladder: decision?.ladder,
-      threshold: trace.threshold,
-      stage1: trace.stage1,
-      final: trace.final,
-      escalated: trace.escalated,
-      qe: trace.qeScores,
-      agree: trace.agree,
-      fallbacks: trace.fallbacks,
-      delivery: trace.delivery,
+      threshold: trace?.threshold ?? decision?.threshold ?? null,
+      stage1: trace?.stage1 ?? null,
+      final: trace?.final ?? null,
+      escalated: trace?.escalated ?? false,
+      qe: trace?.qeScores ?? [],
+      agree: trace?.agree ?? null,
+      fallbacks: trace?.fallbacks ?? [],
+      delivery: trace?.delivery ?? null,
       status,
-      inputTokens: outcome.result.inputTokens,
-      outputTokens: outcome.calls.reduce((n, r) => n + r.outputTokens, 0),
+      inputTokens: outcome?.result.inputTokens ?? 0,
+      outputTokens: outcome?.calls.reduce((n, r) => n + r.outputTokens, 0) ?? 0,
       costUsd: cost,
       latencyMs: Math.round(totalMs * 1000) / 1000,
-      overheadMs: Math.round((totalMs - outcome.tierMs) * 1000) / 1000,
+      overheadMs: outcome ? Math.round((totalMs - outcome.tierMs) * 1000) / 1000 : null,
     });
   }
 
