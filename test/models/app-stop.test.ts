@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../core/app-api.js';
 import { LocalTierSpecSchema } from '../../core/pool.js';
 import { AppService } from '../../server/app/app-service.js';
+import { watchUnhandled } from '../helpers/unhandled.js';
 import { MODELS, ROOT } from './serve-fixture.js';
 
 let service: AppService;
@@ -25,9 +26,7 @@ afterAll(async () => {
 
 describe('Stop in the Live view', () => {
   it('ends the stream as aborted at any moment, while tiers load or generate, and never ends the process', async () => {
-    const unhandled: unknown[] = [];
-    const note = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', note);
+    const unhandled = watchUnhandled();
     try {
       const ids: string[] = [];
       for (let i = 0; i < 12; i++) {
@@ -40,12 +39,12 @@ describe('Stop in the Live view', () => {
       const ended = () => ids.every((id) => events.some((e) => (e.type === 'live.done' || e.type === 'stream.error') && e.streamId === id));
       while (!ended() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 200));
-      expect(unhandled).toEqual([]);
+      expect(unhandled.seen).toEqual([]);
       expect(ended()).toBe(true);
       expect(service.unexpectedErrors).toBe(0);
       for (const id of ids) expect(events.find((e) => e.type === 'stream.error' && e.streamId === id), id).toBeUndefined();
     } finally {
-      process.off('unhandledRejection', note);
+      unhandled.stop();
     }
   });
 });

@@ -9,6 +9,7 @@ import type { TunedConfig } from '../../../core/config.js';
 import { startServer, type RunningServer } from '../../../server/serve/server.js';
 import { start as startUpstream, type Upstream } from '../../helpers/openai-upstream.js';
 import { cloudTier, simulatedConfig, withPlan, writeServeFiles } from '../../helpers/serve-harness.js';
+import { watchUnhandled } from '../../helpers/unhandled.js';
 
 let dir: string;
 let config: TunedConfig;
@@ -57,9 +58,7 @@ const ask = (server: RunningServer, body: object, signal?: AbortSignal) =>
 
 describe('a client hanging up', () => {
   it('never ends the process on an agree-or-escalate plan, at any moment, streamed or not', async () => {
-    const unhandled: unknown[] = [];
-    const note = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', note);
+    const unhandled = watchUnhandled();
     try {
       const words = Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ');
       const a = await upstream({ reply: words, tokenDelayMs: 10 });
@@ -79,11 +78,11 @@ describe('a client hanging up', () => {
       const until = Date.now() + 5000;
       while (Date.now() < until && (await server.metrics.inflight.get()).values[0].value > 0) await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 100));
-      expect(unhandled).toEqual([]);
+      expect(unhandled.seen).toEqual([]);
       expect((await fetch(`${server.url}/health`)).status).toBe(200);
       expect((await server.metrics.clientAborts.get()).values[0]?.value ?? 0).toBeGreaterThan(0);
     } finally {
-      process.off('unhandledRejection', note);
+      unhandled.stop();
     }
   });
 });
