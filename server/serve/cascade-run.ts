@@ -63,9 +63,11 @@ export function cascadeHeaders(trace: CascadeTrace): Record<string, string> {
   return headers;
 }
 
-/** The trace as the `cascade` extension field of a body or last chunk. */
-export function traceBody(trace: CascadeTrace): object {
-  return { cluster: trace.cluster, stage1: trace.stage1, final: trace.final, escalated: trace.escalated, qe: trace.qe, agree: trace.agree, fallbacks: trace.fallbacks, delivery: trace.delivery };
+/** The trace as the `cascade` extension field of a body or last chunk, with each paid call's tokens and cost (`usage` is their sum). */
+export function traceBody(trace: CascadeTrace, calls: readonly GenerationResult[]): object {
+  const passes = calls.map((r) => ({ tier: r.tier, inputTokens: r.inputTokens, outputTokens: r.outputTokens, costUsd: r.costUsd }));
+  const costUsd = calls.reduce((n, r) => n + r.costUsd, 0);
+  return { cluster: trace.cluster, stage1: trace.stage1, final: trace.final, escalated: trace.escalated, qe: trace.qe, agree: trace.agree, fallbacks: trace.fallbacks, delivery: trace.delivery, passes, costUsd };
 }
 
 class BufferSink implements TokenSink {
@@ -211,7 +213,7 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
   if (stream) {
     if (!stream.opened) stream.open(cascadeHeaders(trace));
     if (answer.sink instanceof BufferSink) for (const piece of answer.sink.release(answer.result)) stream.piece(piece);
-    stream.finish(answer.result, run.includeUsage, traceBody(trace));
+    stream.finish(answer.result, calls, run.includeUsage, traceBody(trace, calls));
   }
   return { trace, result: answer.result, calls, tierMs };
 }

@@ -202,7 +202,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         liveUngated: request.streamStage1 ?? streamStage1Header(req) ?? opts.streamUngated,
       });
       if (!request.stream) {
-        const answer = completionBody(endpoint, id, request.model, created, outcome.result, traceBody(outcome.trace));
+        const answer = completionBody(endpoint, id, request.model, created, outcome.result, outcome.calls, traceBody(outcome.trace, outcome.calls));
         sendJson(res, 200, answer, { ...cascadeHeaders(outcome.trace), 'x-cascade-overhead-ms': (performance.now() - t0 - outcome.tierMs).toFixed(3) });
       }
     } catch (err) {
@@ -265,7 +265,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       fallbacks: trace?.fallbacks ?? [],
       delivery: trace?.delivery ?? null,
       status,
-      inputTokens: outcome?.result.inputTokens ?? 0,
+      inputTokens: outcome?.calls.reduce((n, r) => n + r.inputTokens, 0) ?? 0,
       outputTokens: outcome?.calls.reduce((n, r) => n + r.outputTokens, 0) ?? 0,
       costUsd: cost,
       latencyMs: Math.round(totalMs * 1000) / 1000,

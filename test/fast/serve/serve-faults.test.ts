@@ -121,3 +121,25 @@ describe('request ids', () => {
     expect((await server.metrics.unexpected.get()).values[0]?.value ?? 0).toBe(0);
   });
 });
+
+describe('usage of an escalated answer', () => {
+  it('sums tokens over every pass, with each pass and the total cost in the cascade field, streamed and not', async () => {
+    const a = await upstream({ reply: 'The answer is 41.' });
+    const p = await upstream({ reply: 'It is 40.' });
+    const b = await upstream({ reply: 'The answer is 42 exactly.' });
+    // The partner disagrees, so each request pays for a, p and b.
+    const server = await serve({ action: 'agree', model: models[0], partner: models[1], threshold: 0, escalateTo: models[2] }, { a, p, b });
+    // The upstream counts words: 5 in the prompt, 4 in a's answer, 3 in p's, 5 in b's.
+    const expected = { prompt_tokens: 15, completion_tokens: 12, total_tokens: 27 };
+    const plain = (await (await ask(server, {})).json()) as { usage: object; cascade: { passes: { tier: string; inputTokens: number; outputTokens: number; costUsd: number }[]; costUsd: number; escalated: boolean } };
+    expect(plain.cascade.escalated).toBe(true);
+    expect(plain.usage).toEqual(expected);
+    expect(plain.cascade.passes.map((x) => [x.tier, x.inputTokens, x.outputTokens]).sort()).toEqual([['a', 5, 4], ['b', 5, 5], ['p', 5, 3]]);
+    expect(plain.cascade.costUsd).toBeCloseTo(plain.cascade.passes.reduce((n, x) => n + x.costUsd, 0), 12);
+    expect(plain.cascade.costUsd).toBeGreaterThan(0);
+    const streamed = await (await ask(server, { stream: true, stream_options: { include_usage: true } })).text();
+    const chunks = streamed.split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)) as { usage?: object; cascade?: { passes: unknown[] } });
+    expect(chunks.find((c) => c.usage)?.usage).toEqual(expected);
+    expect(chunks.find((c) => c.cascade)?.cascade?.passes).toHaveLength(3);
+  });
+});
