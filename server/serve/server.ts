@@ -63,6 +63,15 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/** A path segment with its %-escapes decoded; as sent when they are malformed (it then names no model). */
+function decodedPathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 function tokenDigest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
@@ -130,7 +139,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     hosts.check(req);
     if (method === 'GET' && path === '/ready') {
       const report = await readiness(holder.current, draining);
-      return sendJson(res, report.ready ? 200 : 503, report);
+      // Load balancers probe without a token: they get the verdict; the per-tier detail is the operator's.
+      return sendJson(res, report.ready ? 200 : 503, authorised(req) ? report : { ready: report.ready, draining: report.draining });
     }
     if (!authorised(req)) throw new AuthenticationError();
     if (method === 'GET' && path === '/metrics') {
@@ -139,6 +149,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return;
     }
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) return sendJson(res, 200, modelList(holder.current));
+    const one = method === 'GET' ? /^(?:\/v1)?\/models\/(.+)$/.exec(path) : null;
+    if (one) {
+      const id = decodedPathPart(one[1]);
+      const state = holder.current;
+      const model = modelList(state).data.find((m) => m.id === id);
+      if (!model) throw new UnknownModelError(id, [state.router.name, ...state.tiers.keys()]);
+      return sendJson(res, 200, model);
+    }
     if (method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return complete(req, res, 'chat', requestId);
     if (method === 'POST' && (path === '/v1/completions' || path === '/completions')) return complete(req, res, 'completions', requestId);
     throw new RouteNotFoundError(method, path);

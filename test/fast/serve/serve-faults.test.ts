@@ -3,9 +3,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterPlan } from '../../../core/cascade/plan.js';
 import type { TunedConfig } from '../../../core/config.js';
+import type { ServeOptions } from '../../../server/serve/options.js';
 import { startServer, type RunningServer } from '../../../server/serve/server.js';
 import { start as startUpstream, type Upstream } from '../../helpers/openai-upstream.js';
 import { cloudTier, simulatedConfig, withPlan, writeServeFiles } from '../../helpers/serve-harness.js';
@@ -37,11 +39,11 @@ async function upstream(options: Parameters<typeof startUpstream>[0]): Promise<U
 }
 
 /** Serves `plan` on every cluster with tiers a (stage 1), p (partner), b (escalation) and big (failover only, strongest). */
-async function serve(plan: ClusterPlan, tiers: Record<string, Upstream>, extra: Record<string, Record<string, unknown>> = {}): Promise<RunningServer> {
+async function serve(plan: ClusterPlan, tiers: Record<string, Upstream>, extra: Record<string, Record<string, unknown>> = {}, options: Partial<ServeOptions> = {}): Promise<RunningServer> {
   const stands: Record<string, string[]> = { a: [models[0]], p: [models[1]], b: [models[2]], big: models.slice(3) };
   const sub = await mkdtemp(join(dir, 'case-'));
   const files = await writeServeFiles(sub, withPlan(config, plan), Object.entries(tiers).map(([name, u]) => cloudTier(name, u.url, stands[name], extra[name])));
-  const server = await startServer({ ...files, watch: false, drainTimeoutMs: 2000 });
+  const server = await startServer({ ...files, watch: false, drainTimeoutMs: 2000, ...options });
   servers.push(server);
   return server;
 }
@@ -141,5 +143,28 @@ describe('usage of an escalated answer', () => {
     const chunks = streamed.split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)) as { usage?: object; cascade?: { passes: unknown[] } });
     expect(chunks.find((c) => c.usage)?.usage).toEqual(expected);
     expect(chunks.find((c) => c.cascade)?.cascade?.passes).toHaveLength(3);
+  });
+});
+
+describe('the smaller endpoints', () => {
+  it('retrieves one model (the SDK\'s models.retrieve), and 404s an unknown one', async () => {
+    const a = await upstream({ reply: 'The answer is 41.' });
+    const server = await serve({ action: 'answer', model: models[0] }, { a });
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    expect(await client.models.retrieve('cascade')).toMatchObject({ id: 'cascade', object: 'model' });
+    expect(await client.models.retrieve('a')).toMatchObject({ id: 'a', object: 'model' });
+    await expect(client.models.retrieve('nope')).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
+    expect((await fetch(`${server.url}/v1/models/%E0%A4%A`)).status).toBe(404);
+  });
+
+  it('tells /ready\'s per-tier detail only to the token holder, and never the config\'s full path', async () => {
+    const a = await upstream({ reply: 'The answer is 41.' });
+    const server = await serve({ action: 'answer', model: models[0] }, { a }, {}, { authToken: 'sekret-sekret-sekret' });
+    const open = await fetch(`${server.url}/ready`);
+    expect(open.status).toBe(200);
+    expect(await open.json()).toEqual({ ready: true, draining: false });
+    const full = (await (await fetch(`${server.url}/ready`, { headers: { authorization: 'Bearer sekret-sekret-sekret' } })).json()) as { config: { path: string }; tiers: unknown[] };
+    expect(full.config.path).toBe('config.json');
+    expect(full.tiers).toHaveLength(1);
   });
 });
