@@ -50,12 +50,13 @@ function serveCommand(): Command {
     .option('--no-watch', 'do not reload when the config or pool file changes (SIGHUP still reloads)')
     .addOption(new Option('--max-body-bytes <n>', 'largest request body').default(1024 * 1024).argParser(wholeNumber))
     .addOption(new Option('--max-input-chars <n>', 'largest prompt, all messages together').default(200_000).argParser(wholeNumber))
+    .addOption(new Option('--max-output-tokens <n>', "most output tokens a request may ask for (a client's larger max_tokens is lowered to it)").argParser(wholeNumber))
     .addOption(new Option('--drain-timeout <ms>', 'how long shutdown waits for in-flight requests').default(30_000).argParser(wholeNumber))
     .addOption(new Option('--log-max-bytes <n>', 'rotate the decision log past this size').default(64 * 1024 * 1024).argParser(wholeNumber))
     .action(async (o: {
       config: string; pool: string; host: string; allowedHost: string[]; insecureNoAuth: boolean; port: number; authTokenEnv?: string; logDir?: string; map?: Record<string, string>; embedder?: EmbedderSpec;
       routerModel: string; tierTimeout: number; tierTimeoutFor?: Record<string, number>; streamUngated: boolean; watch: boolean;
-      maxBodyBytes: number; maxInputChars: number; drainTimeout: number; logMaxBytes: number;
+      maxBodyBytes: number; maxInputChars: number; maxOutputTokens?: number; drainTimeout: number; logMaxBytes: number;
     }) => {
       let authToken: string | undefined;
       if (o.authTokenEnv !== undefined) {
@@ -80,6 +81,7 @@ function serveCommand(): Command {
         watch: o.watch,
         maxBodyBytes: o.maxBodyBytes,
         maxInputChars: o.maxInputChars,
+        maxOutputTokens: o.maxOutputTokens,
         drainTimeoutMs: o.drainTimeout,
         logMaxBytes: o.logMaxBytes,
         onEvent: (message) => console.error(message),

@@ -46,6 +46,12 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Largest prompt (all messages together), characters. Defaults to `200000`. */
   maxInputChars?: number;
+  /**
+   * Most output tokens a request may ask for: a client's larger `max_tokens` is lowered to it (the
+   * answer then ends with `finish_reason: "length"`). Without one, each tier's `sampling.maxTokens`
+   * applies when the client names none. Defaults to none (no cap).
+   */
+  maxOutputTokens?: number;
   /** How long `close()` waits for in-flight requests before aborting them, ms. Defaults to `30000`. */
   drainTimeoutMs?: number;
   /** Rotate the decision log past this size, bytes. Defaults to `67108864` (64 MiB). */
@@ -56,7 +62,7 @@ export interface ServeOptions {
   onEvent?: (message: string) => void;
 }
 
-export type ResolvedServeOptions = Required<Omit<ServeOptions, 'authToken' | 'logDir' | 'embedder'>> & Pick<ServeOptions, 'authToken' | 'logDir' | 'embedder'>;
+export type ResolvedServeOptions = Required<Omit<ServeOptions, 'authToken' | 'logDir' | 'embedder' | 'maxOutputTokens'>> & Pick<ServeOptions, 'authToken' | 'logDir' | 'embedder' | 'maxOutputTokens'>;
 
 export function resolveServeOptions(o: ServeOptions): ResolvedServeOptions {
   return {
@@ -77,6 +83,7 @@ export function resolveServeOptions(o: ServeOptions): ResolvedServeOptions {
     watch: o.watch ?? true,
     maxBodyBytes: o.maxBodyBytes ?? 1024 * 1024,
     maxInputChars: o.maxInputChars ?? 200_000,
+    maxOutputTokens: o.maxOutputTokens,
     drainTimeoutMs: o.drainTimeoutMs ?? 30_000,
     logMaxBytes: o.logMaxBytes ?? 64 * 1024 * 1024,
     logMaxQueued: o.logMaxQueued ?? 10_000,

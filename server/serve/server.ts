@@ -207,6 +207,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const created = Math.floor(Date.now() / 1000);
       const generate: GenerateRequest = request.messages ? { messages: request.messages, ...request.sampling } : { prompt: request.prompt, ...request.sampling };
       if (!direct && decision.gate && state.router.wantsLogprobs) generate.logprobs = true;
+      // The operator's cap holds whatever the client asks; the tiers' own defaults are the operator's already.
+      if (opts.maxOutputTokens !== undefined && generate.maxTokens !== undefined && generate.maxTokens > opts.maxOutputTokens) generate.maxTokens = opts.maxOutputTokens;
       outcome = await runCascade({
         tiers: state.tiers,
         router: direct ? null : state.router,

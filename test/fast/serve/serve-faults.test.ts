@@ -168,3 +168,15 @@ describe('the smaller endpoints', () => {
     expect(full.tiers).toHaveLength(1);
   });
 });
+
+describe('the operator\'s output cap', () => {
+  it('lowers a client\'s larger max_tokens to --max-output-tokens, and leaves a smaller one alone', async () => {
+    const a = await upstream({ reply: 'one two three four five six seven eight' });
+    const server = await serve({ action: 'answer', model: models[0] }, { a }, {}, { maxOutputTokens: 5 });
+    const big = (await (await ask(server, { max_tokens: 4000 })).json()) as { choices: { message: { content: string }; finish_reason: string }[] };
+    expect(a.lastBody?.max_tokens).toBe(5);
+    expect(big.choices[0]).toMatchObject({ message: { content: 'one two three four five' }, finish_reason: 'length' });
+    await ask(server, { max_tokens: 3 });
+    expect(a.lastBody?.max_tokens).toBe(3);
+  });
+});
