@@ -453,9 +453,14 @@ export const ImportConfigRequestSchema = z.object({ text: z.string().max(50 * 10
 export const ServeRequestSchema = z.object({
   /** Defaults to `8080`; 0 picks a free port. */
   port: z.number().int().min(0).max(65535).optional(),
-  /** Defaults to `127.0.0.1`. */
+  /** Defaults to `127.0.0.1`. Anything beyond loopback needs `token`. */
   host: z.string().min(1).max(255).optional(),
+  /** Bearer token every call but /health must carry; required to listen beyond loopback. Defaults to none (no auth). */
+  token: z.string().min(16, { message: 'must be at least 16 characters' }).max(512).optional(),
+  /** Host names to answer to besides loopback names and the bound address. Defaults to `[]`. */
+  allowedHosts: z.array(z.string().min(1).max(255)).max(32).optional(),
 });
+export type ServeStartRequest = z.infer<typeof ServeRequestSchema>;
 export const ServeStatusSchema = z.object({ running: z.boolean(), url: z.string().nullable(), models: z.array(name) });
 export type ServeStatus = z.infer<typeof ServeStatusSchema>;
 
@@ -544,7 +549,7 @@ export interface AppApi {
   importConfig(request: { text: string; fileName?: string }): Promise<AppState>;
   exportReport(request: { format: 'json' | 'csv' }): Promise<ExportFile>;
   /** Starts the OpenAI-compatible endpoint in-process, on the current tuned config. */
-  startServe(request: { port?: number; host?: string }): Promise<ServeStatus>;
+  startServe(request: ServeStartRequest): Promise<ServeStatus>;
   stopServe(): Promise<ServeStatus>;
 }
 

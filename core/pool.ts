@@ -166,6 +166,16 @@ export function tiersForModels(models: Iterable<string>, tiers: readonly Pick<Ti
   return out;
 }
 
+/**
+ * Cost figures per run-log model: each model priced as the tier that stands for it (see
+ * tiersForModels), so a pool whose tiers use `standsFor` prices the models it serves. Models no
+ * tier stands for are left out.
+ */
+export function modelCostFigures(pool: PoolFile, models: readonly string[]): Record<string, TierCostFigures> {
+  const byTier = poolCostFigures(pool);
+  return Object.fromEntries([...tiersForModels(models, pool.tiers)].map(([model, tier]) => [model, byTier[tier]]));
+}
+
 /** The tier of that name, or undefined. */
 export function findTier(pool: PoolFile, name: string): TierSpec | undefined {
   return pool.tiers.find((t) => t.name === name);

@@ -18,6 +18,7 @@ import {
 import { Semaphore, WorkGuard, delay } from './concurrency.js';
 import { pooledFetch, type PooledFetch } from './pooled-fetch.js';
 import { MissingApiKeyError, TierHttpError, TierStreamError, TierTimeoutError, TierUnreachableError } from './errors.js';
+import { retryAfterMs, retryDelayMs } from './retry-after.js';
 
 export interface CloudTierOptions {
   /** Where the API key variable is looked up. Defaults to `process.env`. */
@@ -106,7 +107,7 @@ export class CloudTier implements Tier {
       return this.#result(emptyAttempt('abort'), started);
     }
     try {
-      const { maxRetries, initialDelayMs, maxDelayMs } = this.spec.retry;
+      const retry = this.spec.retry;
       for (let attempt = 0; ; attempt++) {
         const state = emptyAttempt('length');
         try {
@@ -119,11 +120,9 @@ export class CloudTier implements Tier {
           const mapped = this.#mapError(err, attempt + 1);
           const retryable = mapped instanceof TierUnreachableError || (mapped instanceof TierHttpError && (mapped.status === 429 || mapped.status >= 500));
           // Output already streamed to the caller cannot be taken back, so never retry after it.
-          if (!retryable || state.pieces > 0 || attempt >= maxRetries) throw mapped;
-          const retryAfterMs = err instanceof APIError ? Number(err.headers?.get('retry-after')) * 1000 : Number.NaN;
-          const backoff = Math.min(maxDelayMs, initialDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+          if (!retryable || state.pieces > 0 || attempt >= retry.maxRetries) throw mapped;
           try {
-            await delay(Number.isFinite(retryAfterMs) ? Math.min(maxDelayMs, retryAfterMs) : backoff, options.signal);
+            await delay(retryDelayMs(retry, attempt, mapped instanceof TierHttpError ? mapped.retryAfterMs : undefined), options.signal);
           } catch {
             return this.#result({ ...state, stopReason: 'abort' }, started);
           }
@@ -277,7 +276,7 @@ export class CloudTier implements Tier {
       return new TierUnreachableError(`cannot reach the endpoint${after}: ${cause}`, this.#where);
     }
     if (err instanceof APIError && err.status !== undefined) {
-      return new TierHttpError(err.status, `${err.message}${after}`, this.#where);
+      return new TierHttpError(err.status, `${err.message}${after}`, this.#where, retryAfterMs(err.headers));
     }
     return err instanceof Error ? err : new Error(String(err));
   }

@@ -41,7 +41,14 @@ export class TierTimeoutError extends CascadeLabError {}
 export class TierUnreachableError extends EndpointUnreachableError {}
 
 /** A cloud tier's endpoint answered with an HTTP error status (after retries, for 429 and 5xx). */
-export class TierHttpError extends EndpointStatusError {}
+export class TierHttpError extends EndpointStatusError {
+  /** The wait the answer asked for before a retry (Retry-After), ms; undefined when it named none. */
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, message: string, where?: string, retryAfterMs?: number) {
+    super(status, message, where);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
 
 /** A cloud tier's endpoint sent an error, or something unreadable, inside its 200 event stream. */
 export class TierStreamError extends CascadeLabError {}

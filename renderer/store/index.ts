@@ -37,6 +37,7 @@ export function createAppStore(api: AppClient): { store: StoreApi<AppStore>; dis
       s.receiveLive(event);
       s.receiveCompare(event);
     } else if (event.type.startsWith('run.')) s.receiveRun(event);
+    else if (event.type === 'serve.status') s.receiveServe(event.status);
   });
   return { store, dispose: unsubscribe };
 }

@@ -1,4 +1,4 @@
-import type { AppClient, ExportFile } from '../../core/app-api.js';
+import type { AppClient, ExportFile, ServeStartRequest, ServeStatus } from '../../core/app-api.js';
 import { parseTunedConfig } from '../../core/config.js';
 import { describeError, type SliceCreator } from './types.js';
 
@@ -9,11 +9,36 @@ export interface TransferSlice {
   exportFile(what: 'config' | 'json' | 'csv'): Promise<ExportFile | null>;
   /** Checks a tuned config against the core's schema here first (for a precise message), then makes it current. */
   importConfig(text: string, fileName: string): Promise<void>;
+  /** The app's OpenAI-compatible endpoint, as the engine last reported it. */
+  serve: ServeStatus;
+  serveError: string | null;
+  startServe(request: ServeStartRequest): Promise<void>;
+  stopServe(): Promise<void>;
+  receiveServe(status: ServeStatus): void;
 }
 
 export const createTransferSlice = (api: AppClient): SliceCreator<TransferSlice> => (set, get) => ({
   transferMessage: null,
   transferError: null,
+  serve: { running: false, url: null, models: [] },
+  serveError: null,
+  startServe: async (request) => {
+    set({ serveError: null });
+    try {
+      set({ serve: await api.startServe(request) });
+    } catch (err) {
+      set({ serveError: describeError(err) });
+    }
+  },
+  stopServe: async () => {
+    set({ serveError: null });
+    try {
+      set({ serve: await api.stopServe() });
+    } catch (err) {
+      set({ serveError: describeError(err) });
+    }
+  },
+  receiveServe: (status) => set({ serve: status }),
   exportFile: async (what) => {
     set({ transferError: null, transferMessage: null });
     try {

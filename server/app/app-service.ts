@@ -7,7 +7,7 @@ import {
   APP_API_VERSION,
   type AppClient, type AppEvent, type AppEventListener, type AppState, type BudgetView, type ClusterMap, type ClusterMapRequest,
   type CompareRequest, type DataSetInfo, type ExportFile, type HardwareView, type LiveRequest, type OperatingPoint, type OperatingPointRequest,
-  type PoolFile, type QeThresholdRequest, type QeThresholdResult, type QeView, type RoutingTable, type RunInfo, type RunRequest, type ServeStatus, type Settings,
+  type PoolFile, type QeThresholdRequest, type QeThresholdResult, type QeView, type RoutingTable, type RunInfo, type RunRequest, type ServeStartRequest, type ServeStatus, type Settings,
   type StreamHandle, type TierStatus, type TraceDetail, type TraceFilter, type TracePage, type TuneReport, type TuneRequest,
   type WorkspaceInfo, type WorkspaceSource,
 } from '../../core/app-api.js';
@@ -16,7 +16,7 @@ import { flatCentroids, parseTunedConfig, withOperatingPoint, type TunedConfig }
 import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
 import { ConflictError, InvalidInputError, UnsatisfiableError } from '../../core/errors.js';
-import { poolCostFigures } from '../../core/pool.js';
+import { modelCostFigures } from '../../core/pool.js';
 import { withQeThreshold } from '../../core/cascade/plan.js';
 import { qeScorer } from '../../core/qe/dataset.js';
 import { LearnedQe } from '../../core/qe/model.js';
@@ -36,6 +36,7 @@ import type { StreamContext } from './streams.js';
 import type { RunManager } from './runs.js';
 import type { ServeToggle } from './serve-toggle.js';
 import * as views from './views.js';
+import { describeFailure, guardProcess, runOwned } from '../unexpected.js';
 
 export interface AppServiceOptions {
   /** Folders whose shared-format sub-folders are offered as data sets. Defaults to `[]`. */
@@ -62,6 +63,8 @@ export interface AppServiceOptions {
   env?: Record<string, string | undefined>;
   /** Where benchmark runs keep their store and exported run logs. Defaults to `<os tmpdir>/cascade-lab-runs`. */
   runsDir?: string;
+  /** Receives one line per failure nothing else handled (with the stream id when a stream owns it). Defaults to `console.error`. */
+  onUnexpected?: (message: string) => void;
 }
 
 interface Workspace {
@@ -104,6 +107,10 @@ export class AppService implements AppClient {
   readonly #disposed = new AbortController();
   /** Tune-cache writes still in flight (dispose waits for them). */
   readonly #cacheWrites = new Set<Promise<void>>();
+  readonly #onUnexpected: (message: string) => void;
+  readonly #releaseGuard: () => void;
+  /** Failures nothing else handled, each logged; the app kept running. */
+  unexpectedErrors = 0;
 
   private constructor(options: AppServiceOptions) {
     this.#dataDirs = (options.dataDirs ?? []).map((d) => resolve(d));
@@ -112,6 +119,21 @@ export class AppService implements AppClient {
     this.#env = options.env ?? process.env;
     this.#runsDir = options.runsDir ?? join(tmpdir(), 'cascade-lab-runs');
     this.#tuneCache = options.tuneCacheDir ? new TuneCache({ dir: options.tuneCacheDir }) : null;
+    this.#onUnexpected = options.onUnexpected ?? ((message) => console.error(message));
+    this.#releaseGuard = guardProcess(this.#unexpected);
+  }
+
+  /** Logs and counts a failure nothing else handled; a user's Stop or a bad stream never ends the app. */
+  readonly #unexpected = (err: unknown, id: string | null): void => {
+    this.unexpectedErrors++;
+    this.#onUnexpected(`cascade-lab: unexpected error${id === null ? '' : ` in stream ${id}`}: ${describeFailure(err)}`);
+  };
+
+  /** Runs a stream in the background, owned by its id: whatever it leaves unhandled is charged to it. */
+  #spawn(streamId: string, work: () => Promise<void>): void {
+    runOwned({ id: streamId, report: this.#unexpected }, () => {
+      work().catch((err: unknown) => this.#unexpected(err, streamId));
+    });
   }
 
   /** Builds the service and loads the initial data set (the simulated pool unless told otherwise). */
@@ -259,7 +281,7 @@ export class AppService implements AppClient {
   }
 
   #pricing(ws: Workspace): Pricing {
-    return { prices: ws.log.prices, perModel: ws.pool ? poolCostFigures(ws.pool) : {} };
+    return { prices: ws.log.prices, perModel: ws.pool ? modelCostFigures(ws.pool, ws.w.models) : {} };
   }
 
   #workspaceInfo(ws: Workspace): WorkspaceInfo {
@@ -471,7 +493,7 @@ export class AppService implements AppClient {
   async startLive(request: LiveRequest): Promise<StreamHandle> {
     const ctx = this.#streamContext('startLive');
     const { runLive } = await import('./streams.js');
-    void runLive(ctx, request);
+    this.#spawn(ctx.streamId, () => runLive(ctx, request));
     return { streamId: ctx.streamId };
   }
 
@@ -483,7 +505,7 @@ export class AppService implements AppClient {
       ctx.done();
       throw new InvalidInputError(`no tier ${unknown.map((n) => `"${n}"`).join(', ')} in the pool (it has: ${ctx.pool.tiers.map((t) => t.name).join(', ')})`, 'startCompare');
     }
-    void runCompare(ctx, request);
+    this.#spawn(ctx.streamId, () => runCompare(ctx, request));
     return { streamId: ctx.streamId };
   }
 
@@ -554,7 +576,7 @@ export class AppService implements AppClient {
     return { fileName: 'cascade-lab-report.csv', mediaType: 'text/csv', text: `${lines.join('\n')}\n` };
   }
 
-  async startServe(request: { port?: number; host?: string }): Promise<ServeStatus> {
+  async startServe(request: ServeStartRequest): Promise<ServeStatus> {
     const t = this.#requireTuned('startServe');
     const ws = this.#requireWorkspace('startServe');
     if (!ws.pool) throw new UnsatisfiableError('serving needs a live pool whose tier names match the config\'s models: set the pool first', 'startServe');
@@ -578,6 +600,7 @@ export class AppService implements AppClient {
     await this.#serve?.stop();
     await this.#runs?.dispose();
     await Promise.allSettled(this.#cacheWrites);
+    this.#releaseGuard();
   }
 }
 

@@ -16,8 +16,12 @@ export interface ServeToggleStart {
   baseDir: string;
   /** Defaults to `8080`; 0 picks a free port. */
   port?: number;
-  /** Defaults to `127.0.0.1`. */
+  /** Defaults to `127.0.0.1`; beyond loopback `token` is required (the endpoint refuses otherwise). */
   host?: string;
+  /** Bearer token every call but /health must carry. Defaults to none. */
+  token?: string;
+  /** Host names to answer to besides loopback names and the bound address. Defaults to `[]`. */
+  allowedHosts?: string[];
 }
 
 /**
@@ -58,7 +62,8 @@ export class ServeToggle {
         const poolPath = join(dir, 'pool.json');
         await writeFileAtomic(configPath, JSON.stringify(options.config));
         await writeFileAtomic(poolPath, JSON.stringify(pool));
-        const server = await startServer({ configPath, poolPath, port: options.port ?? 8080, host: options.host ?? '127.0.0.1', watch: false, tierMap });
+        // The same access rules as `cascade-lab serve`, with no way around them: the app never listens beyond loopback without a token.
+        const server = await startServer({ configPath, poolPath, port: options.port ?? 8080, host: options.host ?? '127.0.0.1', authToken: options.token, allowedHosts: options.allowedHosts, watch: false, tierMap });
         this.#running = { server, dir, models: ['cascade', ...pool.tiers.map((t) => t.name)] };
       } catch (err) {
         await rm(dir, { recursive: true, force: true });

@@ -62,7 +62,10 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
     const tierOf = ctx.config ? modelTierMap(ctx.config, ctx.pool) : { [ctx.pool.tiers[0].name]: ctx.pool.tiers[0].name };
     const names = Object.keys(tierOf);
     for (const name of names) opening.set(name, openTier(ctx, tierOf[name]));
-    for (const [name, p] of opening) tiers.set(name, await p);
+    // Awaited together, so each opening has a handler at once: a Stop while models load fails
+    // several of them, and one awaited after another would meanwhile be an unhandled rejection.
+    const opened = await Promise.all(opening.values());
+    names.forEach((name, i) => tiers.set(name, opened[i]));
     const tierFor = (model: string) => {
       const tier = tiers.get(model);
       if (!tier) throw new InvalidInputError(`the cascade routes to "${model}", but no pool tier stands for it: add a tier of that name, or list it in a tier's standsFor (the pool has: ${ctx.pool.tiers.map((t) => t.name).join(', ')})`, 'pool');

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseEmbedderSpec, type EmbedderSpec } from '../../core/embedder.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { startServer } from '../serve/server.js';
+import { collect } from './options.js';
 
 function wholeNumber(value: string): number {
   const n = Number(value);
@@ -34,7 +35,9 @@ function serveCommand(): Command {
     .description('Serve a tuned config as an OpenAI-compatible endpoint that routes every request through the cascade')
     .requiredOption('--config <file>', 'tuned config (the output of `cascade-lab tune`)')
     .requiredOption('--pool <file>', 'pool file whose tiers answer')
-    .option('--host <address>', 'address to bind', '127.0.0.1')
+    .option('--host <address>', 'address to bind; beyond loopback it needs --auth-token-env (or --insecure-no-auth)', '127.0.0.1')
+    .option('--allowed-host <name>', 'a Host name to answer to besides loopback names and the bound address (repeatable; * for any)', collect, [])
+    .option('--insecure-no-auth', 'listen beyond loopback with no token (prints a warning; only behind a firewall you trust)', false)
     .addOption(new Option('--port <n>', 'port to bind (0: any free port)').default(8080).argParser(wholeNumber))
     .option('--auth-token-env <VAR>', 'require `Authorization: Bearer <token>`, the token read from this environment variable')
     .option('--log-dir <dir>', 'write the JSONL decision log here')
@@ -47,12 +50,13 @@ function serveCommand(): Command {
     .option('--no-watch', 'do not reload when the config or pool file changes (SIGHUP still reloads)')
     .addOption(new Option('--max-body-bytes <n>', 'largest request body').default(1024 * 1024).argParser(wholeNumber))
     .addOption(new Option('--max-input-chars <n>', 'largest prompt, all messages together').default(200_000).argParser(wholeNumber))
+    .addOption(new Option('--max-output-tokens <n>', "most output tokens a request may ask for (a client's larger max_tokens is lowered to it)").argParser(wholeNumber))
     .addOption(new Option('--drain-timeout <ms>', 'how long shutdown waits for in-flight requests').default(30_000).argParser(wholeNumber))
     .addOption(new Option('--log-max-bytes <n>', 'rotate the decision log past this size').default(64 * 1024 * 1024).argParser(wholeNumber))
     .action(async (o: {
-      config: string; pool: string; host: string; port: number; authTokenEnv?: string; logDir?: string; map?: Record<string, string>; embedder?: EmbedderSpec;
+      config: string; pool: string; host: string; allowedHost: string[]; insecureNoAuth: boolean; port: number; authTokenEnv?: string; logDir?: string; map?: Record<string, string>; embedder?: EmbedderSpec;
       routerModel: string; tierTimeout: number; tierTimeoutFor?: Record<string, number>; streamUngated: boolean; watch: boolean;
-      maxBodyBytes: number; maxInputChars: number; drainTimeout: number; logMaxBytes: number;
+      maxBodyBytes: number; maxInputChars: number; maxOutputTokens?: number; drainTimeout: number; logMaxBytes: number;
     }) => {
       let authToken: string | undefined;
       if (o.authTokenEnv !== undefined) {
@@ -63,6 +67,8 @@ function serveCommand(): Command {
         configPath: o.config,
         poolPath: o.pool,
         host: o.host,
+        allowedHosts: o.allowedHost,
+        insecureNoAuth: o.insecureNoAuth,
         port: o.port,
         authToken,
         logDir: o.logDir,
@@ -75,6 +81,7 @@ function serveCommand(): Command {
         watch: o.watch,
         maxBodyBytes: o.maxBodyBytes,
         maxInputChars: o.maxInputChars,
+        maxOutputTokens: o.maxOutputTokens,
         drainTimeoutMs: o.drainTimeout,
         logMaxBytes: o.logMaxBytes,
         onEvent: (message) => console.error(message),

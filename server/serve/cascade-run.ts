@@ -63,9 +63,11 @@ export function cascadeHeaders(trace: CascadeTrace): Record<string, string> {
   return headers;
 }
 
-/** The trace as the `cascade` extension field of a body or last chunk. */
-export function traceBody(trace: CascadeTrace): object {
-  return { cluster: trace.cluster, stage1: trace.stage1, final: trace.final, escalated: trace.escalated, qe: trace.qe, agree: trace.agree, fallbacks: trace.fallbacks, delivery: trace.delivery };
+/** The trace as the `cascade` extension field of a body or last chunk, with each paid call's tokens and cost (`usage` is their sum). */
+export function traceBody(trace: CascadeTrace, calls: readonly GenerationResult[]): object {
+  const passes = calls.map((r) => ({ tier: r.tier, inputTokens: r.inputTokens, outputTokens: r.outputTokens, costUsd: r.costUsd }));
+  const costUsd = calls.reduce((n, r) => n + r.costUsd, 0);
+  return { cluster: trace.cluster, stage1: trace.stage1, final: trace.final, escalated: trace.escalated, qe: trace.qe, agree: trace.agree, fallbacks: trace.fallbacks, delivery: trace.delivery, passes, costUsd };
 }
 
 class BufferSink implements TokenSink {
@@ -139,10 +141,11 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
     // Headers go out with the first token, before the call returns: say now what the trace will say then.
     return new LiveSink(stream, (tier) => cascadeHeaders({ ...trace, final: tier, escalated: step > 0, ...(step === 0 && { stage1: tier }) }));
   };
-  const call = async (start: number, sink: TokenSink): Promise<Answer> => {
+  // `end` (exclusive) bounds the ladder: an escalation climbs only the stronger rungs, never down to the failover tiers.
+  const call = async (start: number, sink: TokenSink, end = ladder.length): Promise<Answer> => {
     const t0 = performance.now();
     try {
-      const answer = await callLadder(run.tiers, ladder, start, run.request, run.policy, run.signal, sink, failed, (f) => fallbacks.push(f));
+      const answer = await callLadder(run.tiers, ladder.slice(0, end), start, run.request, run.policy, run.signal, sink, failed, (f) => fallbacks.push(f));
       calls.push(answer.result);
       return { ...answer, sink };
     } catch (err) {
@@ -158,15 +161,14 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
     }
   };
 
-  // An agreement partner runs beside stage 1; if it fails, the answers cannot agree.
+  // An agreement partner runs beside stage 1; if it fails, the answers cannot agree. Its promise
+  // never rejects (a client abort comes back as a value): stage 1 may take longer than the
+  // partner's failure, and a rejection with no handler meanwhile would end the process.
   const partnerTier = decision.partner === null ? undefined : run.tiers.get(decision.partner);
-  const partnerCall = partnerTier
+  const partnerCall: Promise<GenerationResult | ClientAbortedError | null> = partnerTier
     ? callTier(partnerTier, run.request, run.policy, run.signal, new BufferSink()).then(
         (r) => (calls.push(r), r),
-        (err: unknown) => {
-          if (err instanceof ClientAbortedError) throw err;
-          return null;
-        },
+        (err: unknown) => (err instanceof ClientAbortedError ? err : null),
       )
     : Promise.resolve(null);
   let answer: Answer;
@@ -175,12 +177,13 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
   } finally {
     // Settle the partner either way, so no call outlives the request unobserved.
     const t0 = performance.now();
-    await partnerCall.catch(() => null);
+    await partnerCall;
     tierMs += performance.now() - t0;
   }
   trace.stage1 = trace.final = ladder[answer.index];
   let tokens = answer.result.inputTokens + answer.result.outputTokens;
   const partner = await partnerCall;
+  if (partner instanceof ClientAbortedError) throw partner;
   if (partner) tokens += partner.inputTokens + partner.outputTokens;
 
   // Only an answer from the planned rung is judged: thresholds are calibrated per model, so a failover answer is final.
@@ -194,7 +197,7 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
     if (!verdict.escalate) break;
     let next: Answer;
     try {
-      next = await call(step + 1, sinkFor(step + 1));
+      next = await call(step + 1, sinkFor(step + 1), decision.rungs);
     } catch (err) {
       // Every stronger tier failed before sending anything: the answer in hand beats none.
       if (!(err instanceof AllTiersFailedError || err instanceof InputTooLongError)) throw err;
@@ -210,7 +213,7 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
   if (stream) {
     if (!stream.opened) stream.open(cascadeHeaders(trace));
     if (answer.sink instanceof BufferSink) for (const piece of answer.sink.release(answer.result)) stream.piece(piece);
-    stream.finish(answer.result, run.includeUsage, traceBody(trace));
+    stream.finish(answer.result, calls, run.includeUsage, traceBody(trace, calls));
   }
   return { trace, result: answer.result, calls, tierMs };
 }

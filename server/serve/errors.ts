@@ -54,6 +54,21 @@ export class AuthenticationError extends ServeRequestError {
   }
 }
 
+/** A request a browser may have been tricked into sending: a Host or Origin this server does not answer to. */
+export class ForbiddenError extends ServeRequestError {
+  readonly status = 403;
+  readonly type = 'invalid_request_error';
+}
+
+/** A POST body that is not declared `application/json` (a cross-site form or `text/plain` post). */
+export class UnsupportedMediaTypeError extends ServeRequestError {
+  readonly status = 415;
+  readonly type = 'invalid_request_error';
+  constructor(given: string) {
+    super(`The request body must be sent as application/json, not ${given === '' ? 'without a content type' : `"${given}"`}`, null, 'unsupported_media_type');
+  }
+}
+
 /** No route for this method and path. */
 export class RouteNotFoundError extends ServeRequestError {
   readonly status = 404;

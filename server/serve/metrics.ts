@@ -27,6 +27,7 @@ export class ServeMetrics {
   readonly latency = new Histogram({ name: 'cascade_latency_seconds', help: 'End-to-end latency of tier calls, by tier.', labelNames: ['tier'] as const, buckets: TIME_BUCKETS, registers: [this.registry] });
   readonly overhead = new Histogram({ name: 'cascade_router_overhead_seconds', help: 'Time the endpoint spends on a request outside tier calls (parsing, routing, QE, writing).', buckets: OVERHEAD_BUCKETS, registers: [this.registry] });
   readonly inflight = new Gauge({ name: 'cascade_inflight_requests', help: 'Requests being served now.', registers: [this.registry] });
+  readonly unexpected = new Counter({ name: 'cascade_unexpected_errors_total', help: 'Failures nothing else handled (a rejected promise, an internal error), each logged with its request id; the process kept serving.', registers: [this.registry] });
   readonly clientAborts = new Counter({ name: 'cascade_client_aborts_total', help: 'Requests whose client left before the answer ended; their upstream calls were aborted.', registers: [this.registry] });
   readonly logWritten = new Counter({ name: 'cascade_decision_log_written_total', help: 'Decision-log records written to disk.', registers: [this.registry] });
   readonly logDropped = new Counter({ name: 'cascade_decision_log_dropped_total', help: 'Decision-log records dropped because the queue was full or the disk failed.', registers: [this.registry] });

@@ -6,18 +6,25 @@ export type FinishReason = 'stop' | 'length';
 
 export const finishReason = (result: GenerationResult): FinishReason => (result.stopReason === 'length' ? 'length' : 'stop');
 
-function usage(result: GenerationResult) {
-  return { prompt_tokens: result.inputTokens, completion_tokens: result.outputTokens, total_tokens: result.inputTokens + result.outputTokens };
+/** Tokens over every tier call the request paid for (stage 1, its partner, each escalation), not the served pass alone. */
+function usage(calls: readonly GenerationResult[]) {
+  let input = 0;
+  let output = 0;
+  for (const r of calls) {
+    input += r.inputTokens;
+    output += r.outputTokens;
+  }
+  return { prompt_tokens: input, completion_tokens: output, total_tokens: input + output };
 }
 
-/** The non-streamed OpenAI body of a finished answer; `cascade` is an extension field clients ignore. */
-export function completionBody(endpoint: Endpoint, id: string, model: string, created: number, result: GenerationResult, cascade: object): object {
+/** The non-streamed OpenAI body of a finished answer; `cascade` is an extension field clients ignore. `calls`: every paid call. */
+export function completionBody(endpoint: Endpoint, id: string, model: string, created: number, result: GenerationResult, calls: readonly GenerationResult[], cascade: object): object {
   const finish = finishReason(result);
   const choice =
     endpoint === 'chat'
       ? { index: 0, message: { role: 'assistant', content: result.text, refusal: null }, finish_reason: finish, logprobs: null }
       : { index: 0, text: result.text, finish_reason: finish, logprobs: null };
-  return { id, object: endpoint === 'chat' ? 'chat.completion' : 'text_completion', created, model, choices: [choice], usage: usage(result), cascade };
+  return { id, object: endpoint === 'chat' ? 'chat.completion' : 'text_completion', created, model, choices: [choice], usage: usage(calls), cascade };
 }
 
 /** Writes one OpenAI-style Server-Sent-Events stream: chunks, a finishing chunk, optional usage, then `[DONE]`. */
@@ -50,11 +57,11 @@ export class SseWriter {
     this.res.write(`${this.prefix}[${JSON.stringify(choice)}]}\n\n`);
   }
 
-  finish(result: GenerationResult, includeUsage: boolean, cascade: object): void {
+  finish(result: GenerationResult, calls: readonly GenerationResult[], includeUsage: boolean, cascade: object): void {
     const finish = finishReason(result);
     const choice = this.endpoint === 'chat' ? { index: 0, delta: this.first ? { role: 'assistant' } : {}, finish_reason: finish, logprobs: null } : { index: 0, text: '', finish_reason: finish, logprobs: null };
     let out = `${this.prefix}[${JSON.stringify(choice)}],"cascade":${JSON.stringify(cascade)}}\n\n`;
-    if (includeUsage) out += `${this.prefix}[],"usage":${JSON.stringify(usage(result))}}\n\n`;
+    if (includeUsage) out += `${this.prefix}[],"usage":${JSON.stringify(usage(calls))}}\n\n`;
     this.res.end(`${out}data: [DONE]\n\n`);
   }
 }

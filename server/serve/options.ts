@@ -6,8 +6,15 @@ export interface ServeOptions {
   configPath: string;
   /** Path of the pool file whose tiers serve the config's models. */
   poolPath: string;
-  /** Address to bind. Defaults to `127.0.0.1` (set `0.0.0.0` only behind a firewall or with `authToken`). */
+  /** Address to bind. Defaults to `127.0.0.1`. Anything beyond loopback needs `authToken` (or `insecureNoAuth`). */
   host?: string;
+  /**
+   * Host names the endpoint answers to besides loopback names and the bound address (`*`: any);
+   * a request naming another Host is refused (403), so a DNS-rebound page cannot reach it. Defaults to `[]`.
+   */
+  allowedHosts?: string[];
+  /** Listen beyond loopback with no token anyway (a warning is printed). Defaults to `false`. */
+  insecureNoAuth?: boolean;
   /** Port to bind; 0 picks a free one. Defaults to `0`. */
   port?: number;
   /** Bearer token every request except /health and /ready must carry. Defaults to none (no auth). */
@@ -39,6 +46,12 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Largest prompt (all messages together), characters. Defaults to `200000`. */
   maxInputChars?: number;
+  /**
+   * Most output tokens a request may ask for: a client's larger `max_tokens` is lowered to it (the
+   * answer then ends with `finish_reason: "length"`). Without one, each tier's `sampling.maxTokens`
+   * applies when the client names none. Defaults to none (no cap).
+   */
+  maxOutputTokens?: number;
   /** How long `close()` waits for in-flight requests before aborting them, ms. Defaults to `30000`. */
   drainTimeoutMs?: number;
   /** Rotate the decision log past this size, bytes. Defaults to `67108864` (64 MiB). */
@@ -49,13 +62,15 @@ export interface ServeOptions {
   onEvent?: (message: string) => void;
 }
 
-export type ResolvedServeOptions = Required<Omit<ServeOptions, 'authToken' | 'logDir' | 'embedder'>> & Pick<ServeOptions, 'authToken' | 'logDir' | 'embedder'>;
+export type ResolvedServeOptions = Required<Omit<ServeOptions, 'authToken' | 'logDir' | 'embedder' | 'maxOutputTokens'>> & Pick<ServeOptions, 'authToken' | 'logDir' | 'embedder' | 'maxOutputTokens'>;
 
 export function resolveServeOptions(o: ServeOptions): ResolvedServeOptions {
   return {
     configPath: o.configPath,
     poolPath: o.poolPath,
     host: o.host ?? '127.0.0.1',
+    allowedHosts: o.allowedHosts ?? [],
+    insecureNoAuth: o.insecureNoAuth ?? false,
     port: o.port ?? 0,
     authToken: o.authToken,
     logDir: o.logDir,
@@ -68,6 +83,7 @@ export function resolveServeOptions(o: ServeOptions): ResolvedServeOptions {
     watch: o.watch ?? true,
     maxBodyBytes: o.maxBodyBytes ?? 1024 * 1024,
     maxInputChars: o.maxInputChars ?? 200_000,
+    maxOutputTokens: o.maxOutputTokens,
     drainTimeoutMs: o.drainTimeoutMs ?? 30_000,
     logMaxBytes: o.logMaxBytes ?? 64 * 1024 * 1024,
     logMaxQueued: o.logMaxQueued ?? 10_000,

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { ServingState } from './serving-state.js';
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -48,7 +49,8 @@ export async function readiness(state: ServingState, draining: boolean): Promise
   return {
     ready: !draining && tiers.every((t) => t.reachable),
     draining,
-    config: { path: state.configPath, loadedAt: new Date(state.loadedAt).toISOString(), router: state.router.name },
+    // The file's name, not where it lives on the operator's disk.
+    config: { path: basename(state.configPath), loadedAt: new Date(state.loadedAt).toISOString(), router: state.router.name },
     tiers,
   };
 }

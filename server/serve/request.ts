@@ -81,6 +81,17 @@ function refuseUnsupported(body: Record<string, unknown>): void {
   if (Array.isArray(body.modalities) && body.modalities.some((m) => m !== 'text')) refuse('modalities', 'output other than text');
   if (body.prediction != null) refuse('prediction', 'predicted outputs');
   if (body.logprobs === true || (typeof body.logprobs === 'number' && body.logprobs > 0)) refuse('logprobs', 'token log-probabilities in the answer');
+  if (typeof body.top_logprobs === 'number' && body.top_logprobs > 0) refuse('top_logprobs', 'token log-probabilities in the answer');
+  if (body.tool_choice != null && body.tool_choice !== 'none') refuse('tool_choice', 'tool calling');
+  if (body.echo === true) refuse('echo', 'echoing the prompt in the answer');
+  if (typeof body.suffix === 'string' && body.suffix !== '') refuse('suffix', 'text after the insertion point');
+  if (typeof body.best_of === 'number' && body.best_of > 1) refuse('best_of', 'several candidates per answer');
+  if (Array.isArray(body.messages)) {
+    body.messages.forEach((m: { role?: unknown; tool_calls?: unknown; function_call?: unknown }, i) => {
+      if (m?.role === 'tool' || m?.role === 'function') refuse(`messages[${i}].role`, 'tool results in the conversation');
+      if ((Array.isArray(m?.tool_calls) && m.tool_calls.length > 0) || m?.function_call != null) refuse(`messages[${i}].tool_calls`, 'tool calls in the conversation');
+    });
+  }
 }
 
 function firstIssue(error: z.ZodError): InvalidRequestError {
@@ -108,7 +119,9 @@ export function parseRequest(endpoint: Endpoint, raw: string, limits: ParseLimit
   const parsed = (endpoint === 'chat' ? ChatBody : CompletionBody).safeParse(json);
   if (!parsed.success) throw firstIssue(parsed.error);
   const body = parsed.data;
-  const stop = body.stop == null ? undefined : typeof body.stop === 'string' ? [body.stop] : body.stop;
+  // An empty stop string would end every answer before its first token; OpenAI ignores it, and so does the cascade.
+  const stops = (body.stop == null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop).filter((s) => s !== '');
+  const stop = stops.length > 0 ? stops : undefined;
   const maxTokens = ('max_completion_tokens' in body ? body.max_completion_tokens : undefined) ?? body.max_tokens ?? undefined;
   const sampling: SamplingOptions = {
     temperature: body.temperature ?? undefined,

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Cancellation } from '../../core/cancellation.js';
 import type { GenerateRequest } from '../../core/tier.js';
+import { checkBind, HostRules, requireJsonBody } from './access.js';
 import { readBody } from './body.js';
 import { cascadeHeaders, runCascade, traceBody, type CascadeOutcome } from './cascade-run.js';
 import { DecisionLog } from './decision-log.js';
@@ -24,6 +25,7 @@ import { parseRequest, type Endpoint, type ServeRequest } from './request.js';
 import { routingText, type CascadeDecision } from './router.js';
 import { ClientAbortedError, type TierCallPolicy } from './tier-call.js';
 import { ServingStateHolder, type ServingState } from './serving-state.js';
+import { describeFailure, guardProcess, runOwned } from '../unexpected.js';
 
 /** A running endpoint. */
 export interface RunningServer {
@@ -53,6 +55,23 @@ function streamStage1Header(req: IncomingMessage): boolean | undefined {
   throw new InvalidRequestError(`The header x-cascade-stream-stage1 must be true or false, got "${String(value)}"`, 'x-cascade-stream-stage1', 'invalid_value');
 }
 
+// A client's own request id is echoed when it is a plain token; anything else gets a fresh one.
+const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** A path segment with its %-escapes decoded; as sent when they are malformed (it then names no model). */
+function decodedPathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 function tokenDigest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
@@ -63,6 +82,9 @@ function tokenDigest(token: string): Buffer {
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const opts = resolveServeOptions(options);
+  // Before anything loads: a refused bind fails at once.
+  const bindWarning = checkBind(opts.host, opts.authToken, opts.insecureNoAuth);
+  const hosts = new HostRules(opts.host, opts.allowedHosts);
   const metrics = new ServeMetrics();
   const holder = await ServingStateHolder.open(opts, metrics);
   metrics.observeHardware(() => holder.current.tiers.values());
@@ -93,20 +115,33 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     return match !== null && timingSafeEqual(tokenDigest(match[1].trim()), expectedToken);
   };
 
+  /** Logs and counts a failure nothing else handled; the process keeps serving. */
+  const unexpected = (err: unknown, requestId: string | null) => {
+    metrics.unexpected.inc();
+    opts.onEvent(`serve: unexpected error${requestId === null ? '' : ` in request ${requestId}`}: ${describeFailure(err)}`);
+  };
+  const releaseGuard = guardProcess(unexpected);
+
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => writeError(res, err, {}));
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    runOwned({ id: requestId, report: unexpected }, () => {
+      handle(req, res, requestId).catch((err: unknown) => writeError(res, err, {}, requestId));
+    });
   });
   server.keepAliveTimeout = 65_000;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
-    if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
+    if ((method === 'GET' || method === 'HEAD') && path === '/health') return sendJson(res, 200, { status: 'ok' });
+    hosts.check(req);
     if (method === 'GET' && path === '/ready') {
       const report = await readiness(holder.current, draining);
-      return sendJson(res, report.ready ? 200 : 503, report);
+      // Load balancers probe without a token: they get the verdict; the per-tier detail is the operator's.
+      return sendJson(res, report.ready ? 200 : 503, authorised(req) ? report : { ready: report.ready, draining: report.draining });
     }
     if (!authorised(req)) throw new AuthenticationError();
     if (method === 'GET' && path === '/metrics') {
@@ -115,8 +150,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return;
     }
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) return sendJson(res, 200, modelList(holder.current));
-    if (method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return complete(req, res, 'chat');
-    if (method === 'POST' && (path === '/v1/completions' || path === '/completions')) return complete(req, res, 'completions');
+    const one = method === 'GET' ? /^(?:\/v1)?\/models\/(.+)$/.exec(path) : null;
+    if (one) {
+      const id = decodedPathPart(one[1]);
+      const state = holder.current;
+      const model = modelList(state).data.find((m) => m.id === id);
+      if (!model) throw new UnknownModelError(id, [state.router.name, ...state.tiers.keys()]);
+      return sendJson(res, 200, model);
+    }
+    if (method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return complete(req, res, 'chat', requestId);
+    if (method === 'POST' && (path === '/v1/completions' || path === '/completions')) return complete(req, res, 'completions', requestId);
     throw new RouteNotFoundError(method, path);
   }
 
@@ -138,8 +181,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     };
   }
 
-  async function complete(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint): Promise<void> {
+  async function complete(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, requestId: string): Promise<void> {
     if (draining) throw new NotReadyError('The server is shutting down', null, 'shutting_down');
+    requireJsonBody(req);
     const t0 = performance.now();
     const cancel = new Cancellation();
     inflight.add(cancel);
@@ -164,6 +208,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const created = Math.floor(Date.now() / 1000);
       const generate: GenerateRequest = request.messages ? { messages: request.messages, ...request.sampling } : { prompt: request.prompt, ...request.sampling };
       if (!direct && decision.gate && state.router.wantsLogprobs) generate.logprobs = true;
+      // The operator's cap holds whatever the client asks; the tiers' own defaults are the operator's already.
+      if (opts.maxOutputTokens !== undefined && generate.maxTokens !== undefined && generate.maxTokens > opts.maxOutputTokens) generate.maxTokens = opts.maxOutputTokens;
       outcome = await runCascade({
         tiers: state.tiers,
         router: direct ? null : state.router,
@@ -177,7 +223,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         liveUngated: request.streamStage1 ?? streamStage1Header(req) ?? opts.streamUngated,
       });
       if (!request.stream) {
-        const answer = completionBody(endpoint, id, request.model, created, outcome.result, traceBody(outcome.trace));
+        const answer = completionBody(endpoint, id, request.model, created, outcome.result, outcome.calls, traceBody(outcome.trace, outcome.calls));
         sendJson(res, 200, answer, { ...cascadeHeaders(outcome.trace), 'x-cascade-overhead-ms': (performance.now() - t0 - outcome.tierMs).toFixed(3) });
       }
     } catch (err) {
@@ -189,72 +235,76 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         headers['x-cascade-stage1'] = decision.ladder[0];
         headers['x-cascade-fallback'] = err.attempts.map((a) => `${a.tier}:${a.reason}`).join(', ');
       }
-      writeError(res, err, headers);
+      writeError(res, err, headers, requestId);
     } finally {
       res.off('close', onClose);
       inflight.delete(cancel);
       metrics.inflight.dec();
       if (draining && inflight.size === 0) drained?.();
-      record(endpoint, request, decision, outcome, status, performance.now() - t0);
+      record(requestId, endpoint, request, decision, outcome, status, performance.now() - t0);
     }
   }
 
-  function record(endpoint: Endpoint, request: ServeRequest | undefined, decision: CascadeDecision | undefined, outcome: CascadeOutcome | undefined, status: number, totalMs: number) {
+  function record(requestId: string, endpoint: Endpoint, request: ServeRequest | undefined, decision: CascadeDecision | undefined, outcome: CascadeOutcome | undefined, status: number, totalMs: number) {
     const cluster = decision && decision.cluster >= 0 ? String(decision.cluster) : 'none';
     metrics.requests.inc({ endpoint, model: request ? (decision ? request.model : 'unknown') : 'invalid', cluster, tier: outcome?.trace.final ?? 'none', status: String(status) });
-    if (!outcome) return;
-    const { trace } = outcome;
-    metrics.overhead.observe(Math.max(0, totalMs - outcome.tierMs) / 1000);
-    for (const f of trace.fallbacks) metrics.fallbacks.inc({ cluster, from: f.from, to: f.to ?? 'none', reason: f.reason });
-    for (const score of trace.qeScores) metrics.qeScore.observe({ cluster }, score);
-    if (trace.escalated) metrics.escalations.inc({ cluster, from: trace.stage1, to: trace.final });
     let cost = 0;
-    for (const r of outcome.calls) {
-      metrics.tierCalls.inc({ tier: r.tier, cluster });
-      metrics.tokens.inc({ tier: r.tier, direction: 'input' }, r.inputTokens);
-      metrics.tokens.inc({ tier: r.tier, direction: 'output' }, r.outputTokens);
-      metrics.cost.inc({ tier: r.tier }, r.costUsd);
-      metrics.ttft.observe({ tier: r.tier }, r.ttftMs / 1000);
-      if (r.outputTokens > 1) metrics.tpot.observe({ tier: r.tier }, r.tpotMs / 1000);
-      metrics.latency.observe({ tier: r.tier }, r.latencyMs / 1000);
-      cost += r.costUsd;
+    if (outcome) {
+      const { trace } = outcome;
+      metrics.overhead.observe(Math.max(0, totalMs - outcome.tierMs) / 1000);
+      for (const f of trace.fallbacks) metrics.fallbacks.inc({ cluster, from: f.from, to: f.to ?? 'none', reason: f.reason });
+      for (const score of trace.qeScores) metrics.qeScore.observe({ cluster }, score);
+      if (trace.escalated) metrics.escalations.inc({ cluster, from: trace.stage1, to: trace.final });
+      for (const r of outcome.calls) {
+        metrics.tierCalls.inc({ tier: r.tier, cluster });
+        metrics.tokens.inc({ tier: r.tier, direction: 'input' }, r.inputTokens);
+        metrics.tokens.inc({ tier: r.tier, direction: 'output' }, r.outputTokens);
+        metrics.cost.inc({ tier: r.tier }, r.costUsd);
+        metrics.ttft.observe({ tier: r.tier }, r.ttftMs / 1000);
+        if (r.outputTokens > 1) metrics.tpot.observe({ tier: r.tier }, r.tpotMs / 1000);
+        metrics.latency.observe({ tier: r.tier }, r.latencyMs / 1000);
+        cost += r.costUsd;
+      }
     }
+    // One line per request, answered or not: a refused, failed or abandoned one says how far it got.
+    const trace = outcome?.trace;
     log?.append({
       ts: new Date().toISOString(),
+      requestId,
       endpoint,
       model: request?.model,
       stream: request?.stream,
-      cluster: trace.cluster,
+      cluster: trace ? trace.cluster : decision && decision.cluster >= 0 ? decision.cluster : null,
       plan: decision?.plan,
       ladder: decision?.ladder,
-      threshold: trace.threshold,
-      stage1: trace.stage1,
-      final: trace.final,
-      escalated: trace.escalated,
-      qe: trace.qeScores,
-      agree: trace.agree,
-      fallbacks: trace.fallbacks,
-      delivery: trace.delivery,
+      threshold: trace?.threshold ?? decision?.threshold ?? null,
+      stage1: trace?.stage1 ?? null,
+      final: trace?.final ?? null,
+      escalated: trace?.escalated ?? false,
+      qe: trace?.qeScores ?? [],
+      agree: trace?.agree ?? null,
+      fallbacks: trace?.fallbacks ?? [],
+      delivery: trace?.delivery ?? null,
       status,
-      inputTokens: outcome.result.inputTokens,
-      outputTokens: outcome.calls.reduce((n, r) => n + r.outputTokens, 0),
+      inputTokens: outcome?.calls.reduce((n, r) => n + r.inputTokens, 0) ?? 0,
+      outputTokens: outcome?.calls.reduce((n, r) => n + r.outputTokens, 0) ?? 0,
       costUsd: cost,
       latencyMs: Math.round(totalMs * 1000) / 1000,
-      overheadMs: Math.round((totalMs - outcome.tierMs) * 1000) / 1000,
+      overheadMs: outcome ? Math.round((totalMs - outcome.tierMs) * 1000) / 1000 : null,
     });
   }
 
-  function writeError(res: ServerResponse, err: unknown, headers: Record<string, string>): void {
+  function writeError(res: ServerResponse, err: unknown, headers: Record<string, string>, requestId: string): void {
+    const known = err instanceof ServeRequestError || err instanceof ClientAbortedError;
+    if (!known) unexpected(err, requestId);
     if (err instanceof ClientAbortedError || res.destroyed) return;
-    const known = err instanceof ServeRequestError;
-    const body = known ? err.toBody() : { error: { message: `Internal error: ${err instanceof Error ? err.message : String(err)}`, type: 'server_error', param: null, code: null } };
-    if (!known) opts.onEvent(`serve: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    const body = err instanceof ServeRequestError ? err.toBody() : { error: { message: `Internal error: ${err instanceof Error ? err.message : String(err)}`, type: 'server_error', param: null, code: null } };
     if (res.headersSent) {
       // A stream already under way can only end with an error event.
       res.end(`data: ${JSON.stringify(body)}\n\ndata: [DONE]\n\n`);
       return;
     }
-    sendJson(res, known ? err.status : 500, body, headers);
+    sendJson(res, err instanceof ServeRequestError ? err.status : 500, body, headers);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -264,6 +314,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       resolve();
     });
   }).catch(async (err: unknown) => {
+    releaseGuard();
     await holder.close();
     await log?.close();
     throw err;
@@ -271,6 +322,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   if (opts.watch) holder.watch();
+  if (bindWarning) opts.onEvent(bindWarning);
 
   let closing: Promise<void> | undefined;
   return {
@@ -293,6 +345,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await stopped;
       await log?.close();
       await holder.close();
+      releaseGuard();
     })()),
   };
 }

@@ -2,6 +2,8 @@ import { CascadeLabError } from '../../core/errors.js';
 import type { RetryPolicy } from '../../core/pool.js';
 import { Cancellation } from '../../core/cancellation.js';
 import { delay } from '../../native-models/tiers/concurrency.js';
+import { TierHttpError } from '../../native-models/tiers/errors.js';
+import { retryDelayMs } from '../../native-models/tiers/retry-after.js';
 import type { AbortSignalLike, GenerateRequest, GenerationResult, Tier, TokenEvent } from '../../core/tier.js';
 
 /** Why a tier call failed, as headers, metrics and the decision log name it. */
@@ -41,7 +43,6 @@ interface ErrorShape {
   status?: unknown;
   code?: unknown;
   name?: unknown;
-  headers?: { get?: (name: string) => string | null };
   cause?: unknown;
 }
 
@@ -71,13 +72,6 @@ function classify(err: unknown, tier: Tier, timedOut: boolean): FailureReason {
   const code = String(e?.code ?? (e?.cause as ErrorShape | undefined)?.code ?? '');
   if (/Unreachable|Connection/.test(name) || /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EPIPE|UND_ERR)/.test(code)) return 'unreachable';
   return 'error';
-}
-
-function retryAfterMs(err: unknown): number | undefined {
-  const value = (err as ErrorShape | undefined)?.headers?.get?.('retry-after');
-  if (!value) return undefined;
-  const s = Number(value);
-  return Number.isFinite(s) && s >= 0 ? s * 1000 : undefined;
 }
 
 /**
@@ -113,7 +107,7 @@ export async function callTier(tier: Tier, request: GenerateRequest, policy: Tie
     const retryable = reason === 'rate_limited' || reason === 'http_5xx';
     const retry = policy.retry(tier.name);
     if (!retryable || attempt >= retry.maxRetries || sink.committed) throw new TierFailedError(tier.name, reason, failure);
-    const backoff = Math.min(retry.maxDelayMs, retryAfterMs(failure) ?? retry.initialDelayMs * 2 ** attempt * (0.5 + Math.random() * 0.5));
+    const backoff = retryDelayMs(retry, attempt, failure instanceof TierHttpError ? failure.retryAfterMs : undefined);
     // A client abort ends the wait early; the check at the top of the loop then throws.
     await delay(backoff, signal).catch(() => {});
   }

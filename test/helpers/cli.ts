@@ -1,8 +1,9 @@
+// Runs the cascade-lab CLI in-process, capturing what it writes, for tests that drive it as a user would.
 import { vi } from 'vitest';
 import { main } from '../../server/cli/main.js';
 
-/** Runs the CLI in-process; returns its exit code and what it wrote to stdout and stderr. */
-export async function runCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `cascade-lab ARGS…`; returns its exit code and what it wrote to stdout and stderr. */
+export async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));

@@ -47,7 +47,17 @@ export interface Upstream {
   readonly requests: number;
   /** The parsed body of the latest request. */
   readonly lastBody: Record<string, unknown> | undefined;
+  /** Completion requests being answered now. */
+  readonly open: number;
+  /** Completion requests whose client hung up before the answer ended (an abort that reached this server). */
+  readonly hungUp: number;
+  /** Completion requests answered to their end. */
+  readonly answered: number;
   setBehaviour(behaviour: UpstreamBehaviour): void;
+  /** Kills the server as a crash would: every connection is cut at once and nothing listens until `revive`. */
+  kill(): Promise<void>;
+  /** Listens again on the same port after `kill`. */
+  revive(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,6 +91,12 @@ export async function start(options: UpstreamOptions = {}): Promise<Upstream> {
   let behaviour: UpstreamBehaviour = options.behaviour ?? { kind: 'ok' };
   let failuresLeft = Infinity;
   let requests = 0;
+  let open = 0;
+  let hungUp = 0;
+  let answered = 0;
+  // Answers cut by kill() rather than by their client.
+  const answering = new Set<ServerResponse>();
+  const killed = new WeakSet<ServerResponse>();
   let lastBody: Record<string, unknown> | undefined;
 
   function setBehaviour(b: UpstreamBehaviour) {
@@ -204,24 +220,43 @@ export async function start(options: UpstreamOptions = {}): Promise<Upstream> {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error' } }));
       return;
     }
+    open++;
+    answering.add(res);
+    res.on('close', () => {
+      open--;
+      answering.delete(res);
+      if (res.writableEnded) answered++;
+      else if (!killed.has(res)) hungUp++;
+    });
     answer(req, res, chat).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: String(err), type: 'server_error' } }));
     });
   });
-  await new Promise<void>((resolve, reject) => {
+  const listen = (on: number) => new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(on, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  await listen(options.port ?? 0);
   const { port } = server.address() as AddressInfo;
+  const stop = () => new Promise<void>((resolve) => {
+    for (const res of answering) killed.add(res);
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
   return {
     url: `http://127.0.0.1:${port}/v1`,
     get requests() { return requests; },
     get lastBody() { return lastBody; },
+    get open() { return open; },
+    get hungUp() { return hungUp; },
+    get answered() { return answered; },
     setBehaviour,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    kill: stop,
+    revive: () => listen(port),
+    close: () => (server.listening ? stop() : Promise.resolve()),
   };
 }

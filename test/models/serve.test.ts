@@ -208,10 +208,11 @@ describe('serve over two local GGUF tiers, with a config tuned on the shared dat
     }
   });
 
-  it('writes one decision-log line per answered request', async () => {
+  it('writes one decision-log line per request, refused ones included', async () => {
     await server.close();
     const lines = (await readFile(join(dir, 'log', 'decisions.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.length).toBe(sent - 5);
+    expect(lines.length).toBe(sent);
+    expect(lines.filter((l) => l.status !== 200)).toHaveLength(5);
     expect(lines[0]).toMatchObject({ endpoint: 'chat', model: 'cascade', cluster, stage1: 'small', final: 'large', escalated: true, plan: 'cascade' });
   });
 });

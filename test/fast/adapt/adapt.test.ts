@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdaptDiff } from '../../../core/adapt.js';
 import { parseTunedConfig, type TunedConfig } from '../../../core/config.js';
-import { runCli as cli } from '../../helpers/cli.js';
+import { cli } from '../../helpers/cli.js';
 
 // End to end on the real run log: tune a pool that lacks gemini-1.5-flash (the cheapest model that
 // is good on both tasks) under a tight budget, ask probe-plan which

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTunedConfig } from '../../../core/config.js';
-import { runCli as cli } from '../../helpers/cli.js';
+import { cli } from '../../helpers/cli.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const dataDir = path.resolve(repoRoot, '../shared/data/zeroeval-gsm8k-crux');

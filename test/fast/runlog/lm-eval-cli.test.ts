@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LM_EVAL_FIXTURE_DIR, makeLmEval } from '../../../fixtures/make-lm-eval.js';
 import { loadRunLogs } from '../../../server/cli/runlogs.js';
-import { runCli } from '../../helpers/cli.js';
+import { cli } from '../../helpers/cli.js';
 
 const output = path.join(LM_EVAL_FIXTURE_DIR, 'output');
 const prices = path.join(LM_EVAL_FIXTURE_DIR, 'prices.json');
@@ -32,7 +32,7 @@ describe('fixtures/lm-eval', () => {
 describe('tune on lm-eval output', () => {
   it('tunes with --cost usd --prices FILE, naming the cost source and that tokens are estimated', async () => {
     const out = path.join(dir, 'usd.json');
-    const json = await runCli('tune', '--data', output, '--cost', 'usd', '--prices', prices, ...FAST, '--out', out, '--json');
+    const json = await cli('tune', '--data', output, '--cost', 'usd', '--prices', prices, ...FAST, '--out', out, '--json');
     expect(json.stderr).not.toMatch(/Error/);
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout);
@@ -49,18 +49,18 @@ describe('tune on lm-eval output', () => {
     expect(config.provenance.tokensApproximate).toBe(true);
     expect(config.pool.find((p: { model: string }) => p.model === 'gpt-4o-mini').figures).toEqual({ usdPerMtokIn: 0.15, usdPerMtokOut: 0.6 });
 
-    const text = await runCli('tune', '--data', output, '--cost', 'usd', '--prices', prices, ...FAST, '--out', out);
+    const text = await cli('tune', '--data', output, '--cost', 'usd', '--prices', prices, ...FAST, '--out', out);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`Cost (usd, USD):\n  llama-3.2-1b-local, gpt-4o-mini, Qwen/Qwen2.5-7B-Instruct: ${via}\n`);
     expect(text.stdout).toContain('Token counts are estimates (tokensApproximate: counted with o200k_base');
 
-    const evaluated = await runCli('eval', '--config', out, '--data', output, '--prices', prices, '--json');
+    const evaluated = await cli('eval', '--config', out, '--data', output, '--prices', prices, '--json');
     expect(evaluated.code).toBe(0);
     expect(JSON.parse(evaluated.stdout).costSource.models['llama-3.2-1b-local']).toBe(`list price from the tuned config ${out} × token counts estimated with o200k_base`);
   }, 120_000);
 
   it('tunes with --cost tokens on the counted generations', async () => {
-    const { code, stdout, stderr } = await runCli('tune', '--data', output, '--cost', 'tokens', ...FAST, '--out', path.join(dir, 'tokens.json'), '--json');
+    const { code, stdout, stderr } = await cli('tune', '--data', output, '--cost', 'tokens', ...FAST, '--out', path.join(dir, 'tokens.json'), '--json');
     expect(stderr).not.toMatch(/Error/);
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
@@ -71,14 +71,14 @@ describe('tune on lm-eval output', () => {
   }, 120_000);
 
   it('names the flag that fixes a missing price', async () => {
-    const { code, stderr } = await runCli('tune', '--data', output, '--cost', 'usd', ...FAST, '--out', path.join(dir, 'never.json'));
+    const { code, stderr } = await cli('tune', '--data', output, '--cost', 'usd', ...FAST, '--out', path.join(dir, 'never.json'));
     expect(code).toBe(2);
     expect(stderr).toMatch(/no USD price for model ".+" \(metric usd\): add it to a prices file \(--prices FILE, or prices\.json beside the run log\) or the pool file/);
   }, 60_000);
 
   it('joins one --data per model folder, keeping the first prompt and reporting the others', async () => {
     const folders = ['__data__models__Llama-3.2-1B-Instruct', 'gpt-4o-mini', 'Qwen__Qwen2.5-7B-Instruct'].map((f) => path.join(output, f));
-    const { code, stdout } = await runCli('tune', ...folders.flatMap((f) => ['--data', f]), '--cost', 'tokens', ...FAST, '--out', path.join(dir, 'joined.json'), '--json');
+    const { code, stdout } = await cli('tune', ...folders.flatMap((f) => ['--data', f]), '--cost', 'tokens', ...FAST, '--out', path.join(dir, 'joined.json'), '--json');
     expect(code).toBe(0);
     const notes = JSON.parse(stdout).notes as string[];
     expect(notes).toContain(`40 queries have a different prompt in ${folders[1]} than in ${folders[0]} (first: "gsm8k/0"); queries join by id and keep the prompt of ${folders[0]}`);
@@ -94,7 +94,7 @@ describe('tune on lm-eval output', () => {
         cloud('qwen-7b', 0.1, 0.1, ['Qwen/Qwen2.5-7B-Instruct']),
       ],
     }));
-    const { code, stdout, stderr } = await runCli('tune', '--data', output, '--prices', prices, '--pool', pool, ...FAST, '--out', path.join(dir, 'pool-tuned.json'), '--json');
+    const { code, stdout, stderr } = await cli('tune', '--data', output, '--prices', prices, '--pool', pool, ...FAST, '--out', path.join(dir, 'pool-tuned.json'), '--json');
     expect(stderr).not.toMatch(/Error/);
     expect(code).toBe(0);
     const source = JSON.parse(stdout).costSource.models;
@@ -103,7 +103,7 @@ describe('tune on lm-eval output', () => {
   }, 120_000);
 
   it('passes the reader flags through: filter, metric and raw responses', async () => {
-    const tune = (...flags: string[]) => runCli('tune', '--data', output, '--cost', 'tokens', ...FAST, '--out', path.join(dir, 'flags.json'), '--json', ...flags);
+    const tune = (...flags: string[]) => cli('tune', '--data', output, '--cost', 'tokens', ...FAST, '--out', path.join(dir, 'flags.json'), '--json', ...flags);
     const badFilter = await tune('--lm-eval-filter', 'gsm8k=get-option');
     expect(badFilter.code).toBe(2);
     expect(badFilter.stderr).toMatch(/samples_gsm8k_.*\.jsonl: no filter "get-option" in task "gsm8k" \(it has "strict-match", "flexible-extract"\)/);

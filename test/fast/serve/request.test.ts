@@ -132,3 +132,27 @@ describe('routingText', () => {
     expect(routingText(parseRequest('completions', JSON.stringify({ model: 'm', prompt: 'P' }), limits))).toEqual({ last: 'P', context: '' });
   });
 });
+
+describe('parseRequest: what would otherwise be dropped without a word', () => {
+  const chat = (extra: object, messages: object[] = [{ role: 'user', content: 'hi' }]) => () => parseRequest('chat', JSON.stringify({ model: 'cascade', messages, ...extra }), limits);
+  const completion = (extra: object) => () => parseRequest('completions', JSON.stringify({ model: 'cascade', prompt: 'hi', ...extra }), limits);
+  const refusal = (param: string) => expect.objectContaining({ status: 400, code: 'unsupported_parameter', param });
+
+  it('refuses echo, suffix, best_of > 1, top_logprobs, tool_choice, tool results and assistant tool calls, naming each', () => {
+    expect(completion({ echo: true })).toThrow(refusal('echo'));
+    expect(completion({ suffix: ' the end' })).toThrow(refusal('suffix'));
+    expect(completion({ best_of: 3 })).toThrow(refusal('best_of'));
+    expect(chat({ top_logprobs: 2 })).toThrow(refusal('top_logprobs'));
+    expect(chat({ tool_choice: 'auto' })).toThrow(refusal('tool_choice'));
+    expect(chat({}, [{ role: 'user', content: 'hi' }, { role: 'tool', content: '42', tool_call_id: 'x' }])).toThrow(refusal('messages[1].role'));
+    expect(chat({}, [{ role: 'user', content: 'hi' }, { role: 'assistant', content: null, tool_calls: [{ id: 'x', type: 'function', function: { name: 'f', arguments: '{}' } }] }])).toThrow(refusal('messages[1].tool_calls'));
+    // Their harmless forms pass.
+    expect(completion({ echo: false, suffix: '', best_of: 1 })()).toMatchObject({ prompt: 'hi' });
+    expect(chat({ tool_choice: 'none', top_logprobs: 0 })()).toMatchObject({ model: 'cascade' });
+  });
+
+  it('ignores an empty stop string instead of ending every answer at once', () => {
+    expect(chat({ stop: '' })().sampling.stop).toBeUndefined();
+    expect(chat({ stop: ['', 'END'] })().sampling.stop).toEqual(['END']);
+  });
+});

@@ -3,6 +3,7 @@ import { CloudTierSpecSchema } from '../../../core/pool.js';
 import type { TokenEvent } from '../../../core/tier.js';
 import { CloudTier } from '../../../native-models/tiers/cloud-tier.js';
 import { callLadder, callTier, ClientAbortedError, TierFailedError, type Fallback, type TierCallPolicy, type TokenSink } from '../../../server/serve/tier-call.js';
+import { retryAfterMs, retryDelayMs } from '../../../native-models/tiers/retry-after.js';
 import { start, type Upstream } from '../../helpers/openai-upstream.js';
 
 const policy = (retries: number, timeoutMs = 5000): TierCallPolicy => ({
@@ -130,5 +131,53 @@ describe('tier calls: retries, timeouts, failover', () => {
     expect(a.requests - before).toBe(1);
     a.setBehaviour({ kind: 'ok' });
     await ta.dispose();
+  });
+});
+
+describe('Retry-After', () => {
+  let u: Upstream;
+  beforeAll(async () => {
+    u = await start({ reply: 'later' });
+  });
+  afterAll(async () => {
+    await u.close();
+  });
+
+  it('reads retry-after-ms, seconds and an HTTP date; nothing readable is undefined', () => {
+    const h = (o: Record<string, string>) => new Headers(o);
+    expect(retryAfterMs(h({ 'retry-after-ms': '250', 'retry-after': '9' }))).toBe(250);
+    expect(retryAfterMs(h({ 'retry-after': '2' }))).toBe(2000);
+    expect(retryAfterMs(h({ 'retry-after': new Date(10_000).toUTCString() }), 7_000)).toBe(3000);
+    expect(retryAfterMs(h({ 'retry-after': 'soon' }))).toBeUndefined();
+    expect(retryAfterMs(h({}))).toBeUndefined();
+    expect(retryDelayMs({ initialDelayMs: 10, maxDelayMs: 500 }, 0, 60_000)).toBe(500);
+  });
+
+  it('waits as long as a 429 asks before the retry, in serve and in the tier\'s own retries', async () => {
+    const patient = (retries: number): TierCallPolicy => ({ timeoutMs: () => 5000, retry: () => ({ maxRetries: retries, initialDelayMs: 10, maxDelayMs: 5000 }) });
+    for (const [tierRetries, servePolicy] of [[0, patient(1)], [1, patient(0)]] as const) {
+      const tier = await CloudTier.create(CloudTierSpecSchema.parse({ kind: 'cloud', name: 'u', baseUrl: u.url, model: 'm', usdPerMtokIn: 1, usdPerMtokOut: 2, retry: { maxRetries: tierRetries, initialDelayMs: 10, maxDelayMs: 5000 } }));
+      u.setBehaviour({ kind: 'status', status: 429, times: 1, retryAfterS: 0.4 });
+      const before = u.requests;
+      const started = Date.now();
+      const r = await callTier(tier, { prompt: 'hi' }, servePolicy, new AbortController().signal, new CollectSink());
+      expect(r.text).toBe('later');
+      expect(u.requests - before).toBe(2);
+      // The backoff alone would have been 5–10 ms.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(390);
+      await tier.dispose();
+    }
+  });
+
+  it('caps what a 429 asks for at the policy\'s maxDelayMs', async () => {
+    const tier = await cloud('u', u.url);
+    u.setBehaviour({ kind: 'status', status: 429, times: 1, retryAfterS: 3600 });
+    const started = Date.now();
+    const capped: TierCallPolicy = { timeoutMs: () => 5000, retry: () => ({ maxRetries: 1, initialDelayMs: 10, maxDelayMs: 300 }) };
+    const r = await callTier(tier, { prompt: 'hi' }, capped, new AbortController().signal, new CollectSink());
+    expect(r.text).toBe('later');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    await tier.dispose();
   });
 });
