@@ -11,6 +11,7 @@ import { parseTunedConfig, repickOperatingPoint } from '../../../core/config.js'
 import { startAppServer, type AppServer } from '../../../server/app/app-server.js';
 import { createHttpClient } from '../../../renderer/api/http-client.js';
 import { regionForBudget } from '../../../renderer/store/operating-point.js';
+import { liveEvents } from '../../helpers/live-events.js';
 import { start as startUpstream, type Upstream } from '../../helpers/openai-upstream.js';
 
 const DATA = '../shared/data';
@@ -311,18 +312,7 @@ describe('HTTP bridge', () => {
         version: 1,
         tiers: models.map((name) => ({ kind: 'cloud' as const, name, baseUrl: upstream.url, model: name, usdPerMtokIn: 1, usdPerMtokOut: 1, concurrency: 1, timeoutMs: 5000, retry: { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }, sampling: { temperature: 0, maxTokens: 64, stop: [] } })),
       });
-      const events: AppEvent[] = [];
-      let finished: () => void = () => undefined;
-      const done = new Promise<void>((r) => (finished = r));
-      const stop = api.subscribe((e) => {
-        events.push(e);
-        if (e.type === 'live.done' || e.type === 'stream.error') finished();
-      });
-      await new Promise((r) => setTimeout(r, 100));
-      const { streamId } = await api.startLive({ prompt: 'Janet has 3 apples and buys 2 more. How many apples does she have?' });
-      await done;
-      stop();
-      const mine = events.filter((e) => 'streamId' in e && e.streamId === streamId);
+      const { streamId, events: mine } = await liveEvents(api, { prompt: 'Janet has 3 apples and buys 2 more. How many apples does she have?' });
       expect(mine.find((e) => e.type === 'stream.error')).toBeUndefined();
       const starts = mine.flatMap((e) => (e.type === 'live.passStart' ? [e] : []));
       const ends = mine.flatMap((e) => (e.type === 'live.passEnd' ? [e] : []));

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { AppClient, AppEvent } from '../../../core/app-api.js';
+import type { AppClient } from '../../../core/app-api.js';
 import { planModels } from '../../../core/cascade/plan.js';
 import { parseTunedConfig, type TunedConfig } from '../../../core/config.js';
 import { startAppServer, type AppServer } from '../../../server/app/app-server.js';
 import { createHttpClient } from '../../../renderer/api/http-client.js';
+import { liveEvents } from '../../helpers/live-events.js';
 import { start as startUpstream, type Upstream } from '../../helpers/openai-upstream.js';
 
 // The engine's promise end to end: the operating point set through the app API is what `serve` (after
@@ -63,19 +64,9 @@ async function ask(url: string, prompt: string): Promise<{ cluster: number; stag
 }
 
 async function liveFirstTier(prompt: string): Promise<string> {
-  const events: AppEvent[] = [];
-  let finished: () => void = () => undefined;
-  const done = new Promise<void>((r) => (finished = r));
-  const stop = api.subscribe((e) => {
-    events.push(e);
-    if (e.type === 'live.done' || e.type === 'stream.error') finished();
-  });
-  await new Promise((r) => setTimeout(r, 100));
-  const { streamId } = await api.startLive({ prompt, maxTokens: 16 });
-  await done;
-  stop();
-  const start = events.find((e) => e.type === 'live.passStart' && e.streamId === streamId);
+  const { events } = await liveEvents(api, { prompt, maxTokens: 16 });
   expect(events.find((e) => e.type === 'stream.error')).toBeUndefined();
+  const start = events.find((e) => e.type === 'live.passStart');
   return start?.type === 'live.passStart' ? start.tier : '';
 }
 
