@@ -87,6 +87,12 @@ export async function readPoolFigures(file: string, models: readonly string[], o
     throw new InvalidInputError(code ? `cannot read pool file (${code})` : `malformed JSON (${(err as Error).message})`, file);
   }
   const pool = parsePoolFile(value, file);
+  // A model a tier stands for that the log does not have is a typo (or the wrong log): say so, naming the tier.
+  const known = new Set([...models, ...Object.values(originalNames)]);
+  for (const t of pool.tiers) {
+    const unknown = (t.standsFor ?? []).find((m) => !known.has(m));
+    if (unknown !== undefined) throw new InvalidInputError(`unknown model "${unknown}" in pricing (tier "${t.name}" stands for it; the run log has ${models.join(', ')})`, file);
+  }
   const byTier = poolCostFigures(pool);
   const direct = tiersForModels(models, pool.tiers);
   const original = tiersForModels(models.map((m) => originalNames[m] ?? m), pool.tiers);
