@@ -71,25 +71,25 @@ export function costBound(e: RegionFigures, confidence: number): number {
 }
 
 /**
- * The most accurate frontier region whose cost bound fits a budget, testing up from the cheapest and
- * stopping at the first that does not fit (fixed sequence); -1 when even the cheapest does not.
+ * The most accurate frontier region whose cost bound fits a budget (ties: the cheaper); -1 when none
+ * does. The regions are walked from the cheapest bound up, so a budget is matched the same way however
+ * the guards left costs ordered along λ.
  */
-export function regionWithinBudget(regions: readonly { kind: PickableRegion['kind']; costBound: number }[], budget: number): number {
-  let last = -1;
-  for (let i = regions.length - 1; i >= 0; i--) {
-    if (regions[i].kind !== 'frontier') continue;
-    if (regions[i].costBound > budget) break;
-    last = i;
-  }
-  return last;
+export function regionWithinBudget(regions: readonly { kind: PickableRegion['kind']; costBound: number; accuracy: number }[], budget: number): number {
+  let best = -1;
+  regions.forEach((r, i) => {
+    if (r.kind !== 'frontier' || !(r.costBound <= budget)) return;
+    const b = regions[best];
+    if (best < 0 || r.accuracy > b.accuracy || (r.accuracy === b.accuracy && r.costBound < b.costBound)) best = i;
+  });
+  return best;
 }
 
 /**
  * Picks the operating region. With confidence > 0, a retention target is tested down the frontier from
  * the most accurate region (fixed-sequence testing, each step at level 1 − confidence) and the cheapest
  * region before the first failure wins; when even the first fails, the reference region (the strongest
- * model everywhere) is served. A budget is tested up from the cheapest region against each region's cost
- * upper bound. With confidence 0 the cross-fitted point estimates decide, uncertified.
+ * model everywhere) is served. A budget serves the most accurate region whose cost upper bound fits it. With confidence 0 the cross-fitted point estimates decide, uncertified.
  */
 export function pickOperatingPoint(regions: readonly PickableRegion[], criterion: OperatingCriterion, confidence: number, unit = ''): OperatingChoice {
   checkConfidence(confidence);
@@ -127,9 +127,9 @@ export function pickOperatingPoint(regions: readonly PickableRegion[], criterion
       const budget = criterion.budget;
       if (!(Number.isFinite(budget) && budget >= 0)) throw new InvalidInputError(`budget must be a number ≥ 0, got ${budget}`, '--budget');
       const bound = (r: PickableRegion) => costBound(r.expected, confidence);
-      const last = regionWithinBudget(regions.map((r) => ({ kind: r.kind, costBound: bound(r) })), budget);
+      const last = regionWithinBudget(regions.map((r) => ({ kind: r.kind, costBound: bound(r), accuracy: r.expected.accuracy })), budget);
       if (last < 0) {
-        const cheapest = frontier[frontier.length - 1].r;
+        const cheapest = frontier.map((x) => x.r).reduce((a, b) => (bound(b) < bound(a) ? b : a));
         const what = confidence > 0 ? `cost bound ${bound(cheapest).toPrecision(4)}${unit && ' ' + unit} at confidence ${confidence}` : `cost ${cheapest.expected.cost.toPrecision(4)}${unit && ' ' + unit}`;
         throw new UnsatisfiableError(`budget ${budget}${unit && ' ' + unit} per query is below the cheapest region's ${what}`, '--budget');
       }

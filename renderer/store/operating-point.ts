@@ -3,8 +3,8 @@ import { regionAtLambda, regionWithinBudget } from '../../core/frontier/operatin
 
 /*
  * The slider's picks, made here with the core's own functions so each move is instant and gives the
- * region `setOperatingPoint` gives in the engine: a λ falls in one frontier region; a budget is matched
- * against each region's cost bound, tested up from the cheapest (the engine's fixed sequence).
+ * region `setOperatingPoint` gives in the engine: a λ falls in one frontier region; a budget picks the
+ * most accurate region whose cost bound fits it.
  */
 
 /** The region a λ falls in. */
@@ -14,7 +14,7 @@ export function regionForLambda(view: BudgetView, lambda: number): number {
 
 /** The most accurate region whose cost bound fits a budget; below the cheapest region, the cheapest. */
 export function regionForBudget(view: BudgetView, budget: number): number {
-  const found = regionWithinBudget(view.regions.map((r) => ({ kind: r.kind, costBound: r.expected.costBound })), budget);
+  const found = regionWithinBudget(view.regions.map((r) => ({ kind: r.kind, costBound: r.expected.costBound, accuracy: r.expected.accuracy })), budget);
   return found >= 0 ? found : view.regions.length - 1;
 }
 

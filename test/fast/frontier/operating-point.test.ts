@@ -42,11 +42,14 @@ describe('the certified operating point', () => {
     expect(() => pickOperatingPoint(weak, { kind: 'targetRetention', targetRetention: 1.2 }, 0.9)).toThrow(UnsatisfiableError);
   });
 
-  it('fits a budget with the cost bound, testing up from the cheapest region', () => {
-    expect(pickOperatingPoint(regions, { kind: 'budget', budget: 3.03 }, 0).region).toBe(3);
+  it('fits a budget with the cost bound: the most accurate region whose bound fits', () => {
+    const priced = [regions[0], region('frontier', 0, 8, 30, 0), region('frontier', 1, 5, 10, 8), region('frontier', 2, 3, 0, 20), region('frontier', 3, 1, 0, 60)];
+    expect(pickOperatingPoint(priced, { kind: 'budget', budget: 3.03 }, 0).region).toBe(3);
     // At confidence 0.9 the bound of the 3-unit region, 3 + 1.28·1.5/√1000 ≈ 3.06, exceeds 3.03.
-    expect(pickOperatingPoint(regions, { kind: 'budget', budget: 3.03 }, 0.9).region).toBe(4);
-    expect(() => pickOperatingPoint(regions, { kind: 'budget', budget: 0.5 }, 0.9)).toThrow(/below the cheapest region's cost bound/);
+    expect(pickOperatingPoint(priced, { kind: 'budget', budget: 3.03 }, 0.9).region).toBe(4);
+    // A cheaper region that is also more accurate wins whatever its place along λ.
+    expect(pickOperatingPoint(regions, { kind: 'budget', budget: 6 }, 0).region).toBe(4);
+    expect(() => pickOperatingPoint(priced, { kind: 'budget', budget: 0.5 }, 0.9)).toThrow(/below the cheapest region's cost bound/);
   });
 
   it('finds the frontier region of a λ and refuses a confidence out of range', () => {
