@@ -89,10 +89,10 @@ describe('cascade-lab serve, as a process', () => {
       const reloads = async (result: string) => sampleValue(parsePrometheusText(await (await fetch(`${served.url}/metrics`, { headers: { authorization: 'Bearer tok' } })).text()), 'cascade_config_reloads_total', { result });
       expect(await reloads('ok')).toBe(1);
 
-      await writeJson(configPath, { ...tuned, version: 2 });
+      await writeJson(configPath, { ...tuned, version: 1 });
       served.child.kill('SIGHUP');
       await waitFor(async () => (await reloads('rejected')) === 1);
-      expect(served.stderr()).toMatch(/reload rejected, still serving the previous config: .*version 2 is not supported/);
+      expect(served.stderr()).toMatch(/reload rejected, still serving the previous config: .*version 1 is not supported/);
       const answer = await client.chat.completions.create({ model: 'cascade', messages: [{ role: 'user', content: 'What is 2 + 2?' }] });
       expect(answer.choices[0].message.content).toBe('one two three four five six seven eight');
 
