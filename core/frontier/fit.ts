@@ -48,6 +48,21 @@ export type FittedFrontier = Pick<TunedConfig, 'crossFit' | 'regions' | 'stage1R
 
 export const FIT_DEFAULTS = { folds: 5, guard: 1, caps: { maxEscalations: 2, maxTotalTokens: null } as CascadeCaps } as const;
 
+/**
+ * Adjacent frontier regions that serve the same plans become one (the earlier one's figures, the
+ * union of their λ intervals): the guards often set neighbouring regions back to the same plans, and
+ * two regions that serve identically are one choice for the slider and the certificate alike.
+ */
+function mergeSamePlans(regions: BuiltRegion[]): BuiltRegion[] {
+  const out: BuiltRegion[] = [];
+  for (const r of regions) {
+    const last = out[out.length - 1];
+    if (last && last.kind === 'frontier' && r.kind === 'frontier' && JSON.stringify(last.plans) === JSON.stringify(r.plans)) out[out.length - 1] = { ...last, lambdaTo: r.lambdaTo };
+    else out.push(r);
+  }
+  return out;
+}
+
 function toRegion(r: BuiltRegion, confidence: number): Region {
   return { ...r, expected: { ...r.expected, retentionLower: confidence > 0 ? certificateOf(r, confidence).retentionLower : null } };
 }
@@ -82,8 +97,8 @@ export function fitFrontier(input: FitFrontierInput, options: FitFrontierOptions
     ...input, fold, folds, priorStrength: options.priorStrength, score: qe?.score ?? null, caps, guard, seed: options.seed,
     ...(options.cascade && options.cascade.candidates && { candidates: options.cascade.candidates }),
   });
-  const regions = built.regions.map((r) => toRegion(r, options.confidence));
-  const stage1Regions = built.stage1 && built.stage1.map((r) => toRegion(r, options.confidence));
+  const regions = mergeSamePlans(built.regions).map((r) => toRegion(r, options.confidence));
+  const stage1Regions = built.stage1 && mergeSamePlans(built.stage1).map((r) => toRegion(r, options.confidence));
   const choice = pickOperatingPoint(regions, options.criterion, options.confidence, options.unit);
   let cascade: CascadeConfig | null = null;
   if (qe) {
