@@ -106,8 +106,14 @@ export const createTuningSlice = (api: AppClient): SliceCreator<TuningSlice> => 
     },
     setBudgetMode: (budgetMode) => {
       const { budget, region } = get();
-      // Switching keeps the same operating point: the cap starts at the current region's expected cost, the figure a budget is matched against.
-      if (budget && budgetMode === 'budget') set({ budgetMode, budgetCap: budget.regions[region].expected.costBound });
+      // The cap starts at the current region's cost bound, the figure a budget is matched against. That cap
+      // may buy a more accurate region (the guards can leave one as cheap further along λ): show and serve it.
+      if (budget && budgetMode === 'budget') {
+        const budgetCap = budget.regions[region].expected.costBound;
+        const picked = regionForBudget(budget, budgetCap);
+        set({ budgetMode, budgetCap, region: picked });
+        if (picked !== region) tellEngine();
+      }
       else if (budget) set({ budgetMode, lambda: budget.regions[region].lambdaFrom });
       else set({ budgetMode });
     },
