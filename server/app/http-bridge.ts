@@ -36,8 +36,13 @@ export interface HttpBridge {
 }
 
 
+// By class name, as the reply carries it; InvalidInputError's subclasses are bad input too.
 const ERROR_STATUS: Readonly<Record<string, number>> = {
   InvalidInputError: 400,
+  MalformedLineError: 400,
+  MissingColumnError: 400,
+  UnknownQueryError: 400,
+  ContextLengthExceededError: 400,
   UnsupportedVersionError: 400,
   ConflictError: 409,
   UnsatisfiableError: 422,
