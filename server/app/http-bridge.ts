@@ -183,6 +183,10 @@ export async function startHttpBridge(api: AppClient, options: HttpBridgeOptions
     handlePage(req, res, url);
   });
 
+  // Idle connections outlive any client's own keep-alive (undici's, a browser's), so a client never
+  // sends on a socket the server is closing at that moment ("other side closed").
+  server.keepAliveTimeout = 65_000;
+
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://placeholder');

@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { AppClient, AppEvent } from '../../../core/app-api.js';
 import { startAppServer, type AppServer } from '../../../server/app/app-server.js';
-import { createHttpClient } from '../../../renderer/api/http-client.js';
+import { bridgeClient } from '../../helpers/bridge-client.js';
 import { start as startUpstream, type Upstream } from '../../helpers/openai-upstream.js';
 import { watchUnhandled } from '../../helpers/unhandled.js';
 
@@ -35,7 +34,7 @@ beforeAll(async () => {
   ups.a = await startUpstream({ reply: words, tokenDelayMs: 15 });
   ups.big = await startUpstream({ reply: words, tokenDelayMs: 10 });
   server = await startAppServer({ port: 0, simulatedDir: SIMULATED, runsDir, onUnexpected: () => undefined });
-  api = createHttpClient({ baseUrl: server.origin, token: server.token, WebSocket: WebSocket as never, reconnectMs: 50 });
+  api = bridgeClient(server);
   await api.tune({ k: 2 });
   const models = (await api.getState()).workspace!.models.map((m) => m.model);
   const tier = (name: 'a' | 'big', standsFor: string[], concurrency: number) => ({ kind: 'cloud' as const, name, baseUrl: ups[name].url, model: name, standsFor, usdPerMtokIn: 1, usdPerMtokOut: 1, concurrency, timeoutMs: 2000, retry: { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }, sampling: { temperature: 0, maxTokens: 400, stop: [] } });
