@@ -48,6 +48,11 @@ export interface CascadeRun {
   includeUsage: boolean;
   /** Stream stage 1 as it is generated when the decision has no gate. */
   liveUngated: boolean;
+  /**
+   * Every tier call that answers is added here as it answers (the outcome's `calls`): a request that
+   * fails or is abandoned afterwards still accounts for what it paid.
+   */
+  calls: GenerationResult[];
 }
 
 /** The x-cascade-* headers every answer carries. */
@@ -119,7 +124,7 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
   const ladder = decision.ladder;
   const fallbacks: Fallback[] = [];
   const failed = new Set<string>();
-  const calls: GenerationResult[] = [];
+  const { calls } = run;
   let tierMs = 0;
   const trace: CascadeTrace = {
     cluster: run.router ? decision.cluster : null,

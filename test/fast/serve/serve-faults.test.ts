@@ -1,6 +1,6 @@
 // `serve` over real cloud tiers in front of real upstream servers on 127.0.0.1: what a client
 // hanging up, a failing escalation and a rate-limited tier do to a request and to the process.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -178,5 +178,30 @@ describe('the operator\'s output cap', () => {
     expect(big.choices[0]).toMatchObject({ message: { content: 'one two three four five' }, finish_reason: 'length' });
     await ask(server, { max_tokens: 3 });
     expect(a.lastBody?.max_tokens).toBe(3);
+  });
+});
+
+describe('a request abandoned after some tiers answered', () => {
+  it('still counts what it paid for, in the metrics and in its decision-log line', async () => {
+    const a = await upstream({ reply: 'The answer is 41.' });
+    const p = await upstream({ reply: 'It is 40.' });
+    const b = await upstream({ reply: Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '), tokenDelayMs: 25 });
+    const logDir = await mkdtemp(join(dir, 'log-'));
+    // The partner disagrees, so the request escalates to b, whose answer takes a second: the client leaves meanwhile.
+    const server = await serve({ action: 'agree', model: models[0], partner: models[1], threshold: 0, escalateTo: models[2] }, { a, p, b }, {}, { logDir });
+    const controller = new AbortController();
+    const asked = ask(server, {}, controller.signal).catch(() => undefined);
+    const until = Date.now() + 5000;
+    while (b.open === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    await asked;
+    while ((await server.metrics.inflight.get()).values[0].value > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    const tokens = async (tier: string) => (await server.metrics.tokens.get()).values.filter((v) => v.labels.tier === tier).reduce((n, v) => n + v.value, 0);
+    expect(await tokens('a')).toBe(9);
+    expect(await tokens('p')).toBe(8);
+    await server.close();
+    const line = JSON.parse((await readFile(join(logDir, 'decisions.jsonl'), 'utf8')).trim()) as { status: number; inputTokens: number; outputTokens: number; costUsd: number };
+    expect(line).toMatchObject({ status: 499, inputTokens: 10, outputTokens: 7 });
+    expect(line.costUsd).toBeGreaterThan(0);
   });
 });
