@@ -182,7 +182,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   async function complete(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, requestId: string): Promise<void> {
     if (draining) throw new NotReadyError('The server is shutting down', null, 'shutting_down');
-    requireJsonBody(req);
     const t0 = performance.now();
     const cancel = new Cancellation();
     inflight.add(cancel);
@@ -199,6 +198,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     };
     res.on('close', onClose);
     try {
+      requireJsonBody(req);
       request = parseRequest(endpoint, await readBody(req, opts.maxBodyBytes), { maxInputChars: opts.maxInputChars });
       const text = routingText(request);
       const direct = request.model !== state.router.name;
