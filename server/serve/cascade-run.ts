@@ -154,6 +154,8 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
       calls.push(answer.result);
       return { ...answer, sink };
     } catch (err) {
+      // What a call generated before the client left was paid for all the same.
+      if (err instanceof ClientAbortedError && err.partial) calls.push(err.partial);
       if (!(err instanceof TierFailedError)) throw err;
       if (sink.committed) throw new StreamInterruptedError(err.tier, err.reason);
       // No tier's context holds the prompt: the client's request is what must change, as OpenAI says with a 400.
@@ -173,7 +175,11 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
   const partnerCall: Promise<GenerationResult | ClientAbortedError | null> = partnerTier
     ? callTier(partnerTier, run.request, run.policy, run.signal, new BufferSink()).then(
         (r) => (calls.push(r), r),
-        (err: unknown) => (err instanceof ClientAbortedError ? err : null),
+        (err: unknown) => {
+          if (!(err instanceof ClientAbortedError)) return null;
+          if (err.partial) calls.push(err.partial);
+          return err;
+        },
       )
     : Promise.resolve(null);
   let answer: Answer;
