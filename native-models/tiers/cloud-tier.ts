@@ -227,6 +227,16 @@ export class CloudTier implements Tier {
               .asResponse()
           : await this.#client.completions.create({ ...common, prompt: request.prompt ?? '', ...(wantLogprobs && { logprobs: TOP_LOGPROBS }) }, { signal: sdkSignal }).asResponse();
       const chat = request.messages !== undefined;
+      if ((response.headers.get('content-type') ?? '').includes('application/json')) {
+        // Some OpenAI-compatible servers ignore `stream: true` and send the whole answer as one JSON body.
+        const whole = (await response.json()) as { choices?: { message?: { content?: string | null }; text?: string; finish_reason?: string | null }[]; usage?: CompletionUsage };
+        const choice = whole.choices?.[0];
+        if (!choice) throw new TierStreamError('the endpoint answered a stream request with a JSON body that holds no choice', this.#where);
+        usage(whole.usage);
+        emit((chat ? choice.message?.content : choice.text) ?? '', undefined);
+        finish(choice.finish_reason ?? 'stop');
+        return;
+      }
       const parser = createParser({
         maxBufferSize: MAX_EVENT_CHARS,
         onEvent: ({ data }) => {

@@ -21,6 +21,8 @@ export interface HttpClientOptions {
   WebSocket?: SocketConstructor;
   /** Wait before reopening a dropped event socket, ms. Defaults to `1000`. */
   reconnectMs?: number;
+  /** The fetch to call the API with (a Node caller may bring its own connection pool). Defaults to `globalThis.fetch`. */
+  fetch?: typeof fetch;
 }
 
 /** The AppApi over the HTTP + WebSocket bridge (browser mode). */
@@ -30,11 +32,12 @@ export function createHttpClient(options: HttpClientOptions = {}): AppClient {
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const Socket = options.WebSocket ?? (globalThis.WebSocket as unknown as SocketConstructor);
   const reconnectMs = options.reconnectMs ?? 1000;
+  const send = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const eventsUrl = `${baseUrl.replace(/^http/, 'ws')}${HTTP_EVENTS_PATH}${options.token ? `?token=${encodeURIComponent(options.token)}` : ''}`;
 
   return createProxyClient({
     async call(method, payload) {
-      const res = await fetch(`${baseUrl}${HTTP_API_PREFIX}${method}`, {
+      const res = await send(`${baseUrl}${HTTP_API_PREFIX}${method}`, {
         method: 'POST',
         headers,
         credentials: 'same-origin',

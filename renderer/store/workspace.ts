@@ -44,7 +44,7 @@ export const createWorkspaceSlice = (api: AppClient): SliceCreator<WorkspaceSlic
       set({ workspaceBusy: true, workspaceError: null });
       try {
         const [state, dataSets] = await Promise.all([api.getState(), api.listDataSets()]);
-        set({ workspace: state.workspace, dataSets, runs: state.runs, workspaceBusy: false });
+        set({ workspace: state.workspace, dataSets, runs: state.runs, serve: state.serve, workspaceBusy: false });
         void get().refreshHardware();
         if (state.tune) await get().adoptTune(state.tune);
         // A tune already running (another window, a reload) is joined: the engine answers both calls with it.

@@ -15,7 +15,7 @@ import { assignClusters } from '../../core/cluster.js';
 import { flatCentroids, parseTunedConfig, withOperatingPoint, type TunedConfig } from '../../core/config.js';
 import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
-import { ConflictError, InvalidInputError, UnsatisfiableError } from '../../core/errors.js';
+import { ConflictError, InvalidInputError, MissingColumnError, UnsatisfiableError } from '../../core/errors.js';
 import { modelCostFigures } from '../../core/pool.js';
 import { withQeThreshold } from '../../core/cascade/plan.js';
 import { qeScorer } from '../../core/qe/dataset.js';
@@ -205,7 +205,13 @@ export class AppService implements AppClient {
       }
       case 'path': {
         const path = isAbsolute(source.path) ? source.path : resolve(this.#baseDir, source.path);
-        log = await loadRunLog(path, source.columnMap ? { columns: source.columnMap } : {});
+        try {
+          log = await loadRunLog(path, source.columnMap ? { columns: source.columnMap } : {});
+        } catch (err) {
+          // The path names any file on the engine's machine: an error must not read its first line back to the caller.
+          if (err instanceof MissingColumnError) throw new MissingColumnError(err.message.replace(/ \(header has .*\)$/s, ' (the file\'s header does not name them)'), err.where);
+          throw err;
+        }
         info = { label: path.split(/[/\\]/).pop() ?? path, source: path, simulated: false, ...counts(log) };
         identity = { format: 'auto', columns: source.columnMap ?? null };
         break;

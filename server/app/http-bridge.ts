@@ -36,8 +36,13 @@ export interface HttpBridge {
 }
 
 
+// By class name, as the reply carries it; InvalidInputError's subclasses are bad input too.
 const ERROR_STATUS: Readonly<Record<string, number>> = {
   InvalidInputError: 400,
+  MalformedLineError: 400,
+  MissingColumnError: 400,
+  UnknownQueryError: 400,
+  ContextLengthExceededError: 400,
   UnsupportedVersionError: 400,
   ConflictError: 409,
   UnsatisfiableError: 422,
@@ -177,6 +182,10 @@ export async function startHttpBridge(api: AppClient, options: HttpBridgeOptions
     }
     handlePage(req, res, url);
   });
+
+  // Idle connections outlive any client's own keep-alive (undici's, a browser's), so a client never
+  // sends on a socket the server is closing at that moment ("other side closed").
+  server.keepAliveTimeout = 65_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on('upgrade', (req, socket, head) => {

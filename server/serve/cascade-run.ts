@@ -48,6 +48,11 @@ export interface CascadeRun {
   includeUsage: boolean;
   /** Stream stage 1 as it is generated when the decision has no gate. */
   liveUngated: boolean;
+  /**
+   * Every tier call that answers is added here as it answers (the outcome's `calls`): a request that
+   * fails or is abandoned afterwards still accounts for what it paid.
+   */
+  calls: GenerationResult[];
 }
 
 /** The x-cascade-* headers every answer carries. */
@@ -119,7 +124,7 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
   const ladder = decision.ladder;
   const fallbacks: Fallback[] = [];
   const failed = new Set<string>();
-  const calls: GenerationResult[] = [];
+  const { calls } = run;
   let tierMs = 0;
   const trace: CascadeTrace = {
     cluster: run.router ? decision.cluster : null,
@@ -149,6 +154,8 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
       calls.push(answer.result);
       return { ...answer, sink };
     } catch (err) {
+      // What a call generated before the client left was paid for all the same.
+      if (err instanceof ClientAbortedError && err.partial) calls.push(err.partial);
       if (!(err instanceof TierFailedError)) throw err;
       if (sink.committed) throw new StreamInterruptedError(err.tier, err.reason);
       // No tier's context holds the prompt: the client's request is what must change, as OpenAI says with a 400.
@@ -168,7 +175,11 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
   const partnerCall: Promise<GenerationResult | ClientAbortedError | null> = partnerTier
     ? callTier(partnerTier, run.request, run.policy, run.signal, new BufferSink()).then(
         (r) => (calls.push(r), r),
-        (err: unknown) => (err instanceof ClientAbortedError ? err : null),
+        (err: unknown) => {
+          if (!(err instanceof ClientAbortedError)) return null;
+          if (err.partial) calls.push(err.partial);
+          return err;
+        },
       )
     : Promise.resolve(null);
   let answer: Answer;

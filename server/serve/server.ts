@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Cancellation } from '../../core/cancellation.js';
-import type { GenerateRequest } from '../../core/tier.js';
+import type { GenerateRequest, GenerationResult } from '../../core/tier.js';
 import { checkBind, HostRules, requireJsonBody } from './access.js';
 import { readBody } from './body.js';
 import { cascadeHeaders, runCascade, traceBody, type CascadeOutcome } from './cascade-run.js';
@@ -183,7 +183,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   async function complete(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, requestId: string): Promise<void> {
     if (draining) throw new NotReadyError('The server is shutting down', null, 'shutting_down');
-    requireJsonBody(req);
     const t0 = performance.now();
     const cancel = new Cancellation();
     inflight.add(cancel);
@@ -193,12 +192,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     let request: ServeRequest | undefined;
     let decision: CascadeDecision | undefined;
     let outcome: CascadeOutcome | undefined;
+    const calls: GenerationResult[] = [];
     let status = 200;
     const onClose = () => {
       if (!res.writableFinished) cancel.abort(new ClientAbortedError());
     };
     res.on('close', onClose);
     try {
+      requireJsonBody(req);
       request = parseRequest(endpoint, await readBody(req, opts.maxBodyBytes), { maxInputChars: opts.maxInputChars });
       const text = routingText(request);
       const direct = request.model !== state.router.name;
@@ -221,6 +222,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         stream: request.stream ? new SseWriter(res, endpoint, id, request.model, created) : null,
         includeUsage: request.includeUsage,
         liveUngated: request.streamStage1 ?? streamStage1Header(req) ?? opts.streamUngated,
+        calls,
       });
       if (!request.stream) {
         const answer = completionBody(endpoint, id, request.model, created, outcome.result, outcome.calls, traceBody(outcome.trace, outcome.calls));
@@ -241,30 +243,31 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       inflight.delete(cancel);
       metrics.inflight.dec();
       if (draining && inflight.size === 0) drained?.();
-      record(requestId, endpoint, request, decision, outcome, status, performance.now() - t0);
+      record(requestId, endpoint, request, decision, outcome, calls, status, performance.now() - t0);
     }
   }
 
-  function record(requestId: string, endpoint: Endpoint, request: ServeRequest | undefined, decision: CascadeDecision | undefined, outcome: CascadeOutcome | undefined, status: number, totalMs: number) {
+  /** `calls`: every tier call that answered, paid for whether or not the request then succeeded. */
+  function record(requestId: string, endpoint: Endpoint, request: ServeRequest | undefined, decision: CascadeDecision | undefined, outcome: CascadeOutcome | undefined, calls: readonly GenerationResult[], status: number, totalMs: number) {
     const cluster = decision && decision.cluster >= 0 ? String(decision.cluster) : 'none';
     metrics.requests.inc({ endpoint, model: request ? (decision ? request.model : 'unknown') : 'invalid', cluster, tier: outcome?.trace.final ?? 'none', status: String(status) });
-    let cost = 0;
     if (outcome) {
       const { trace } = outcome;
       metrics.overhead.observe(Math.max(0, totalMs - outcome.tierMs) / 1000);
       for (const f of trace.fallbacks) metrics.fallbacks.inc({ cluster, from: f.from, to: f.to ?? 'none', reason: f.reason });
       for (const score of trace.qeScores) metrics.qeScore.observe({ cluster }, score);
       if (trace.escalated) metrics.escalations.inc({ cluster, from: trace.stage1, to: trace.final });
-      for (const r of outcome.calls) {
-        metrics.tierCalls.inc({ tier: r.tier, cluster });
-        metrics.tokens.inc({ tier: r.tier, direction: 'input' }, r.inputTokens);
-        metrics.tokens.inc({ tier: r.tier, direction: 'output' }, r.outputTokens);
-        metrics.cost.inc({ tier: r.tier }, r.costUsd);
-        metrics.ttft.observe({ tier: r.tier }, r.ttftMs / 1000);
-        if (r.outputTokens > 1) metrics.tpot.observe({ tier: r.tier }, r.tpotMs / 1000);
-        metrics.latency.observe({ tier: r.tier }, r.latencyMs / 1000);
-        cost += r.costUsd;
-      }
+    }
+    let cost = 0;
+    for (const r of calls) {
+      metrics.tierCalls.inc({ tier: r.tier, cluster });
+      metrics.tokens.inc({ tier: r.tier, direction: 'input' }, r.inputTokens);
+      metrics.tokens.inc({ tier: r.tier, direction: 'output' }, r.outputTokens);
+      metrics.cost.inc({ tier: r.tier }, r.costUsd);
+      metrics.ttft.observe({ tier: r.tier }, r.ttftMs / 1000);
+      if (r.outputTokens > 1) metrics.tpot.observe({ tier: r.tier }, r.tpotMs / 1000);
+      metrics.latency.observe({ tier: r.tier }, r.latencyMs / 1000);
+      cost += r.costUsd;
     }
     // One line per request, answered or not: a refused, failed or abandoned one says how far it got.
     const trace = outcome?.trace;
@@ -286,8 +289,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       fallbacks: trace?.fallbacks ?? [],
       delivery: trace?.delivery ?? null,
       status,
-      inputTokens: outcome?.calls.reduce((n, r) => n + r.inputTokens, 0) ?? 0,
-      outputTokens: outcome?.calls.reduce((n, r) => n + r.outputTokens, 0) ?? 0,
+      inputTokens: calls.reduce((n, r) => n + r.inputTokens, 0),
+      outputTokens: calls.reduce((n, r) => n + r.outputTokens, 0),
       costUsd: cost,
       latencyMs: Math.round(totalMs * 1000) / 1000,
       overheadMs: outcome ? Math.round((totalMs - outcome.tierMs) * 1000) / 1000 : null,

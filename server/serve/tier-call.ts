@@ -16,9 +16,9 @@ export class TierFailedError extends CascadeLabError {
   }
 }
 
-/** The client went away; nothing more is generated for it. */
+/** The client went away; nothing more is generated for it. `partial`: what the call it cut short had generated (and cost) by then. */
 export class ClientAbortedError extends CascadeLabError {
-  constructor() {
+  constructor(readonly partial?: GenerationResult) {
     super('the client closed the connection');
   }
 }
@@ -90,8 +90,10 @@ export async function callTier(tier: Tier, request: GenerateRequest, policy: Tie
     const unfollow = timeout.follow(signal);
     sink.begin(tier.name);
     let failure: unknown;
+    let partial: GenerationResult | undefined;
     try {
       const result = await tier.generate(request, { signal: timeout, onToken: (e) => sink.token(e) });
+      partial = result;
       if (result.stopReason === 'abort' && !signal.aborted && !timedOut) failure = new Error('the tier stopped with reason "abort"');
       else if (result.stopReason === 'error') failure = new Error('the tier stopped with reason "error"');
       else if (!signal.aborted && !timedOut) return result;
@@ -102,7 +104,7 @@ export async function callTier(tier: Tier, request: GenerateRequest, policy: Tie
       clearTimeout(timer);
       unfollow();
     }
-    if (signal.aborted) throw new ClientAbortedError();
+    if (signal.aborted) throw new ClientAbortedError(partial);
     const reason = classify(failure, tier, timedOut);
     const retryable = reason === 'rate_limited' || reason === 'http_5xx';
     const retry = policy.retry(tier.name);

@@ -232,6 +232,17 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     await expect.poll(() => page.getByTestId('transfer-message').textContent(), { timeout: 60_000 }).toContain('Imported tuned.json');
   });
 
+  it('starts serving from the Export view only with a token of 16 characters or more, and says why', async () => {
+    const { page } = app;
+    await showView(page, 'Export / import');
+    await page.getByTestId('serve-host').fill('0.0.0.0');
+    await page.getByTestId('serve-token').fill('short');
+    await page.getByRole('button', { name: 'Start serving' }).click();
+    await expect.poll(async () => (await page.getByTestId('serve-error').textContent({ timeout: 30_000 })) ?? '').toMatch(/token.*at least 16 characters/);
+    expect(await page.getByRole('button', { name: 'Stop', exact: true }).isDisabled()).toBe(true);
+    expect(await page.getByTestId('serve-status').count()).toBe(0);
+  });
+
   it('streams a live prompt through a tiny GGUF tier, with TTFT and TPOT, and stops it', async () => {
     const { page } = app;
     await showView(page, 'Workspace');

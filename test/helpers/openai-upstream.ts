@@ -16,6 +16,7 @@ import type { ChatMessage, Tier } from '../../core/tier.js';
  * - `stall`: starts streaming, sends the first token, then never sends more.
  * - `close`: destroys the connection without an answer (a dead endpoint).
  * - `error-event`: starts streaming, sends the first token, then an error event inside the 200 stream.
+ * - `ignore-stream`: answers a stream request with one JSON body, as some servers do.
  */
 export type UpstreamBehaviour =
   | { kind: 'ok' }
@@ -23,7 +24,8 @@ export type UpstreamBehaviour =
   | { kind: 'hang' }
   | { kind: 'stall' }
   | { kind: 'close' }
-  | { kind: 'error-event' };
+  | { kind: 'error-event' }
+  | { kind: 'ignore-stream' };
 
 export interface UpstreamOptions {
   /** Defaults to `0` (any free port). */
@@ -161,7 +163,7 @@ export async function start(options: UpstreamOptions = {}): Promise<Upstream> {
     const created = Math.floor(Date.now() / 1000);
     const maxTokens = Number(body.max_completion_tokens ?? body.max_tokens ?? 256);
     const wantLogprobs = chat ? body.logprobs === true : typeof body.logprobs === 'number';
-    const stream = body.stream === true;
+    const stream = body.stream === true && b.kind !== 'ignore-stream';
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     const object = chat ? 'chat.completion' : 'text_completion';
 

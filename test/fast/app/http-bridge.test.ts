@@ -9,9 +9,8 @@ import WebSocket from 'ws';
 import { APP_API_CONTRACT, AppApiError, type AppClient, type AppEvent, type RunInfo } from '../../../core/app-api.js';
 import { parseTunedConfig, repickOperatingPoint } from '../../../core/config.js';
 import { startAppServer, type AppServer } from '../../../server/app/app-server.js';
-import { createHttpClient } from '../../../renderer/api/http-client.js';
 import { regionForBudget } from '../../../renderer/store/operating-point.js';
-import { liveEvents } from '../../helpers/live-events.js';
+import { bridgeClient } from '../../helpers/bridge-client.js';
 import { start as startUpstream, type Upstream } from '../../helpers/openai-upstream.js';
 
 const DATA = '../shared/data';
@@ -51,8 +50,35 @@ describe('HTTP bridge', () => {
   beforeAll(async () => {
     runsDir = await mkdtemp(join(tmpdir(), 'cascade-lab-test-runs-'));
     server = await startAppServer({ port: 0, dataDirs: [DATA], initialDataSet: null, simulatedDir: null, runsDir });
-    api = createHttpClient({ baseUrl: server.origin, token: server.token, WebSocket: WebSocket as never, reconnectMs: 50 });
+    api = bridgeClient(server);
   });
+
+  /** The shared data loaded and tuned with k = 3, unless it already is: each test that needs it says so, and runs alone as well as after the others. */
+  const tuned = async () => {
+    const state = await api.getState();
+    if (state.tune?.k === 3 && state.workspace?.source.endsWith('zeroeval-gsm8k-crux')) return;
+    await api.loadWorkspace({ kind: 'dataset', id: DATA_SET });
+    await api.tune({ k: 3 });
+  };
+
+  /**
+   * Subscribes to the event socket and resolves once it is open, which its first event proves: a
+   * throwaway compare on `tier` is started until its end comes through. Its events are not passed on.
+   */
+  async function subscribed(tier: string, onEvent: (e: AppEvent) => void): Promise<() => void> {
+    const probes = new Set<string>();
+    let open = false;
+    const stop = api.subscribe((e) => {
+      if ('streamId' in e && probes.has(e.streamId)) open ||= e.type === 'compare.done';
+      else onEvent(e);
+    });
+    for (let tries = 0; !open && tries < 20; tries++) {
+      probes.add((await api.startCompare({ prompt: 'ping', tiers: [tier], maxTokens: 1 })).streamId);
+      for (const until = Date.now() + 500; !open && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
+    }
+    if (!open) throw new Error('the event socket never opened');
+    return stop;
+  }
   afterAll(async () => {
     await server?.close();
     await rm(runsDir, { recursive: true, force: true });
@@ -123,11 +149,18 @@ describe('HTTP bridge', () => {
 
   describe('the AppApi through the renderer HTTP client', () => {
     it('lists the shared data set and says a call needs a workspace first', async () => {
-      const sets = await api.listDataSets();
-      expect(sets.map((s) => s.id)).toContain(DATA_SET);
-      expect(sets.find((s) => s.id === DATA_SET)?.simulated).toBe(false);
-      await expect(api.tune({ k: 2 })).rejects.toThrow(/no workspace is loaded/);
-      await expect(api.loadWorkspace({ kind: 'dataset', id: 'nope' })).rejects.toThrow(/no data set "nope"/);
+      // A server of its own, which has loaded nothing whatever the other tests did.
+      const empty = await startAppServer({ port: 0, dataDirs: [DATA], initialDataSet: null, simulatedDir: null, runsDir });
+      try {
+        const fresh = bridgeClient(empty);
+        const sets = await fresh.listDataSets();
+        expect(sets.map((s) => s.id)).toContain(DATA_SET);
+        expect(sets.find((s) => s.id === DATA_SET)?.simulated).toBe(false);
+        await expect(fresh.tune({ k: 2 })).rejects.toThrow(/no workspace is loaded/);
+        await expect(fresh.loadWorkspace({ kind: 'dataset', id: 'nope' })).rejects.toThrow(/no data set "nope"/);
+      } finally {
+        await empty.close();
+      }
     });
 
     it('loads the shared data, tunes, moves the operating point as the engine says, and exports a config that parses', async () => {
@@ -192,6 +225,7 @@ describe('HTTP bridge', () => {
     }, 180_000); // loading and tuning 2119 queries × 18 models takes ~10 s alone, several times that on a busy 2-core machine
 
     it('serves the views of the tune: routing table, cluster map, traces', async () => {
+      await tuned();
       const table = await api.getRoutingTable();
       expect(table.clusters).toHaveLength(3);
       for (const c of table.clusters) {
@@ -213,6 +247,7 @@ describe('HTTP bridge', () => {
     });
 
     it('shows the QE on the test split and escalates more when the threshold rises', async () => {
+      await tuned();
       // Serve a region whose plans threshold a QE score: the tuned point may serve single models.
       const regions = parseTunedConfig(JSON.parse((await api.exportConfig()).text), 'exported config').regions;
       const gate = regions.find((r) => r.kind === 'frontier' && r.plans.some((p) => p.action === 'cascade'))!;
@@ -242,6 +277,7 @@ describe('HTTP bridge', () => {
     });
 
     it('imports a config with a clear error for bad input, and re-evaluates a good one', async () => {
+      await tuned();
       const text = (await api.exportConfig()).text;
       await expect(api.importConfig({ text: '{oops', fileName: 'mine.json' })).rejects.toThrow(/mine\.json: malformed JSON/);
       await expect(api.importConfig({ text: JSON.stringify({ version: 99 }), fileName: 'old.json' })).rejects.toThrow(/old\.json: tuned config version 99 is not supported/);
@@ -255,6 +291,7 @@ describe('HTTP bridge', () => {
     });
 
     it('exports the report as JSON and as CSV', async () => {
+      await tuned();
       const json = JSON.parse((await api.exportReport({ format: 'json' })).text);
       expect(json.report.evaluation.length).toBeGreaterThan(3);
       const csv = (await api.exportReport({ format: 'csv' })).text.trim().split('\n');
@@ -273,6 +310,7 @@ describe('HTTP bridge', () => {
     });
 
     it('streams a compare of two tiers with TTFT and token counts, and reports a failing tier on its own', async () => {
+      await tuned();
       await api.setPool({
         version: 1,
         tiers: [
@@ -287,11 +325,10 @@ describe('HTTP bridge', () => {
       const events: AppEvent[] = [];
       let finished: () => void = () => undefined;
       const done = new Promise<void>((r) => (finished = r));
-      const stop = api.subscribe((e) => {
+      const stop = await subscribed('fast', (e) => {
         events.push(e);
         if (e.type === 'compare.done') finished();
       });
-      await new Promise((r) => setTimeout(r, 100)); // the socket opens asynchronously
       const { streamId } = await api.startCompare({ prompt: 'What is the capital of France?', tiers: ['fast', 'keyless'] });
       await done;
       stop();
@@ -307,12 +344,23 @@ describe('HTTP bridge', () => {
     });
 
     it('runs a live prompt through the tuned route with streamed tokens and per-pass TTFT/TPOT', async () => {
+      await tuned();
       const models = (await api.getState()).workspace!.models.map((m) => m.model);
       await api.setPool({
         version: 1,
         tiers: models.map((name) => ({ kind: 'cloud' as const, name, baseUrl: upstream.url, model: name, usdPerMtokIn: 1, usdPerMtokOut: 1, concurrency: 1, timeoutMs: 5000, retry: { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }, sampling: { temperature: 0, maxTokens: 64, stop: [] } })),
       });
-      const { streamId, events: mine } = await liveEvents(api, { prompt: 'Janet has 3 apples and buys 2 more. How many apples does she have?' });
+      const events: AppEvent[] = [];
+      let finished: () => void = () => undefined;
+      const done = new Promise<void>((r) => (finished = r));
+      const stop = await subscribed(models[0], (e) => {
+        events.push(e);
+        if (e.type === 'live.done' || e.type === 'stream.error') finished();
+      });
+      const { streamId } = await api.startLive({ prompt: 'Janet has 3 apples and buys 2 more. How many apples does she have?' });
+      await done;
+      stop();
+      const mine = events.filter((e) => 'streamId' in e && e.streamId === streamId);
       expect(mine.find((e) => e.type === 'stream.error')).toBeUndefined();
       const starts = mine.flatMap((e) => (e.type === 'live.passStart' ? [e] : []));
       const ends = mine.flatMap((e) => (e.type === 'live.passEnd' ? [e] : []));
@@ -354,6 +402,7 @@ describe('HTTP bridge', () => {
     });
 
     it('refuses to serve with a clear error when no tier stands for a model the config routes to', async () => {
+      await tuned();
       await api.setPool({
         version: 1,
         tiers: [{ kind: 'cloud', name: 'fast', baseUrl: upstream.url, model: 'm', usdPerMtokIn: 1, usdPerMtokOut: 2, concurrency: 4, timeoutMs: 5000, retry: { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }, sampling: { temperature: 0, maxTokens: 64, stop: [] } }],
@@ -366,6 +415,7 @@ describe('HTTP bridge', () => {
     });
 
     it('runs a benchmark on a tier with progress, pause and resume, and exports a run log that loads', async () => {
+      await tuned();
       await api.setPool({
         version: 1,
         tiers: [{ kind: 'cloud', name: 'fast', baseUrl: upstream.url, model: 'm', usdPerMtokIn: 1, usdPerMtokOut: 2, concurrency: 1, timeoutMs: 5000, retry: { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }, sampling: { temperature: 0, maxTokens: 16, stop: [] } }],
@@ -373,12 +423,11 @@ describe('HTTP bridge', () => {
       const progress: RunInfo[] = [];
       let finished: (run: RunInfo) => void = () => undefined;
       const done = new Promise<RunInfo>((r) => (finished = r));
-      const stop = api.subscribe((e) => {
+      const stop = await subscribed('fast', (e) => {
         if (e.type !== 'run.progress') return;
         progress.push(e.run);
         if (e.run.state === 'done' || e.run.state === 'failed') finished(e.run);
       });
-      await new Promise((r) => setTimeout(r, 100));
       // The first query is refused as too long: recorded as unanswered, and the run goes on.
       upstream.setBehaviour({ kind: 'status', status: 400, times: 1, message: "This model's maximum context length is 16 tokens." });
       const started = await api.startRun({ dataSet: DATA_SET, limit: 4 });

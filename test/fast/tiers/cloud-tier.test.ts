@@ -142,6 +142,24 @@ describe('CloudTier over a real OpenAI-compatible server', () => {
     expect(upstream.requests - before).toBe(1);
   });
 
+  it('reads an endpoint that answers a stream request with one JSON body, chat and completions alike', async () => {
+    const t = await tier();
+    upstream.setBehaviour({ kind: 'ignore-stream' });
+    try {
+      for (const request of [{ messages: [{ role: 'user' as const, content: 'three words here' }] }, { prompt: 'three words here' }]) {
+        const tokens: string[] = [];
+        const r = await t.generate(request, { onToken: (e) => tokens.push(e.text) });
+        expect(r.stopReason).toBe('stop');
+        expect(r.text.length).toBeGreaterThan(0);
+        expect(tokens.join('')).toBe(r.text);
+        expect(r.inputTokens).toBe(3);
+        expect(r.outputTokens).toBe(r.text.split(/\s+/).filter(Boolean).length);
+      }
+    } finally {
+      upstream.setBehaviour({ kind: 'ok' });
+    }
+  });
+
   it('the idle timeout restarts with every chunk: a steady stream longer than it completes', async () => {
     // Eight words 100 ms apart: about 800 ms in all, never 500 ms without a chunk.
     const steady = await start({ reply: 'one two three four five six seven eight', tokenDelayMs: 100 });
