@@ -313,11 +313,12 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
     };
   };
 
-  const referencePlans: ClusterPlan[] = Array.from({ length: k }, () => ({ action: 'answer', model: w.models[input.strongest] }));
-  const reference = (): BuiltRegion => {
-    const o = { y: strong, c: Float64Array.from(train, (q) => cost[q * M + input.strongest]), e: new Uint8Array(train.length) };
-    return { kind: 'reference', lambdaFrom: 0, lambdaTo: 0, plans: referencePlans, ...figuresOf(o), guarded: [] };
-  };
+  const strongestModel = w.models[input.strongest];
+  const strongestPlan: ClusterPlan = { action: 'answer', model: strongestModel };
+  const referenceOutcomes = { y: strong, c: Float64Array.from(train, (q) => cost[q * M + input.strongest]), e: new Uint8Array(train.length) };
+  const reference = (): BuiltRegion => ({
+    kind: 'reference', lambdaFrom: 0, lambdaTo: 0, plans: Array.from({ length: k }, () => strongestPlan), ...figuresOf(referenceOutcomes), guarded: [],
+  });
 
   /** One sweep: hulls on all of train define the regions; fold hulls give each region's out-of-sample outcomes. */
   const sweep = (singleOnly: boolean) => {
@@ -342,7 +343,6 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
 
   const stage2 = input.score !== null;
   const guard = input.guard ?? 1;
-  const referenceOutcomes = { y: strong, c: Float64Array.from(train, (q) => cost[q * M + input.strongest]), e: new Uint8Array(train.length) };
   type Outcome = { y: Float64Array; c: Float64Array; e: Uint8Array };
 
   /**
@@ -371,8 +371,6 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
     return back;
   };
   const copy = (o: Outcome): Outcome => ({ y: Float64Array.from(o.y), c: Float64Array.from(o.c), e: Uint8Array.from(o.e) });
-  const strongestModel = w.models[input.strongest];
-  const strongestPlan: ClusterPlan = { action: 'answer', model: strongestModel };
   /**
    * The reference guard: where a cluster's plan does not beat the strongest model in error + λ·cost by
    * more than noise, the cluster stays on the strongest model. Choosing the most accurate of many plans
