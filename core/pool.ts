@@ -167,13 +167,27 @@ export function tiersForModels(models: Iterable<string>, tiers: readonly Pick<Ti
 }
 
 /**
- * Cost figures per run-log model: each model priced as the tier that stands for it (see
- * tiersForModels), so a pool whose tiers use `standsFor` prices the models it serves. Models no
- * tier stands for are left out.
+ * The tier that answers for each run-log model (see tiersForModels), under its name or, for a renamed
+ * model, its run-log name in `originalNames`. Models no tier stands for are left out.
  */
-export function modelCostFigures(pool: PoolFile, models: readonly string[]): Record<string, TierCostFigures> {
+export function tierOfModels(pool: PoolFile, models: readonly string[], originalNames: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const direct = tiersForModels(models, pool.tiers);
+  const original = tiersForModels(models.map((m) => originalNames[m] ?? m), pool.tiers);
+  const out: Record<string, string> = {};
+  for (const m of models) {
+    const tier = direct.get(m) ?? original.get(originalNames[m] ?? m);
+    if (tier !== undefined) out[m] = tier;
+  }
+  return out;
+}
+
+/**
+ * Cost figures per run-log model: each model priced as the tier that stands for it, so a pool whose
+ * tiers use `standsFor` prices the models it serves. Models no tier stands for are left out.
+ */
+export function modelCostFigures(pool: PoolFile, models: readonly string[], originalNames: Readonly<Record<string, string>> = {}): Record<string, TierCostFigures> {
   const byTier = poolCostFigures(pool);
-  return Object.fromEntries([...tiersForModels(models, pool.tiers)].map(([model, tier]) => [model, byTier[tier]]));
+  return Object.fromEntries(Object.entries(tierOfModels(pool, models, originalNames)).map(([model, tier]) => [model, byTier[tier]]));
 }
 
 /** The tier of that name, or undefined. */

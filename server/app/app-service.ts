@@ -287,7 +287,7 @@ export class AppService implements AppClient {
   }
 
   #pricing(ws: Workspace): Pricing {
-    return { prices: ws.log.prices, perModel: ws.pool ? modelCostFigures(ws.pool, ws.w.models) : {} };
+    return { prices: ws.log.prices, perModel: ws.pool ? modelCostFigures(ws.pool, ws.w.models, ws.log.originalNames) : {} };
   }
 
   #workspaceInfo(ws: Workspace): WorkspaceInfo {

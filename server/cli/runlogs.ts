@@ -7,7 +7,7 @@ import type { TunedConfig } from '../../core/config.js';
 import type { EmbedderFactory } from '../../core/embedder.js';
 import { InvalidInputError } from '../../core/errors.js';
 import type { Backend } from '../../core/hardware.js';
-import { parsePoolFile, poolCostFigures, poolTpotBackends, tiersForModels } from '../../core/pool.js';
+import { modelCostFigures, parsePoolFile, poolCostFigures, poolTpotBackends, tierOfModels } from '../../core/pool.js';
 import { joinRunLogs, parseOrThrow, renameModels, type RunLog } from '../../core/runlog.js';
 import type { ManagedEmbedder } from '../../native-models/embedders/index.js';
 import { addPricesFile, loadRunLog, type LoadRunLogOptions } from '../../native-models/runlog/load.js';
@@ -94,14 +94,8 @@ export async function readPoolFigures(file: string, models: readonly string[], o
     if (unknown !== undefined) throw new InvalidInputError(`unknown model "${unknown}" in pricing (tier "${t.name}" stands for it; the run log has ${models.join(', ')})`, file);
   }
   const byTier = poolCostFigures(pool);
-  const direct = tiersForModels(models, pool.tiers);
-  const original = tiersForModels(models.map((m) => originalNames[m] ?? m), pool.tiers);
-  const tierOf: Record<string, string> = {};
-  for (const m of models) {
-    const tier = direct.get(m) ?? original.get(originalNames[m] ?? m);
-    if (tier !== undefined) tierOf[m] = tier;
-  }
-  const perModel: Record<string, ModelCostFigures> = Object.fromEntries(Object.entries(tierOf).map(([model, tier]) => [model, byTier[tier]]));
+  const tierOf = tierOfModels(pool, models, originalNames);
+  const perModel: Record<string, ModelCostFigures> = modelCostFigures(pool, models, originalNames);
   const used = new Set(Object.values(tierOf));
   for (const t of pool.tiers) if (!used.has(t.name)) perModel[t.name] = byTier[t.name];
   const tierBackends = poolTpotBackends(pool);
