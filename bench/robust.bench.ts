@@ -2,7 +2,8 @@
 // target retention 0.99 on ../shared/data/zeroeval-gsm8k-crux over seeds × train fractions × task
 // slices × pool subsets. Each run tunes on its train split and reports on its test split. Prints every
 // run, then the share of runs that keep the target and the median cost reduction.
-// Run: npx tsx bench/robust.bench.ts [--seeds 0-9] [--fractions 0.6,0.3] [--workers 2] [--confidence 0.9]
+// Run: npx tsx bench/robust.bench.ts [--seeds 0-9] [--fractions 0.6,0.3] [--slices all,gsm8k,cruxeval]
+//   [--pools 'all,no o1-mini,o1-mini + 6 cheapest'] [--workers 2] [--confidence 0.9]
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,16 @@ interface Row extends Run {
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+/** The names `--NAME a,b` keeps (all when absent); an unknown one is an error listing the known. */
+function chosen(name: string, known: string[]): string[] {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return known;
+  const wanted = process.argv[i + 1].split(',');
+  const unknown = wanted.filter((x) => !known.includes(x));
+  if (unknown.length) throw new Error(`--${name}: unknown ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  return wanted;
 }
 
 function seedsOf(text: string): number[] {
@@ -64,7 +75,7 @@ async function parent(): Promise<void> {
   const runs: Run[] = [];
   for (const seed of seedsOf(arg('seeds', '0-9'))) {
     for (const fraction of arg('fractions', '0.6,0.3').split(',').map(Number)) {
-      for (const slice of Object.keys(SLICES)) for (const pool of Object.keys(await pools())) runs.push({ seed, fraction, slice, pool });
+      for (const slice of chosen('slices', Object.keys(SLICES))) for (const pool of chosen('pools', Object.keys(await pools()))) runs.push({ seed, fraction, slice, pool });
     }
   }
   const workers = Number(arg('workers', '2'));

@@ -86,9 +86,24 @@ export function regionWithinBudget(regions: readonly { kind: PickableRegion['kin
 }
 
 /**
+ * The regions a retention target tests, in order: the frontier regions that no other region (the
+ * reference included) matches or beats on both expected accuracy and cost, from the most accurate
+ * down. The guards leave the frontier's figures slightly out of order along λ; a dominated region is
+ * never the answer to any criterion, and testing it could only end the fixed sequence early on a
+ * choice nobody wants (its failure would hide cheaper regions that are more accurate).
+ */
+export function testSequence<R extends Pick<PickableRegion, 'kind' | 'expected'>>(regions: readonly R[]): { r: R; i: number }[] {
+  const beats = (a: RegionFigures, b: RegionFigures) => a.accuracy >= b.accuracy && a.cost <= b.cost && (a.accuracy > b.accuracy || a.cost < b.cost);
+  return regions
+    .map((r, i) => ({ r, i }))
+    .filter(({ r, i }) => r.kind === 'frontier' && !regions.some((o, j) => j !== i && beats(o.expected, r.expected)))
+    .sort((a, b) => b.r.expected.accuracy - a.r.expected.accuracy || a.r.expected.cost - b.r.expected.cost || a.i - b.i);
+}
+
+/**
  * Picks the operating region. With confidence > 0, a retention target is tested down the frontier from
- * the most accurate region (fixed-sequence testing, each step at level 1 − confidence) and the cheapest
- * region before the first failure wins; when even the first fails, the reference region (the strongest
+ * the most accurate region (fixed-sequence testing over `testSequence`, each step at level 1 − confidence)
+ * and the cheapest region before the first failure wins; when even the first fails, the reference region (the strongest
  * model everywhere) is served. A budget serves the most accurate region whose cost upper bound fits it. With confidence 0 the cross-fitted point estimates decide, uncertified.
  */
 export function pickOperatingPoint(regions: readonly PickableRegion[], criterion: OperatingCriterion, confidence: number, unit = ''): OperatingChoice {
@@ -109,7 +124,7 @@ export function pickOperatingPoint(regions: readonly PickableRegion[], criterion
         if (meets.length > 0) return done(meets.reduce((a, b) => (b.r.expected.cost < a.r.expected.cost ? b : a)).i);
       } else {
         let last = -1;
-        for (const { r, i } of frontier) {
+        for (const { r, i } of testSequence(regions)) {
           if (!retentionCertified(decodeCodes(r.evidence, r.expected.n), target, delta)) break;
           last = i;
         }
