@@ -128,7 +128,12 @@ export function pickOperatingPoint(regions: readonly PickableRegion[], criterion
           if (!retentionCertified(decodeCodes(r.evidence, r.expected.n), target, delta)) break;
           last = i;
         }
-        if (last >= 0) return done(last);
+        if (last >= 0) {
+          // The sequence stopped at the cheapest region that passed, so that region's own bound (computed
+          // as if it had been chosen in advance) overstates what was tested: the target is what is certified.
+          const own = certificateOf(regions[last], confidence);
+          return { region: last, certified: { ...own, retentionLower: Math.min(target, own.retentionLower) }, note: null };
+        }
       }
       const best = Math.max(...frontier.map((x) => x.r.expected.retention));
       if (reference >= 0 && target <= 1) {
