@@ -1,4 +1,4 @@
-/** Whether the renderer reaches the engine; `message` says what failed when it does not. */
+/** Whether the renderer reaches the engine; `message` says what failed (and what to do) when it does not. */
 export type LinkState = { connected: true } | { connected: false; message: string };
 
 /**

@@ -55,9 +55,9 @@ export function createHttpClient(options: HttpClientOptions = {}): AppClient {
         text = await res.text();
       } catch (err) {
         // The browser says only "Failed to fetch": say which engine did not answer, and what to do.
-        const message = `engine disconnected: ${baseUrl} did not answer ${method} (${(err as Error).message}); start the engine again, then reconnect`;
-        link?.down(message);
-        throw new AppApiError({ name: 'EngineDisconnectedError', message, where: null });
+        const detail = `${baseUrl} did not answer ${method} (${(err as Error).message}); start the engine again, then reconnect`;
+        link?.down(detail);
+        throw new AppApiError({ name: 'EngineDisconnectedError', message: `engine disconnected: ${detail}`, where: null });
       }
       link?.up();
       try {
@@ -83,7 +83,7 @@ export function createHttpClient(options: HttpClientOptions = {}): AppClient {
         };
         socket.onclose = () => {
           if (stopped) return;
-          link?.down(`engine disconnected: the event stream from ${baseUrl} closed; retrying every ${reconnectMs / 1000} s`);
+          link?.down(`the event stream from ${baseUrl} closed; retrying every ${reconnectMs / 1000} s`);
           timer = setTimeout(open, reconnectMs);
         };
       };

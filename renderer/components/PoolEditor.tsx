@@ -130,7 +130,8 @@ function StandsForPicker({ draft, others, models, onChange }: { draft: Draft; ot
         onChange={(e) => onChange([...e.target.selectedOptions].map((o) => o.value))}
         aria-describedby={`stands-hint-${draft.name}`}
       >
-        {models.map((m) => {
+        {/* A tier always answers for the model of its own name: nothing to pick. */}
+        {models.filter((m) => m !== draft.name).map((m) => {
           const taken = owner(m);
           return <option key={m} value={m} disabled={taken !== undefined && !draft.standsFor.includes(m)}>{taken ? `${m} (tier ${taken})` : m}</option>;
         })}

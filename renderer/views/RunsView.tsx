@@ -65,6 +65,7 @@ function RunRow({ run }: { run: RunInfo }) {
             Open this run as a workspace
           </button>
         )}
+        {run.state === 'done' && busy && <span className="muted">Opens once the workspace&apos;s tune under way has finished.</span>}
       </div>
     </article>
   );
