@@ -23,7 +23,7 @@ export function liveReadiness(pool: PoolFile | null, plans: readonly ClusterPlan
     const list = missing.map((m) => `"${m}"`).join(', ');
     return {
       ready: false,
-      reason: `the served plan uses ${list}, which no pool tier stands for: add a tier of that name, or pick ${missing.length > 1 ? 'them' : 'it'} in a tier's "Stands for"`,
+      reason: `the served plan uses ${list}, which no pool tier stands for: add a tier of that name, or pick ${missing.length > 1 ? 'them' : 'it'} under Stands for in a tier`,
       models,
     };
   }

@@ -118,6 +118,11 @@ describe('the live pool in the browser', () => {
     expect(await page.getByTestId('live-totals').textContent()).toMatch(new RegExp(`^Total${passes} pass(es)?\\d+ / \\d+[\\d.]+ ms\\$[\\d.e-]+$`));
     expect(await page.getByTestId('live-tiers').textContent()).toMatch(/^The served plan uses run-(a|b) → run-(a|b)/);
     await screenshot(page, 'live-totals');
+    await page.getByRole('button', { name: '☾ Dark theme' }).click();
+    await screenshot(page, 'live-totals-dark');
+    await showView(page, 'Workspace');
+    await screenshot(page, 'pool-editor-dark');
+    await page.getByRole('button', { name: '☀ Light theme' }).click();
   });
 
   it('shows "engine disconnected" with a reconnect action when the engine stops answering', async () => {
