@@ -134,6 +134,36 @@ export const WorkspaceInfoSchema = z.object({
 });
 export type WorkspaceInfo = z.infer<typeof WorkspaceInfoSchema>;
 
+/** A GGUF file to check before it becomes a tier: a path on the engine's machine (relative to the app's folder). */
+export const ModelFileRequestSchema = z.object({ path: z.string().min(1).max(4096) });
+export type ModelFileRequest = z.infer<typeof ModelFileRequestSchema>;
+
+/** Whether a GGUF file is ready to be a local tier: it exists, its size, and whether its GGUF header reads. */
+export const ModelFileInfoSchema = z.object({
+  /** The path as the engine resolved it. */
+  path: z.string(),
+  exists: z.boolean(),
+  sizeBytes: z.number().int().nonnegative().nullable(),
+  /** What the file's GGUF header says (read without loading the weights); null when it is missing or does not read. */
+  header: z.object({ architecture: z.string().nullable(), name: z.string().nullable(), tensors: z.number().int().nonnegative() }).nullable(),
+  /** Why it cannot be a tier, naming the path; null when it can. */
+  problem: z.string().nullable(),
+});
+export type ModelFileInfo = z.infer<typeof ModelFileInfoSchema>;
+
+/** Opens a finished benchmark run's run log as the workspace. */
+export const OpenRunRequestSchema = z.object({ runId: id });
+
+/** Whether the live cascade can run a prompt now: every model the served plans use has a ready pool tier. */
+export const LiveReadinessSchema = z.object({
+  ready: z.boolean(),
+  /** Why Run is disabled, in words; null when ready. */
+  reason: z.string().nullable(),
+  /** Each run-log model the served plans use and the pool tier that stands for it (null: none); empty before a tune. */
+  models: z.array(z.object({ model: name, tier: name.nullable() })),
+});
+export type LiveReadiness = z.infer<typeof LiveReadinessSchema>;
+
 // ---------------------------------------------------------------------------------------
 // Tune, budget and routing
 
@@ -521,6 +551,8 @@ export interface AppApi {
   setSettings(settings: Settings): Promise<WorkspaceInfo>;
   /** The backend and GPU memory local tiers run on, and how each local tier of the pool fits (loads the native backend; no model). */
   getHardware(): Promise<HardwareView>;
+  /** Whether a GGUF file exists, its size, and whether its header reads (no weights are loaded). */
+  inspectModelFile(request: ModelFileRequest): Promise<ModelFileInfo>;
   tune(request: TuneRequest): Promise<TuneReport>;
   getClusterMap(request: ClusterMapRequest): Promise<ClusterMap>;
   getRoutingTable(): Promise<RoutingTable>;
@@ -540,10 +572,14 @@ export interface AppApi {
    * void: JSON drops an undefined `value`, and the HTTP reply envelope requires one.
    */
   abortStream(request: StreamHandle): Promise<null>;
+  /** Whether the pool can serve every model the served plans use (the Live view's Run button). */
+  checkLive(): Promise<LiveReadiness>;
   listRuns(): Promise<RunInfo[]>;
   startRun(request: RunRequest): Promise<RunInfo>;
   pauseRun(request: { runId: string }): Promise<RunInfo>;
   resumeRun(request: { runId: string }): Promise<RunInfo>;
+  /** Loads a finished run's run log (its answers and grades) as the workspace; the pool stays. */
+  openRun(request: { runId: string }): Promise<WorkspaceInfo>;
   exportConfig(): Promise<ExportFile>;
   /** Validates the tuned config against its schema and makes it current. */
   importConfig(request: { text: string; fileName?: string }): Promise<AppState>;
@@ -578,6 +614,7 @@ export const APP_API_CONTRACT: Contract = {
   setPool: { request: PoolFileSchema, response: WorkspaceInfoSchema },
   setSettings: { request: SettingsSchema, response: WorkspaceInfoSchema },
   getHardware: { request: none, response: HardwareViewSchema },
+  inspectModelFile: { request: ModelFileRequestSchema, response: ModelFileInfoSchema },
   tune: { request: TuneRequestSchema, response: TuneReportSchema },
   getClusterMap: { request: ClusterMapRequestSchema, response: ClusterMapSchema },
   getRoutingTable: { request: none, response: RoutingTableSchema },
@@ -590,10 +627,12 @@ export const APP_API_CONTRACT: Contract = {
   startLive: { request: LiveRequestSchema, response: StreamHandleSchema },
   startCompare: { request: CompareRequestSchema, response: StreamHandleSchema },
   abortStream: { request: StreamHandleSchema, response: z.null() },
+  checkLive: { request: none, response: LiveReadinessSchema },
   listRuns: { request: none, response: z.array(RunInfoSchema) },
   startRun: { request: RunRequestSchema, response: RunInfoSchema },
   pauseRun: { request: RunIdSchema, response: RunInfoSchema },
   resumeRun: { request: RunIdSchema, response: RunInfoSchema },
+  openRun: { request: OpenRunRequestSchema, response: WorkspaceInfoSchema },
   exportConfig: { request: none, response: ExportFileSchema },
   importConfig: { request: ImportConfigRequestSchema, response: AppStateSchema },
   exportReport: { request: ReportRequestSchema, response: ExportFileSchema },
@@ -628,9 +667,14 @@ export function ipcChannel(method: AppMethod): string {
   return `app:${method}`;
 }
 
-/** What the preload exposes: one function per method (each returns a `Reply`), and an event hook. */
+/** The desktop shell's own channel (no engine behind it): Electron's open-file dialog for a GGUF file. */
+export const PICK_MODEL_FILE_CHANNEL = 'shell:pickModelFile';
+
+/** What the preload exposes: one function per method (each returns a `Reply`), an event hook, and the shell's file dialog. */
 export type ElectronBridge = { readonly [M in AppMethod]: (payload?: unknown) => Promise<unknown> } & {
   readonly onEvent: (listener: (event: unknown) => void) => () => void;
+  /** Resolves to the chosen GGUF file's path, or null when the dialog was cancelled. */
+  readonly pickModelFile: () => Promise<unknown>;
 };
 
 // ---------------------------------------------------------------------------------------

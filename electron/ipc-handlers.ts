@@ -1,4 +1,4 @@
-import { APP_API_METHODS, ipcChannel, type AppApi, type Reply } from '../core/app-api.js';
+import { APP_API_METHODS, ipcChannel, PICK_MODEL_FILE_CHANNEL, type AppApi, type Reply } from '../core/app-api.js';
 import { dispatchAppCall } from '../server/app/dispatch.js';
 
 /** The part of an `IpcMainInvokeEvent` the sender check reads. */
@@ -51,4 +51,27 @@ export function registerAppHandlers(ipcMain: IpcMainLike, api: AppApi, trusted: 
     return channel;
   });
   return { channels, dispose: () => channels.forEach((c) => ipcMain.removeHandler(c)) };
+}
+
+/** What the shell's own dialog channel asks of Electron (a test passes its own). */
+export interface ShellDialogs {
+  /** The GGUF file the user picked, or null when they cancelled. */
+  pickModelFile(): Promise<string | null>;
+}
+
+/**
+ * Registers the shell's file-dialog channel: no payload, the same sender check as the engine's
+ * channels, and the picked path (or null) in a Reply envelope. Returns a function that removes it.
+ */
+export function registerShellHandlers(ipcMain: IpcMainLike, dialogs: ShellDialogs, trusted: (event: InvokeEventLike) => boolean = isTrustedSender): () => void {
+  ipcMain.handle(PICK_MODEL_FILE_CHANNEL, async (event, ...args): Promise<Reply> => {
+    if (!trusted(event)) return refused(PICK_MODEL_FILE_CHANNEL, `sender ${event.senderFrame?.url ?? '(gone)'} is not the app's main frame`);
+    if (args.length > 0) return refused(PICK_MODEL_FILE_CHANNEL, `expected no payload, got ${args.length}`);
+    try {
+      return { ok: true, value: await dialogs.pickModelFile() };
+    } catch (err) {
+      return { ok: false, error: { name: 'DialogError', message: `${PICK_MODEL_FILE_CHANNEL}: ${(err as Error).message}`, where: PICK_MODEL_FILE_CHANNEL } };
+    }
+  });
+  return () => ipcMain.removeHandler(PICK_MODEL_FILE_CHANNEL);
 }

@@ -3,11 +3,11 @@
 // can be tested without the Electron binary lives in window.ts and ipc-handlers.ts.
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { app, BrowserWindow, ipcMain, protocol, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, shell } from 'electron';
 import { EVENT_CHANNEL } from '../core/app-api.js';
 import { AppService } from '../server/app/app-service.js';
 import { deferredClient } from '../server/app/deferred-client.js';
-import { APP_SCHEME, registerAppHandlers } from './ipc-handlers.js';
+import { APP_SCHEME, registerAppHandlers, registerShellHandlers } from './ipc-handlers.js';
 import { APP_SCHEME_PRIVILEGES, APP_URL, lockDown, serveAppRequest, windowOptions } from './window.js';
 
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     tuneCacheDir: join(app.getPath('userData'), 'tunes'),
     baseDir: root,
     runsDir: join(app.getPath('userData'), 'runs'),
+    stateDir: join(app.getPath('userData'), 'workspace'),
   });
   ready.catch((err: unknown) => console.error(`Cascade Lab: the first workspace did not load, so the app starts with none: ${(err as Error).message}`));
   await app.whenReady();
@@ -35,6 +36,12 @@ async function main(): Promise<void> {
   app.on('web-contents-created', (_event, contents) => lockDown(contents, (url) => void shell.openExternal(url)));
 
   const win = new BrowserWindow(windowOptions(join(import.meta.dirname, 'preload', 'preload.js')));
+  const removeShellHandlers = registerShellHandlers(ipcMain, {
+    pickModelFile: async () => {
+      const picked = await dialog.showOpenDialog(win, { title: 'Choose a GGUF model file', properties: ['openFile'], filters: [{ name: 'GGUF models', extensions: ['gguf'] }, { name: 'All files', extensions: ['*'] }] });
+      return picked.canceled ? null : (picked.filePaths[0] ?? null);
+    },
+  });
   const unsubscribe = service.subscribe((event) => {
     if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);
   });
@@ -43,6 +50,7 @@ async function main(): Promise<void> {
   app.on('window-all-closed', () => app.quit());
   app.on('will-quit', (event) => {
     handlers.dispose();
+    removeShellHandlers();
     event.preventDefault();
     void service.dispose().finally(() => app.exit(0));
   });

@@ -78,6 +78,19 @@ function BackendBadge() {
   );
 }
 
+/** Instead of a raw "Failed to fetch" in some view: the engine is not answering, and a way back. */
+function EngineBanner() {
+  const engine = useApp((s) => s.engine);
+  const reconnect = useApp((s) => s.reconnectEngine);
+  if (engine.connected) return null;
+  return (
+    <div className="engine-banner" role="alert" data-testid="engine-banner">
+      <strong>Engine disconnected.</strong> <span>{engine.message}</span>
+      <button type="button" className="btn" onClick={() => void reconnect()}>Reconnect</button>
+    </div>
+  );
+}
+
 export function App() {
   const view = useApp((s) => s.view);
   const setView = useApp((s) => s.setView);
@@ -91,6 +104,7 @@ export function App() {
         <span className="spacer" />
         <ThemeToggle />
       </header>
+      <EngineBanner />
       <nav aria-label="Views">
         <Tabs label="Views" items={TABS} selected={view} onSelect={setView} />
       </nav>

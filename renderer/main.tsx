@@ -1,11 +1,12 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { createAppClient } from './api/index.js';
+import { createAppClient, EngineLink } from './api/index.js';
 import { App } from './App.js';
 import { createAppStore, StoreContext } from './store/index.js';
 import './styles.css';
 
-const { store } = createAppStore(createAppClient());
+const link = new EngineLink();
+const { store } = createAppStore(createAppClient(link), link);
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(

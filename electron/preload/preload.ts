@@ -17,6 +17,7 @@ const bridge: ElectronBridge = {
   setPool: call('setPool'),
   setSettings: call('setSettings'),
   getHardware: call('getHardware'),
+  inspectModelFile: call('inspectModelFile'),
   tune: call('tune'),
   getClusterMap: call('getClusterMap'),
   getRoutingTable: call('getRoutingTable'),
@@ -29,15 +30,19 @@ const bridge: ElectronBridge = {
   startLive: call('startLive'),
   startCompare: call('startCompare'),
   abortStream: call('abortStream'),
+  checkLive: call('checkLive'),
   listRuns: call('listRuns'),
   startRun: call('startRun'),
   pauseRun: call('pauseRun'),
   resumeRun: call('resumeRun'),
+  openRun: call('openRun'),
   exportConfig: call('exportConfig'),
   importConfig: call('importConfig'),
   exportReport: call('exportReport'),
   startServe: call('startServe'),
   stopServe: call('stopServe'),
+  // The shell's own dialog, not an engine method; the channel name repeats core's PICK_MODEL_FILE_CHANNEL (a test keeps them equal).
+  pickModelFile: () => ipcRenderer.invoke('shell:pickModelFile'),
   onEvent(listener) {
     // Only the event's data crosses: the IpcRendererEvent (with its sender) stays here.
     const forward = (_event: unknown, data: unknown) => listener(data);

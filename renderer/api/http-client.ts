@@ -1,8 +1,10 @@
-import { HTTP_API_PREFIX, HTTP_EVENTS_PATH, type AppClient } from '../../core/app-api.js';
+import { AppApiError, HTTP_API_PREFIX, HTTP_EVENTS_PATH, type AppClient } from '../../core/app-api.js';
+import type { EngineLink } from './engine-link.js';
 import { createProxyClient } from './proxy-client.js';
 
 /** The part of a WebSocket the client uses: the browser's, or `ws` in Node. */
 export interface SocketLike {
+  onopen: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
   onclose: ((event: unknown) => void) | null;
   close(): void;
@@ -23,6 +25,8 @@ export interface HttpClientOptions {
   reconnectMs?: number;
   /** The fetch to call the API with (a Node caller may bring its own connection pool). Defaults to `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /** Told of every call and event socket that reaches the engine or fails to; its `reconnect()` reopens the socket at once. Defaults to none. */
+  link?: EngineLink;
 }
 
 /** The AppApi over the HTTP + WebSocket bridge (browser mode). */
@@ -35,15 +39,27 @@ export function createHttpClient(options: HttpClientOptions = {}): AppClient {
   const send = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const eventsUrl = `${baseUrl.replace(/^http/, 'ws')}${HTTP_EVENTS_PATH}${options.token ? `?token=${encodeURIComponent(options.token)}` : ''}`;
 
+  const link = options.link;
+
   return createProxyClient({
     async call(method, payload) {
-      const res = await send(`${baseUrl}${HTTP_API_PREFIX}${method}`, {
-        method: 'POST',
-        headers,
-        credentials: 'same-origin',
-        body: payload === undefined ? '' : JSON.stringify(payload),
-      });
-      const text = await res.text();
+      let res: Response;
+      let text: string;
+      try {
+        res = await send(`${baseUrl}${HTTP_API_PREFIX}${method}`, {
+          method: 'POST',
+          headers,
+          credentials: 'same-origin',
+          body: payload === undefined ? '' : JSON.stringify(payload),
+        });
+        text = await res.text();
+      } catch (err) {
+        // The browser says only "Failed to fetch": say which engine did not answer, and what to do.
+        const detail = `${baseUrl} did not answer ${method} (${(err as Error).message}); start the engine again, then reconnect`;
+        link?.down(detail);
+        throw new AppApiError({ name: 'EngineDisconnectedError', message: `engine disconnected: ${detail}`, where: null });
+      }
+      link?.up();
       try {
         return JSON.parse(text) as unknown;
       } catch {
@@ -56,6 +72,7 @@ export function createHttpClient(options: HttpClientOptions = {}): AppClient {
       let stopped = false;
       const open = () => {
         socket = new Socket(eventsUrl);
+        socket.onopen = () => link?.up();
         socket.onmessage = (event) => {
           if (typeof event.data !== 'string') return;
           try {
@@ -65,12 +82,22 @@ export function createHttpClient(options: HttpClientOptions = {}): AppClient {
           }
         };
         socket.onclose = () => {
-          if (!stopped) timer = setTimeout(open, reconnectMs);
+          if (stopped) return;
+          link?.down(`the event stream from ${baseUrl} closed; retrying every ${reconnectMs / 1000} s`);
+          timer = setTimeout(open, reconnectMs);
         };
       };
       open();
+      const stopReconnect = link?.onReconnect(() => {
+        if (stopped) return;
+        clearTimeout(timer);
+        if (socket) socket.onclose = null;
+        socket?.close();
+        open();
+      });
       return () => {
         stopped = true;
+        stopReconnect?.();
         clearTimeout(timer);
         socket?.close();
       };

@@ -1,8 +1,10 @@
 import { createContext, useContext } from 'react';
 import { createStore, useStore, type StoreApi } from 'zustand';
 import type { AppClient } from '../../core/app-api.js';
+import type { EngineLink } from '../api/engine-link.js';
 import { createClusterMapSlice } from './cluster-map.js';
 import { createCompareSlice } from './compare.js';
+import { createConnectionSlice } from './connection.js';
 import { createLiveSlice } from './live.js';
 import { createQeSlice } from './qe.js';
 import { createRunsSlice } from './runs.js';
@@ -15,8 +17,11 @@ import { createWorkspaceSlice } from './workspace.js';
 
 export type { AppStore } from './types.js';
 
-/** Builds the one store from its slices and routes the engine's events to the slice they concern. */
-export function createAppStore(api: AppClient): { store: StoreApi<AppStore>; dispose: () => void } {
+/**
+ * Builds the one store from its slices and routes the engine's events to the slice they concern;
+ * `link` (browser mode) reports whether the engine answers.
+ */
+export function createAppStore(api: AppClient, link: EngineLink | null = null): { store: StoreApi<AppStore>; dispose: () => void } {
   const store = createStore<AppStore>()((...a) => ({
     ...createWorkspaceSlice(api)(...a),
     ...createTuningSlice(api)(...a),
@@ -28,7 +33,9 @@ export function createAppStore(api: AppClient): { store: StoreApi<AppStore>; dis
     ...createRunsSlice(api)(...a),
     ...createTransferSlice(api)(...a),
     ...createUiSlice(...a),
+    ...createConnectionSlice(link)(...a),
   }));
+  const unlink = link?.subscribe((engine) => store.setState({ engine }));
   const unsubscribe = api.subscribe((event) => {
     const s = store.getState();
     if (event.type.startsWith('live.')) s.receiveLive(event);
@@ -39,7 +46,13 @@ export function createAppStore(api: AppClient): { store: StoreApi<AppStore>; dis
     } else if (event.type.startsWith('run.')) s.receiveRun(event);
     else if (event.type === 'serve.status') s.receiveServe(event.status);
   });
-  return { store, dispose: unsubscribe };
+  return {
+    store,
+    dispose: () => {
+      unsubscribe();
+      unlink?.();
+    },
+  };
 }
 
 export const StoreContext = createContext<StoreApi<AppStore> | null>(null);

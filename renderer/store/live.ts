@@ -1,4 +1,4 @@
-import type { AppClient, AppEvent, PassStats } from '../../core/app-api.js';
+import type { AppClient, AppEvent, LiveReadiness, PassStats } from '../../core/app-api.js';
 
 type DecisionReason = Extract<AppEvent, { type: 'live.passEnd' }>['reason'];
 import { EarlyEvents, isStreamEvent, TokenBatcher } from './stream-buffer.js';
@@ -28,6 +28,9 @@ export interface LiveSlice {
   livePasses: LivePass[];
   liveFinal: { tier: string | null; text: string } | null;
   liveError: string | null;
+  /** Whether the pool can serve the served plan; null until asked. */
+  liveReadiness: LiveReadiness | null;
+  checkLive(): Promise<void>;
   startLive(prompt: string, maxTokens: number): Promise<void>;
   stopLive(): Promise<void>;
   receiveLive(event: AppEvent): void;
@@ -83,6 +86,14 @@ export const createLiveSlice = (api: AppClient): SliceCreator<LiveSlice> => (set
     livePasses: [],
     liveFinal: null,
     liveError: null,
+    liveReadiness: null,
+    checkLive: async () => {
+      try {
+        set({ liveReadiness: await api.checkLive() });
+      } catch (err) {
+        set({ liveReadiness: { ready: false, reason: describeError(err), models: [] } });
+      }
+    },
     startLive: async (prompt, maxTokens) => {
       stopRequested = false;
       set({ liveStreamId: null, liveStatus: 'starting', livePasses: [], liveFinal: null, liveError: null });
@@ -117,3 +128,28 @@ export const createLiveSlice = (api: AppClient): SliceCreator<LiveSlice> => (set
     },
   };
 };
+
+/** What one query cost over its finished passes. */
+export interface LiveTotals {
+  passes: number;
+  costUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Time the cascade took: an agreement partner runs beside stage 1, escalations one after another. */
+  latencyMs: number;
+}
+
+/** Totals over the passes that have ended (null before any has). */
+export function liveTotals(passes: readonly LivePass[]): LiveTotals | null {
+  const ended = passes.filter((p): p is LivePass & { stats: PassStats } => p.stats !== null);
+  if (ended.length === 0) return null;
+  const firstStep = ended.filter((p) => p.role !== 'escalation').map((p) => p.stats.latencyMs);
+  const escalations = ended.filter((p) => p.role === 'escalation').reduce((a, p) => a + p.stats.latencyMs, 0);
+  return {
+    passes: ended.length,
+    costUsd: ended.reduce((a, p) => a + p.stats.costUsd, 0),
+    inputTokens: ended.reduce((a, p) => a + p.stats.inputTokens, 0),
+    outputTokens: ended.reduce((a, p) => a + p.stats.outputTokens, 0),
+    latencyMs: (firstStep.length ? Math.max(...firstStep) : 0) + escalations,
+  };
+}

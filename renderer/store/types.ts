@@ -9,9 +9,10 @@ import type { CompareSlice } from './compare.js';
 import type { RunsSlice } from './runs.js';
 import type { TransferSlice } from './transfer.js';
 import type { UiSlice } from './ui.js';
+import type { ConnectionSlice } from './connection.js';
 
 /** The one store: every slice sees the whole state through `get`, as zustand's slices pattern has it. */
-export type AppStore = WorkspaceSlice & TuningSlice & ClusterMapSlice & TracesSlice & QeSlice & LiveSlice & CompareSlice & RunsSlice & TransferSlice & UiSlice;
+export type AppStore = WorkspaceSlice & TuningSlice & ClusterMapSlice & TracesSlice & QeSlice & LiveSlice & CompareSlice & RunsSlice & TransferSlice & UiSlice & ConnectionSlice;
 
 export type SliceCreator<T> = StateCreator<AppStore, [], [], T>;
 

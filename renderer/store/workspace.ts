@@ -1,4 +1,4 @@
-import type { AppClient, DataSetInfo, HardwareView, PoolFile, Settings, WorkspaceInfo, WorkspaceSource } from '../../core/app-api.js';
+import type { AppClient, DataSetInfo, HardwareView, ModelFileInfo, PoolFile, Settings, WorkspaceInfo, WorkspaceSource } from '../../core/app-api.js';
 import { describeError, type SliceCreator } from './types.js';
 
 export interface WorkspaceSlice {
@@ -14,6 +14,10 @@ export interface WorkspaceSlice {
   loadWorkspace(source: WorkspaceSource): Promise<void>;
   setPool(pool: PoolFile): Promise<void>;
   setSettings(settings: Settings): Promise<void>;
+  /** Loads a finished benchmark run's run log as the workspace, and tunes it. */
+  openRun(runId: string): Promise<void>;
+  /** Whether a GGUF file exists, its size, and whether its header reads (rejects when the engine cannot be asked). */
+  inspectModelFile(path: string): Promise<ModelFileInfo>;
   /** Reads the backend report and the pool's fits again (the engine loads the native backend the first time: seconds). */
   refreshHardware(): Promise<void>;
 }
@@ -60,6 +64,8 @@ export const createWorkspaceSlice = (api: AppClient): SliceCreator<WorkspaceSlic
       await get().refreshHardware();
     },
     setSettings: (settings) => change(() => api.setSettings(settings), true),
+    openRun: (runId) => change(() => api.openRun({ runId }), true),
+    inspectModelFile: (path) => api.inspectModelFile({ path }),
     refreshHardware: async () => {
       try {
         set({ hardware: await api.getHardware(), hardwareError: null });

@@ -25,6 +25,9 @@ function TierSummary({ t }: { t: TierRow }) {
 function RunRow({ run }: { run: RunInfo }) {
   const pause = useApp((s) => s.pauseRun);
   const resume = useApp((s) => s.resumeRun);
+  const openRun = useApp((s) => s.openRun);
+  const setView = useApp((s) => s.setView);
+  const busy = useApp((s) => s.workspaceBusy || s.tuning);
   const done = run.tiers.reduce((a, t) => a + t.done, 0);
   const total = run.total * Math.max(1, run.tiers.length);
   return (
@@ -50,6 +53,19 @@ function RunRow({ run }: { run: RunInfo }) {
       <div className="row">
         {run.state === 'running' && <button type="button" className="btn" onClick={() => void pause(run.runId)}>Pause</button>}
         {run.state === 'paused' && <button type="button" className="btn" onClick={() => void resume(run.runId)}>Resume</button>}
+        {run.state === 'done' && (
+          <button
+            type="button" className="btn btn-primary" disabled={busy}
+            title="Load this run's answers and grades as the workspace's run log, and tune on it; the pool stays"
+            onClick={() => {
+              setView('workspace');
+              void openRun(run.runId);
+            }}
+          >
+            Open this run as a workspace
+          </button>
+        )}
+        {run.state === 'done' && busy && <span className="muted">Opens once the workspace&apos;s tune under way has finished.</span>}
       </div>
     </article>
   );

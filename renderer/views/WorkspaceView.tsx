@@ -107,7 +107,7 @@ export function WorkspaceView() {
       {ws && (
         <section className="panel" aria-labelledby="pool-title">
           <h2 id="pool-title">Live pool</h2>
-          <PoolEditor key={JSON.stringify(ws.pool)} pool={ws.pool} status={ws.tierStatus} />
+          <PoolEditor key={JSON.stringify(ws.pool)} pool={ws.pool} status={ws.tierStatus} models={ws.models.map((m) => m.model)} />
         </section>
       )}
     </div>

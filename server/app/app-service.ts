@@ -6,17 +6,18 @@ import { extname, isAbsolute, join, resolve } from 'node:path';
 import {
   APP_API_VERSION,
   type AppClient, type AppEvent, type AppEventListener, type AppState, type BudgetView, type ClusterMap, type ClusterMapRequest,
-  type CompareRequest, type DataSetInfo, type ExportFile, type HardwareView, type LiveRequest, type OperatingPoint, type OperatingPointRequest,
+  type CompareRequest, type DataSetInfo, type ExportFile, type HardwareView, type LiveReadiness, type LiveRequest, type ModelFileInfo, type ModelFileRequest, type OperatingPoint, type OperatingPointRequest,
   type PoolFile, type QeThresholdRequest, type QeThresholdResult, type QeView, type RoutingTable, type RunInfo, type RunRequest, type ServeStartRequest, type ServeStatus, type Settings,
   type StreamHandle, type TierStatus, type TraceDetail, type TraceFilter, type TracePage, type TuneReport, type TuneRequest,
   type WorkspaceInfo, type WorkspaceSource,
 } from '../../core/app-api.js';
 import { assignClusters } from '../../core/cluster.js';
-import { flatCentroids, parseTunedConfig, withOperatingPoint, type TunedConfig } from '../../core/config.js';
+import { flatCentroids, parseTunedConfig, servedPlans, withOperatingPoint, type TunedConfig } from '../../core/config.js';
 import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
 import { ConflictError, InvalidInputError, MissingColumnError, UnsatisfiableError } from '../../core/errors.js';
-import { modelCostFigures } from '../../core/pool.js';
+import { liveReadiness } from '../../core/live-readiness.js';
+import { modelCostFigures, parsePoolFile } from '../../core/pool.js';
 import { withQeThreshold } from '../../core/cascade/plan.js';
 import { qeScorer } from '../../core/qe/dataset.js';
 import { LearnedQe } from '../../core/qe/model.js';
@@ -26,10 +27,12 @@ import { SPLIT_DEFAULTS } from '../../core/split.js';
 import { unansweredByModel, type UnansweredTally } from '../../core/unanswered.js';
 import { embedAll, evaluateTunedConfig } from '../../core/tune.js';
 import { buildWorkload, type Workload } from '../../core/workload.js';
+import { savedWorkspace } from '../../core/workspace-file.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
 import { findDataSets, SIMULATED_ID } from './data-sets.js';
 import { TuneCache } from './tune-cache.js';
 import { tuneOffThread } from './tune-off-thread.js';
+import { readSavedWorkspace, workspaceFile, writeSavedWorkspace } from './workspace-store.js';
 import type { TuneWorkerInput } from './tune-worker.js';
 // Streams and serving load node-llama-cpp (seconds), the UMAP projection umap-js: imported when first used, not at start-up.
 import type { StreamContext } from './streams.js';
@@ -63,12 +66,20 @@ export interface AppServiceOptions {
   env?: Record<string, string | undefined>;
   /** Where benchmark runs keep their store and exported run logs. Defaults to `<os tmpdir>/cascade-lab-runs`. */
   runsDir?: string;
+  /**
+   * Folder the workspace (its run log's source, settings and live pool) is saved in after every
+   * change, and reopened from at launch: a saved source wins over `initialDataSet`, never over
+   * `initialWorkspace`; the saved settings and pool come back either way. Defaults to `null` (nothing saved).
+   */
+  stateDir?: string | null;
   /** Receives one line per failure nothing else handled (with the stream id when a stream owns it). Defaults to `console.error`. */
   onUnexpected?: (message: string) => void;
 }
 
 interface Workspace {
   info: Omit<WorkspaceInfo, 'models' | 'pool' | 'tierStatus' | 'settings' | 'costUnit'>;
+  /** What it was loaded from, as the state folder saves it. */
+  source: WorkspaceSource;
   log: RunLog;
   /** What the log was read from, for the tune cache's key: the sources' hashes and how they were read. */
   identity: unknown;
@@ -99,7 +110,10 @@ export class AppService implements AppClient {
   #serve: ServeToggle | null = null;
   #runs: RunManager | null = null;
   readonly #runsDir: string;
+  readonly #stateDir: string | null;
   #workspace: Workspace | null = null;
+  /** The settings and pool a workspace loaded with none before it starts with (restored from the state folder). */
+  #carried: Pick<Workspace, 'settings' | 'pool'> = { settings: DEFAULT_SETTINGS, pool: null };
   #tuned: views.TunedState | null = null;
   #tuning: { k: TuneRequest['k']; ws: Workspace; settings: Settings; report: Promise<TuneReport> } | null = null;
   readonly #tuneCache: TuneCache | null;
@@ -118,6 +132,7 @@ export class AppService implements AppClient {
     this.#baseDir = options.baseDir ?? process.cwd();
     this.#env = options.env ?? process.env;
     this.#runsDir = options.runsDir ?? join(tmpdir(), 'cascade-lab-runs');
+    this.#stateDir = options.stateDir ?? null;
     this.#tuneCache = options.tuneCacheDir ? new TuneCache({ dir: options.tuneCacheDir }) : null;
     this.#onUnexpected = options.onUnexpected ?? ((message) => console.error(message));
     this.#releaseGuard = guardProcess(this.#unexpected);
@@ -152,10 +167,17 @@ export class AppService implements AppClient {
   static open(options: AppServiceOptions = {}): { service: AppService; ready: Promise<void> } {
     const service = new AppService(options);
     const dataSet = options.initialDataSet === undefined ? (service.#simulatedDir && existsSync(service.#simulatedDir) ? SIMULATED_ID : null) : options.initialDataSet;
-    const initial: WorkspaceSource | null = options.initialWorkspace ?? (dataSet ? { kind: 'dataset', id: dataSet } : null);
     const ready = (async () => {
+      const saved = service.#stateDir === null ? null : await readSavedWorkspace(service.#stateDir);
+      if (saved) service.#carried = { settings: saved.settings, pool: saved.pool };
+      const initial: WorkspaceSource | null = options.initialWorkspace ?? saved?.source ?? (dataSet ? { kind: 'dataset', id: dataSet } : null);
       if (!initial) return;
-      await service.loadWorkspace(initial);
+      try {
+        await service.loadWorkspace(initial);
+      } catch (err) {
+        if (initial !== saved?.source || service.#stateDir === null) throw err;
+        throw new InvalidInputError(`the saved workspace did not reopen (pick a run log again; the pool is kept): ${(err as Error).message}`, workspaceFile(service.#stateDir));
+      }
       const tuneAtStart = options.initialTune ?? null;
       // Its failure reaches whoever asks for the tune next (the first window does).
       if (tuneAtStart) service.tune(tuneAtStart).catch(() => undefined);
@@ -237,22 +259,39 @@ export class AppService implements AppClient {
       }
     }
     identity = { ...identity, sha256: log.sources.map((s) => s.sha256) };
-    this.#workspace = { info, log, identity, w: buildWorkload(log), settings: this.#workspace?.settings ?? DEFAULT_SETTINGS, pool: this.#workspace?.pool ?? null };
+    const { settings, pool } = this.#workspace ?? this.#carried;
+    const ws: Workspace = { info, source, log, identity, w: buildWorkload(log), settings, pool };
+    await this.#save(ws);
+    this.#workspace = ws;
     this.#clearTune();
-    return this.#workspaceInfo(this.#workspace);
+    return this.#workspaceInfo(ws);
   }
 
   async setPool(pool: PoolFile): Promise<WorkspaceInfo> {
     const ws = this.#requireWorkspace('setPool');
-    ws.pool = pool;
+    const checked = parsePoolFile(pool, 'setPool');
+    await this.#save({ ...ws, pool: checked });
+    ws.pool = checked;
     return this.#workspaceInfo(ws);
   }
 
   async setSettings(settings: Settings): Promise<WorkspaceInfo> {
     const ws = this.#requireWorkspace('setSettings');
+    await this.#save({ ...ws, settings });
     ws.settings = settings;
     this.#clearTune();
     return this.#workspaceInfo(ws);
+  }
+
+  /** Writes the workspace to the state folder before it takes effect, so a failed save changes nothing. */
+  async #save(ws: Pick<Workspace, 'source' | 'settings' | 'pool'>): Promise<void> {
+    if (this.#stateDir !== null) await writeSavedWorkspace(this.#stateDir, savedWorkspace(ws.source, ws.settings, ws.pool));
+  }
+
+  async inspectModelFile(request: ModelFileRequest): Promise<ModelFileInfo> {
+    // node-llama-cpp loads on first use, never at start-up.
+    const { inspectModelFile } = await import('../../native-models/tiers/model-file.js');
+    return inspectModelFile(resolve(this.#baseDir, request.path));
   }
 
   async getHardware(): Promise<HardwareView> {
@@ -496,7 +535,19 @@ export class AppService implements AppClient {
     };
   }
 
+  async checkLive(): Promise<LiveReadiness> {
+    const ws = this.#workspace;
+    if (!ws) return { ready: false, reason: 'no workspace is loaded: load a data set or run log first', models: [] };
+    const problems = new Map((ws.pool?.tiers ?? []).flatMap((t) => {
+      const st = this.#tierStatus(t);
+      return st.ready ? [] : [[t.name, st.problem ?? 'not ready'] as const];
+    }));
+    return liveReadiness(ws.pool, this.#tuned && servedPlans(this.#tuned.config), problems);
+  }
+
   async startLive(request: LiveRequest): Promise<StreamHandle> {
+    const readiness = await this.checkLive();
+    if (!readiness.ready) throw new UnsatisfiableError(readiness.reason ?? 'the live pool cannot serve the plan', 'startLive');
     const ctx = this.#streamContext('startLive');
     const { runLive } = await import('./streams.js');
     this.#spawn(ctx.streamId, () => runLive(ctx, request));
@@ -546,6 +597,13 @@ export class AppService implements AppClient {
   async resumeRun(request: { runId: string }): Promise<RunInfo> {
     if (!this.#runs) throw new InvalidInputError(`no run "${request.runId}"`, 'resumeRun');
     return this.#runs.resume(request.runId);
+  }
+
+  async openRun(request: { runId: string }): Promise<WorkspaceInfo> {
+    const run = this.#runs?.list().find((r) => r.runId === request.runId);
+    if (!run) throw new InvalidInputError(`no run "${request.runId}"`, 'openRun');
+    if (run.state !== 'done') throw new UnsatisfiableError(`run "${request.runId}" is ${run.state}: only a finished run has a run log to open`, 'openRun');
+    return this.loadWorkspace({ kind: 'path', path: run.outDir });
   }
 
   // ---- export, import, serving --------------------------------------------------------

@@ -34,6 +34,7 @@ export async function runBrowserMode(options: BrowserModeOptions): Promise<void>
     tuneCacheDir: join(options.root, '.cache', 'tunes'),
     baseDir: options.root,
     runsDir: join(options.root, '.cache', 'runs'),
+    stateDir: join(options.root, '.cache', 'workspace'),
   });
   console.log(`Cascade Lab (browser mode). Open this URL (it carries this launch's access token):\n\n  ${server.url}\n\nPress Ctrl-C to stop.`);
   const stopped = new Promise<void>((resolve) => {

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { parseTunedConfig } from '../../core/config.js';
 import { describeCostSource } from '../../core/cost.js';
-import { InvalidInputError } from '../../core/errors.js';
+import { readJsonFile } from '../../native-models/json-file.js';
 import { evaluateTunedConfig } from '../../core/tune.js';
 import { formatReport } from './format.js';
 import { collect } from './options.js';
@@ -11,18 +10,7 @@ import { addRunLogOptions, cliEmbedderFactory, configPricing, formatCostSource, 
 
 /** Reads and validates a tuned config file; errors name the file and the field. */
 export async function readTunedConfig(path: string) {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new InvalidInputError(`cannot read tuned config (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, path);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidInputError(`malformed JSON (${(err as Error).message})`, path);
-  }
+  const raw = await readJsonFile(path, 'tuned config');
   return parseTunedConfig(raw, path);
 }
 

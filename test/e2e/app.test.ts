@@ -253,27 +253,20 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     await page.getByTestId('live-prompt').fill('Once upon a time');
     // A few tokens per pass keep the cascade's passes short on a busy machine.
     await page.getByLabel('Max tokens').fill('12');
-    // The tuned cascade names run-log models; until the pool has a tier for each model the plan
-    // calls, the page names the missing one. Stand the tiny GGUF model in for each, as a user
-    // trying the cascade offline would.
-    const standIns: string[] = [];
-    for (let attempt = 0; attempt < 6; attempt++) {
-      await page.getByRole('button', { name: 'Run cascade' }).click();
-      await expect.poll(() => page.getByTestId('live-status').textContent(), { timeout: 240_000 }).toMatch(/^(error|done)$/);
-      if ((await page.getByTestId('live-status').textContent()) === 'done') break;
-      const message = (await page.getByRole('alert').first().textContent()) ?? '';
-      const routed = message.match(/routes to "([^"]+)"/)?.[1];
-      expect(routed, message).toBeDefined();
-      expect(standIns).not.toContain(routed);
-      standIns.push(routed!);
-      await showView(page, 'Workspace');
-      await page.getByRole('button', { name: 'Add local tier' }).click();
-      await page.getByLabel('Name', { exact: true }).last().fill(routed!);
-      await page.getByRole('button', { name: 'Save pool' }).click();
-      await page.getByText(`✓ ${routed} ready`).waitFor({ timeout: 60_000 });
-      await showView(page, 'Live');
-    }
-    expect(standIns.length).toBeGreaterThan(0);
+    // The tuned cascade names run-log models: Run stays disabled, naming those no tier stands for.
+    // Stand the tiny GGUF model in for each, as a user trying the cascade offline would.
+    const blocked = page.getByTestId('live-blocked');
+    await blocked.waitFor({ timeout: 30_000 });
+    const needed = [...((await blocked.textContent()) ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+    expect(needed.length, (await blocked.textContent()) ?? '').toBeGreaterThan(0);
+    expect(await page.getByRole('button', { name: 'Run cascade' }).isDisabled()).toBe(true);
+    await showView(page, 'Workspace');
+    await page.getByLabel('Stands for (run-log models)').last().selectOption(needed);
+    await page.getByRole('button', { name: 'Save pool' }).click();
+    await page.getByText(`answers for ${needed.join(', ')}`).waitFor({ timeout: 60_000 });
+    await showView(page, 'Live');
+    await page.getByRole('button', { name: 'Run cascade' }).click({ timeout: 30_000 });
+    await expect.poll(() => page.getByTestId('live-status').textContent(), { timeout: 240_000 }).toMatch(/^(error|done)$/);
     const stream = page.getByTestId('live-stream').first();
     await expect.poll(async () => ((await stream.textContent()) ?? '').length, { timeout: 120_000 }).toBeGreaterThan(5);
     expect(await page.getByTestId('live-status').textContent()).toBe('done');

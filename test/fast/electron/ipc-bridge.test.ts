@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_API_METHODS, ELECTRON_BRIDGE_KEY, EVENT_CHANNEL, ipcChannel, type ElectronBridge, type Reply } from '../../../core/app-api.js';
-import { isTrustedSender, registerAppHandlers, type InvokeEventLike, type IpcMainLike } from '../../../electron/ipc-handlers.js';
+import { APP_API_METHODS, ELECTRON_BRIDGE_KEY, EVENT_CHANNEL, ipcChannel, PICK_MODEL_FILE_CHANNEL, type ElectronBridge, type Reply } from '../../../core/app-api.js';
+import { isTrustedSender, registerAppHandlers, registerShellHandlers, type InvokeEventLike, type IpcMainLike } from '../../../electron/ipc-handlers.js';
 import { APP_URL, lockDown, serveAppRequest, windowOptions, type ContentsLike } from '../../../electron/window.js';
 import { AppService } from '../../../server/app/app-service.js';
 import { RENDERER_CSP } from '../../../server/app/static-files.js';
@@ -101,12 +101,26 @@ describe('Electron IPC bridge', () => {
     const { exposed, invoked } = runPreload(preloadJs, ipcMain);
     expect([...exposed.keys()]).toEqual([ELECTRON_BRIDGE_KEY]);
     const bridge = exposed.get(ELECTRON_BRIDGE_KEY) as Record<string, unknown>;
-    expect(Object.keys(bridge).sort()).toEqual([...APP_API_METHODS, 'onEvent'].sort());
+    expect(Object.keys(bridge).sort()).toEqual([...APP_API_METHODS, 'onEvent', 'pickModelFile'].sort());
     for (const method of APP_API_METHODS) {
       await (bridge[method] as (p?: unknown) => Promise<unknown>)(undefined);
       expect(invoked.at(-1)).toBe(ipcChannel(method));
     }
     expect(new Set(invoked).size).toBe(APP_API_METHODS.length);
+  });
+
+  it("carries the shell's GGUF file dialog on its own channel, from the app's main frame only", async () => {
+    const ipcMain = new FakeIpcMain();
+    const picks: (string | null)[] = ['/models/tiny.gguf', null];
+    const remove = registerShellHandlers(ipcMain, { pickModelFile: async () => picks.shift() ?? null });
+    const bridge = runPreload(preloadJs, ipcMain).exposed.get(ELECTRON_BRIDGE_KEY) as ElectronBridge;
+    expect(await bridge.pickModelFile()).toEqual({ ok: true, value: '/models/tiny.gguf' });
+    expect(await bridge.pickModelFile()).toEqual({ ok: true, value: null });
+    expect(ipcMain.handlers.has(PICK_MODEL_FILE_CHANNEL)).toBe(true);
+    const foreign = runPreload(preloadJs, ipcMain, { senderFrame: { url: 'https://evil.example/', parent: null } }).exposed.get(ELECTRON_BRIDGE_KEY) as ElectronBridge;
+    expect(await foreign.pickModelFile()).toMatchObject({ ok: false, error: { name: 'AccessError' } });
+    remove();
+    expect(ipcMain.handlers.has(PICK_MODEL_FILE_CHANNEL)).toBe(false);
   });
 
   it('passes events on without the IPC event object', () => {
