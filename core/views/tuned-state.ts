@@ -44,6 +44,13 @@ export interface TunedState {
 
 export type TunedStateInput = Pick<TunedState, 'config' | 'report' | 'kMode' | 'durationMs' | 'fromCache' | 'simulated' | 'w' | 'embeddings' | 'cost'>;
 
+/** Throws when the config routes to a model the workload lacks: its views could not be computed. */
+export function checkConfigModels(config: TunedConfig, w: Workload): void {
+  for (const p of config.pool) {
+    if (!w.models.includes(p.model)) throw new InvalidInputError(`the config routes to model "${p.model}", which the workspace's run log does not have`, 'tuned config');
+  }
+}
+
 /**
  * Labels every workload row with its cluster (the config's centroids over the rows' embeddings)
  * and its split, and starts at the config's own operating point. A config routing to a model the
@@ -51,9 +58,7 @@ export type TunedStateInput = Pick<TunedState, 'config' | 'report' | 'kMode' | '
  */
 export function tunedState(input: TunedStateInput): TunedState {
   const { config, w } = input;
-  for (const p of config.pool) {
-    if (!w.models.includes(p.model)) throw new InvalidInputError(`the config routes to model "${p.model}", which the workspace's run log does not have`, 'tuned config');
-  }
+  checkConfigModels(config, w);
   const clusterOf = assignClusters({ centroids: flatCentroids(config), dimensions: config.embedder.dimensions }, input.embeddings);
   const train = new Set(config.split.trainQids);
   const isTest = Uint8Array.from(w.qids, (q) => (train.has(q) ? 0 : 1));

@@ -27,7 +27,7 @@ import { modelSummaries } from '../../core/views/models.js';
 import { qeView } from '../../core/views/qe.js';
 import { clusterMap, routingTable } from '../../core/views/routing.js';
 import { listTraces, traceDetail } from '../../core/views/traces.js';
-import { moveOperatingPoint, operatingPoint, overrideQeThreshold, tunedState, type TunedState } from '../../core/views/tuned-state.js';
+import { checkConfigModels, moveOperatingPoint, operatingPoint, overrideQeThreshold, tunedState, type TunedState } from '../../core/views/tuned-state.js';
 import { reportCsv, tuneReport } from '../../core/views/tune-report.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
 import { findDataSets, SIMULATED_ID } from './data-sets.js';
@@ -369,6 +369,7 @@ export class AppService implements AppClient {
     ws: Workspace, config: TunedConfig, report: EngineReport | null, kMode: 'auto' | 'fixed', durationMs: number, embeddings: Float32Array[] | null = null, fromCache = false,
   ): Promise<TunedState> {
     if (!config.embedder.state) throw new UnsatisfiableError(`the playground embeds with the built-in embedder only; this config uses "${config.embedder.spec.kind}"`, 'embedder');
+    checkConfigModels(config, ws.w);
     embeddings ??= await embedAll(BuiltinEmbedder.fromState(config.embedder.state), ws.w.prompts, () => undefined);
     const cost = costMatrix(ws.w, config.cost.metric, this.#pricing(ws));
     const evaluated = report ?? (await evaluateTunedConfig(config, ws.log));
