@@ -26,7 +26,8 @@ const serial = { pool: 'forks', fileParallelism: false, maxWorkers: 1, testTimeo
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },
+      // Pure code: threads start faster than forks, and one module graph can serve every file.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], pool: 'threads', isolate: false, testTimeout: 20_000 } },
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: [bundle], testTimeout: 60_000, hookTimeout: 60_000 } },
       { test: { name: 'models', include: ['test/models/**/*.test.ts'], globalSetup: [bundle], ...serial, sequence: { groupOrder: 1 } } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: [bundle], ...serial, sequence: { groupOrder: 2 } } },
