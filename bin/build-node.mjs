@@ -5,11 +5,10 @@
 // package files (ml-kmeans alone pulls in about 300 ms of module loading; bundled, 13 ms). Built
 // with vite (already a devDependency, for the renderer) in SSR mode: entries browser-mode.js,
 // cli.js and tune-worker.js (the tune child forks it), code behind dynamic imports (streams, runs,
-// serving) in chunks beside them. Native and heavy
-// lazily used packages stay external. dist/node/bundle.json records the source files the build
-// read and the files it wrote: the next launch rebuilds only when one of those sources changed,
-// and the tune cache fingerprints the engine by the files written. No type checking here:
-// `npm run typecheck` does that.
+// serving) in chunks beside them. Native and heavy lazily used packages stay external.
+// dist/node/bundle.json records the source files the build read and the files it wrote: the next
+// launch rebuilds only when one of those sources changed, and the tune cache fingerprints the
+// engine by the files written. No type checking here: `npm run typecheck` does that.
 //   node bin/build-node.mjs            bring dist/node up to date
 //   node bin/build-node.mjs --force    rebuild even when fresh
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -134,7 +133,10 @@ export async function importNodeEntry(root, name, log) {
     return await import(pathToFileURL(join(root, NODE_OUT, `${name}.js`)).href);
   } catch (err) {
     log(`running the TypeScript sources through tsx (the dist/node bundle failed: ${err.message}).`);
-    const { register } = await import('tsx/esm/api');
+    // tsx is a dev dependency, like vite that builds the bundle: an install without either cannot start.
+    const { register } = await import('tsx/esm/api').catch((missing) => {
+      throw new Error(`the dist/node bundle failed (${err.message}) and tsx, its fallback, cannot load (${missing.message}): run npm ci`);
+    });
     register();
     return import(pathToFileURL(join(root, ENTRIES[name])).href);
   }
