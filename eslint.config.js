@@ -1,6 +1,8 @@
 // The layering check: each runtime layer imports only the layers below it
 // (core → native-models → server → electron; renderer sits on core alone).
 // The per-runtime tsconfigs back this up: core and renderer compile without Node types.
+// Test tiers follow the same idea: unit tests exercise core (and the renderer's pure helpers)
+// alone, so they may not reach the Node, Electron or native layers; the other tiers may.
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
@@ -40,6 +42,15 @@ export default tseslint.config(
   {
     files: ['electron/**/*.ts'],
     rules: restrict([...layer('renderer'), 'react', 'react-dom'], 'electron/ may import core/, native-models/ and server/, never the renderer.'),
+  },
+  {
+    files: ['test/unit/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [...nodeOnlyPackages, 'electron'].map((name) => ({ name, message: 'A unit test runs core code alone: models, servers and subprocesses belong to test/integration or test/models.' })),
+        patterns: [{ group: [...layer('native-models'), ...layer('server'), ...layer('electron'), '**/test/helpers/**', '../../helpers/*'], message: 'A unit test may import only core/ and the renderer\'s pure modules; tests of the Node layers go in test/integration.' }],
+      }],
+    },
   },
   {
     files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],

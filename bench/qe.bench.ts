@@ -10,7 +10,7 @@ import { costMatrix } from '../core/cost.js';
 import { labelledAnswers } from '../core/qe/dataset.js';
 import { LearnedQe, trainQe } from '../core/qe/model.js';
 import { splitQueries } from '../core/split.js';
-import { buildWorkload } from '../core/workload.js';
+import { buildWorkload, cellIndex } from '../core/workload.js';
 import { loadSharedFormat } from '../native-models/runlog/shared-format.js';
 
 const log = await loadSharedFormat('../shared/data/zeroeval-gsm8k-crux');
@@ -54,7 +54,7 @@ console.log(`QE scoring of one answer over ${held.length} answers: wall p50 ${us
 t = performance.now();
 c = process.cpuUsage();
 const pool = w.models.map((_, m) => m);
-const means = pool.map((m) => train.reduce((s, q) => s + cost[q * w.models.length + m], 0) / train.length);
+const means = pool.map((m) => train.reduce((s, q) => s + cost[cellIndex(w, q, m)], 0) / train.length);
 const frontier = fitFrontier(
   { w, train, clusterOf, k: 2, pool, cost, metric: 'usd', costScale: Math.max(...means), strongest: w.models.indexOf('o1-mini-2024-09-12') },
   { seed: 0, priorStrength: 10, cascade: {}, criterion: { kind: 'targetRetention', targetRetention: 0.99 }, confidence: 0.9 },

@@ -8,12 +8,14 @@
 // cold (no tune cache: the engine tunes it) and then RUNS times warm (the same tune is read back
 // from .cache/tunes, as on any later launch); each launch is printed, then the medians of the warm
 // launches. Last, the round trip of a budget move (setOperatingPoint over HTTP), the slider's hot path.
+// First of all, the CLI's start-up (`cascade-lab help` beside `node -e 0`; alone: `npm run bench -- cli-startup`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { chromium, type Browser } from 'playwright-core';
 import WebSocket from 'ws';
 import { createHttpClient } from '../renderer/api/http-client.js';
+import { measureCliStartup } from './cli-startup.js';
 
 const RUNS = Number(process.env.STARTUP_RUNS ?? 3);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -107,8 +109,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
+console.log('\nCLI start-up');
+const summary: string[] = [measureCliStartup()];
 const moves: number[] = [];
-const summary: string[] = [];
 for (const ws of WORKSPACES) {
   console.log(`\n${ws.name}`);
   const warm: Launch[] = [];

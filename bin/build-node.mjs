@@ -1,26 +1,26 @@
 #!/usr/bin/env node
-// The Node side of browser mode (server/app with the core and native-models code it imports,
-// and their pure-JavaScript packages) bundled into dist/node/, so `npm start` neither compiles
-// TypeScript at launch nor resolves hundreds of small package files (ml-kmeans alone pulls in
-// about 300 ms of module loading; bundled, 13 ms). Built with vite (already a devDependency, for
-// the renderer) in SSR mode: entries browser-mode.js and tune-worker.js (the tune child forks it),
-// code behind dynamic imports (streams, runs, serving) in chunks beside them. Native and heavy
-// lazily used packages stay external. dist/node/bundle.json records the source files the build
-// read and the files it wrote: the next launch rebuilds only when one of those sources changed,
-// and the tune cache fingerprints the engine by the files written. No type checking here:
-// `npm run typecheck` does that.
+// The Node side (browser mode's server/app and the CLI's server/cli, with the core and
+// native-models code they import, and their pure-JavaScript packages) bundled into dist/node/, so
+// neither `npm start` nor `cascade-lab` compiles TypeScript at launch or resolves hundreds of small
+// package files (ml-kmeans alone pulls in about 300 ms of module loading; bundled, 13 ms). Built
+// with vite (already a devDependency, for the renderer) in SSR mode: entries browser-mode.js,
+// cli.js and tune-worker.js (the tune child forks it), code behind dynamic imports (streams, runs,
+// serving) in chunks beside them. Native and heavy lazily used packages stay external.
+// dist/node/bundle.json records the source files the build read and the files it wrote: the next
+// launch rebuilds only when one of those sources changed, and the tune cache fingerprints the
+// engine by the files written. No type checking here: `npm run typecheck` does that.
 //   node bin/build-node.mjs            bring dist/node up to date
 //   node bin/build-node.mjs --force    rebuild even when fresh
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const NODE_OUT = join('dist', 'node');
-const ENTRIES = { 'browser-mode': 'server/app/browser-mode.ts', 'tune-worker': 'server/app/tune-worker.ts' };
+const ENTRIES = { 'browser-mode': 'server/app/browser-mode.ts', cli: 'server/cli/main.ts', 'tune-worker': 'server/app/tune-worker.ts' };
 /** Native addons, packages loaded only on demand (live tiers, serving, tokenizer ranks), and optional native helpers of ws. */
 const EXTERNAL = [
   'node-llama-cpp', 'better-sqlite3', 'openai', 'prom-client', 'js-tiktoken', 'umap-js', 'write-file-atomic',
-  'tsx', 'commander', 'cli-progress', 'bufferutil', 'utf-8-validate',
+  'commander', 'cli-progress', 'bufferutil', 'utf-8-validate',
 ];
 /** Files that change every build without being imported. */
 const ALWAYS = ['package-lock.json', 'bin/build-node.mjs'];
@@ -116,6 +116,30 @@ export async function buildNodeSide(root, { force = false } = {}) {
     if (e.isDirectory() && filesUnder(join(out, e.name)).length === 0) rmSync(join(out, e.name), { recursive: true });
   }
   return why;
+}
+
+/**
+ * Imports entry `name` of dist/node, bundling first when the bundle is stale (`log` says so).
+ * Where the bundle cannot be built or loaded (vite missing, say), imports its TypeScript source
+ * through tsx instead: slower to start, the same code.
+ */
+export async function importNodeEntry(root, name, log) {
+  try {
+    const stale = nodeSideStale(root);
+    if (stale) {
+      log(`bundling the Node side into ${NODE_OUT} (${stale})…`);
+      await buildNodeSide(root, { force: true });
+    }
+    return await import(pathToFileURL(join(root, NODE_OUT, `${name}.js`)).href);
+  } catch (err) {
+    log(`running the TypeScript sources through tsx (the dist/node bundle failed: ${err.message}).`);
+    // tsx is a dev dependency, like vite that builds the bundle: an install without either cannot start.
+    const { register } = await import('tsx/esm/api').catch((missing) => {
+      throw new Error(`the dist/node bundle failed (${err.message}) and tsx, its fallback, cannot load (${missing.message}): run npm ci`);
+    });
+    register();
+    return import(pathToFileURL(join(root, ENTRIES[name])).href);
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

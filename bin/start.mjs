@@ -12,9 +12,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildNodeSide, NODE_OUT, nodeSideStale } from './build-node.mjs';
+import { importNodeEntry } from './build-node.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -104,21 +104,7 @@ if (electron.path) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else {
   console.log(`npm start: browser mode, because ${electron.why}.`);
-  let runBrowserMode;
-  try {
-    const stale = nodeSideStale(root);
-    if (stale) {
-      console.log(`npm start: bundling the Node side into ${NODE_OUT} (${stale})…`);
-      await buildNodeSide(root, { force: true });
-    }
-    ({ runBrowserMode } = await import(pathToFileURL(join(root, NODE_OUT, 'browser-mode.js')).href));
-  } catch (err) {
-    // Without the build (vite missing, say), tsx compiles the sources as they are imported: slower, same app.
-    console.log(`npm start: running the TypeScript sources through tsx (the dist/node bundle failed: ${err.message}).`);
-    const { register } = await import('tsx/esm/api');
-    register();
-    ({ runBrowserMode } = await import('../server/app/browser-mode.ts'));
-  }
+  const { runBrowserMode } = await importNodeEntry(root, 'browser-mode', (line) => console.log(`npm start: ${line}`));
   await runBrowserMode({ root, port, host: args.host, runLog: args.data });
   process.exit(0);
 }

@@ -11,7 +11,7 @@ import { singleModelRoutes } from './frontier/single-model.js';
 import { clusterStats, globalModelStats } from './stats.js';
 import type { RunLog } from './runlog.js';
 import { embedAll, makeEmbedder, poolCells, type TuneProgress } from './tune.js';
-import { buildWorkload, selectQueries, type Workload } from './workload.js';
+import { buildWorkload, cellIndex, selectQueries, type Workload } from './workload.js';
 
 /*
  * Model-pool changes without re-tuning from scratch. The clusters (centroids) stay as they are;
@@ -63,15 +63,14 @@ function trainRows(config: TunedConfig, w: Workload): Int32Array {
 
 /** The workload restricted to some model columns, in the given order. */
 function keepModels(w: Workload, keep: readonly number[]): Workload {
-  const M = w.models.length;
   const K = keep.length;
   const Q = w.qids.length;
   const pick = <T extends Float64Array | Int8Array>(src: T, out: T): T => {
-    for (let q = 0; q < Q; q++) for (let j = 0; j < K; j++) out[q * K + j] = src[q * M + keep[j]];
+    for (let q = 0; q < Q; q++) for (let j = 0; j < K; j++) out[q * K + j] = src[cellIndex(w, q, keep[j])];
     return out;
   };
   const responses = [];
-  for (let q = 0; q < Q; q++) for (const m of keep) responses.push(w.responses[q * M + m]);
+  for (let q = 0; q < Q; q++) for (const m of keep) responses.push(w.responses[cellIndex(w, q, m)]);
   return {
     ...w,
     models: keep.map((m) => w.models[m]),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidInputError, UnsatisfiableError } from './errors.js';
 import type { ModelPrice, RunLog } from './runlog.js';
-import type { Workload } from './workload.js';
+import { cellIndex, type Workload } from './workload.js';
 
 /** What a query costs: dollars, output tokens, time per output token, or end-to-end latency. */
 export const CostMetricSchema = z.enum(['usd', 'tokens', 'tpot', 'latency']);
@@ -48,7 +48,7 @@ export function costMatrix(w: Workload, metric: CostMetric, pricing: Pricing = {
     const price = metric === 'usd' ? usdPrice(model, pricing) : undefined;
     const fallback = metric === 'tpot' ? pricing.perModel?.[model]?.tpotMs : metric === 'latency' ? pricing.perModel?.[model]?.latencyMs : undefined;
     for (let q = 0; q < Q; q++) {
-      const i = q * M + m;
+      const i = cellIndex(w, q, m);
       if (w.correct[i] === -1) continue;
       let c: number;
       switch (metric) {

@@ -27,6 +27,16 @@ export interface Embedder {
 /** Builds an embedder for a non-builtin spec (the Node side supplies one; the core has none). */
 export type EmbedderFactory = (spec: EmbedderSpec) => Promise<Embedder>;
 
+/** Scales `v` in place to unit length (a zero vector stays zero) and returns it. */
+export function normalise(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  if (s === 0) return v;
+  const inv = 1 / Math.sqrt(s);
+  for (let i = 0; i < v.length; i++) v[i] *= inv;
+  return v;
+}
+
 /**
  * Parses the command-line form of an embedder spec: `builtin`, `builtin:DIMS`, `gguf:PATH` or
  * `openai:URL#MODEL`.

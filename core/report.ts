@@ -12,7 +12,7 @@ import { pickOnHull, pickOperatingPoint, type Certificate, type OperatingCriteri
 import { labelledAnswers, qeScorer } from './qe/dataset.js';
 import { auroc, ece } from './qe/metrics.js';
 import { LearnedQe } from './qe/model.js';
-import type { Workload } from './workload.js';
+import { cellIndex, type Workload } from './workload.js';
 
 /** A router's figures on the evaluated queries, with the answered/unanswered counts. */
 export interface RouterMetrics extends Metrics {
@@ -172,7 +172,6 @@ export function buildReport(input: ReportInput): EngineReport {
     if (i < 0) throw new InvalidInputError(`the config's pool model "${m}" has no responses in this run log (it has ${w.models.join(', ')})`, 'run log');
     return i;
   });
-  const M = w.models.length;
   const K = config.clusters.length;
   const qe = config.cascade ? new LearnedQe(config.cascade.qe) : null;
   const score = qe ? qeScorer(qe, w, clusterOf) : () => Number.NaN;
@@ -195,8 +194,8 @@ export function buildReport(input: ReportInput): EngineReport {
   const cells: LabelledCells = { correct: new Int8Array(rows.length * names.length), cost: new Float64Array(rows.length * names.length), models: names.length };
   for (let i = 0; i < rows.length; i++) {
     for (let p = 0; p < names.length; p++) {
-      cells.correct[i * names.length + p] = w.correct[rows[i] * M + column[p]];
-      cells.cost[i * names.length + p] = input.cost[rows[i] * M + column[p]];
+      cells.correct[i * names.length + p] = w.correct[cellIndex(w, rows[i], column[p])];
+      cells.cost[i * names.length + p] = input.cost[cellIndex(w, rows[i], column[p])];
     }
   }
   const withCounts = (t: ReturnType<typeof routedTotals>): RouterMetrics => ({ ...relativeTo(t, ref), answered: t.answered, unanswered: t.unanswered });

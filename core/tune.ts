@@ -13,7 +13,8 @@ import { mulberry32, permutation } from './rng.js';
 import type { RunLog } from './runlog.js';
 import { checkTrainFraction, foldsOf, splitByTrainQids, splitQueries, SPLIT_DEFAULTS } from './split.js';
 import { clusterStats, globalModelStats, STATS_DEFAULTS } from './stats.js';
-import { buildWorkload, selectQueries, type Workload } from './workload.js';
+import { topTask } from './tasks.js';
+import { buildWorkload, cellIndex, selectQueries, type Workload } from './workload.js';
 
 /** Progress of a long step, for a progress bar. */
 export type TuneProgress = (step: string, done: number, total: number) => void;
@@ -134,14 +135,13 @@ export async function embedAll(embedder: Embedder, texts: readonly string[], onP
 
 /** The cells of the given rows restricted to the pool's columns. */
 export function poolCells(w: Workload, cost: Float64Array, rows: ArrayLike<number>, pool: readonly number[]): LabelledCells {
-  const M = w.models.length;
   const P = pool.length;
   const correct = new Int8Array(rows.length * P);
   const c = new Float64Array(rows.length * P);
   for (let i = 0; i < rows.length; i++) {
     for (let p = 0; p < P; p++) {
-      correct[i * P + p] = w.correct[rows[i] * M + pool[p]];
-      c[i * P + p] = cost[rows[i] * M + pool[p]];
+      correct[i * P + p] = w.correct[cellIndex(w, rows[i], pool[p])];
+      c[i * P + p] = cost[cellIndex(w, rows[i], pool[p])];
     }
   }
   return { correct, cost: c, models: P };
@@ -250,7 +250,7 @@ export async function tune(log: RunLog, options: TuneOptions = {}): Promise<Tune
     clusters: stats.clusters.map((row, c) => ({
       centroid: Array.from(fitted.centroids.subarray(c * fitted.dimensions, (c + 1) * fitted.dimensions), (x) => Math.fround(x)),
       size: stats.sizes[c],
-      topTask: topTask(trainTasks, fitted.labels, c),
+      topTask: topTask(trainTasks, (i) => fitted.labels[i] === c),
       stats: clusterStatsEntries(row, (p) => w.models[pool[p]], eligible[c]),
     })),
     crossFit: frontier.crossFit,
@@ -274,12 +274,6 @@ export async function tune(log: RunLog, options: TuneOptions = {}): Promise<Tune
   });
   o.onProgress('evaluate', 1, 1);
   return { config, report, fitted: { embeddings, labels: fitted.labels, testLabels, train: split.train, test: split.test } };
-}
-
-function topTask(tasks: readonly string[], labels: ArrayLike<number>, c: number): string {
-  const counts = new Map<string, number>();
-  for (let i = 0; i < tasks.length; i++) if (labels[i] === c) counts.set(tasks[i], (counts.get(tasks[i]) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? '';
 }
 
 interface KSelection {

@@ -25,6 +25,7 @@ export interface Workload {
   responses: (ModelResponse | null)[];
 }
 
+/** Where cell (q, m) lives in a workload's per-cell arrays (and in cost matrices of the same shape). */
 export function cellIndex(w: Workload, q: number, m: number): number {
   return q * w.models.length + m;
 }
@@ -82,7 +83,7 @@ export function selectQueries(w: Workload, rows: ArrayLike<number>): Workload {
   };
   const pick = <T>(src: T[]): T[] => Array.from({ length: n }, (_, i) => src[rows[i]]);
   const responses: (ModelResponse | null)[] = [];
-  for (let i = 0; i < n; i++) for (let m = 0; m < M; m++) responses.push(w.responses[rows[i] * M + m]);
+  for (let i = 0; i < n; i++) for (let m = 0; m < M; m++) responses.push(w.responses[cellIndex(w, rows[i], m)]);
   return {
     qids: pick(w.qids),
     tasks: pick(w.tasks),

@@ -1,5 +1,5 @@
 // Writes schema/tuned-config.schema.json from the zod schema (core/config.ts).
-// Run: npx tsx scripts/gen-schema.ts   (test/fast/engine/schema.test.ts checks the file is current)
+// Run: npx tsx scripts/gen-schema.ts   (test/unit/engine/schema.test.ts checks the file is current)
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import writeFileAtomic from 'write-file-atomic';

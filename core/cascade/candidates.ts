@@ -1,6 +1,6 @@
 import { answersAgree } from '../graders.js';
 import type { AnswerKind } from '../extract.js';
-import type { Workload } from '../workload.js';
+import { cellIndex, type Workload } from '../workload.js';
 import type { CascadeCaps, ClusterPlan } from './plan.js';
 import type { CostComposition } from './simulate.js';
 
@@ -74,7 +74,6 @@ export function candidatePlans(input: CandidateInput, options: CandidateOptions 
   const { w, rows, cost, caps, fold, folds } = input;
   const T = options.thresholdsPerRung ?? 24;
   const cheapN = options.cheapModels ?? 5;
-  const M = w.models.length;
   const n = rows.length;
   if (n === 0) return [];
   const add = (a: number, b: number) => (input.composition === 'sum' ? a + b : Math.max(a, b));
@@ -84,7 +83,7 @@ export function candidatePlans(input: CandidateInput, options: CandidateOptions 
     const col: Column = { y: new Float64Array(n), c: new Float64Array(n), tokens: new Float64Array(n), complete: true };
     for (let i = 0; i < n; i++) {
       const q = rows[i];
-      const cell = q * M + m;
+      const cell = cellIndex(w, q, m);
       if (w.correct[cell] === -1) {
         col.complete = false;
         col.y[i] = fb.accuracy;
@@ -183,7 +182,7 @@ export function candidatePlans(input: CandidateInput, options: CandidateOptions 
         const agree = new Uint8Array(n);
         for (let i = 0; i < n; i++) {
           const q = rows[i];
-          agree[i] = answersAgree(input.kind, w.responses[q * M + a]!.answer, w.responses[q * M + p]!.answer) ? 1 : 0;
+          agree[i] = answersAgree(input.kind, w.responses[cellIndex(w, q, a)]!.answer, w.responses[cellIndex(w, q, p)]!.answer) ? 1 : 0;
         }
         const sa = scores(a);
         const grid = [0, ...thresholdGrid(sa, Math.ceil(T / 2))];

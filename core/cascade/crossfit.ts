@@ -3,7 +3,7 @@ import { labelledAnswers, qeInputOf } from '../qe/dataset.js';
 import { auroc, ece } from '../qe/metrics.js';
 import { LearnedQe, trainQe, type QeModel, type TrainQeOptions } from '../qe/model.js';
 import { mulberry32, permutation } from '../rng.js';
-import type { Workload } from '../workload.js';
+import { cellIndex, type Workload } from '../workload.js';
 
 /*
  * Cross-fitting over the whole training split. Every train answer gets a QE score from a model that
@@ -54,7 +54,7 @@ export function stage2Problem(w: Workload, train: ArrayLike<number>, folds: numb
   const M = w.models.length;
   for (let i = 0; i < train.length; i++) {
     for (let m = 0; m < M; m++) {
-      const v = w.correct[train[i] * M + m];
+      const v = w.correct[cellIndex(w, train[i], m)];
       if (v === 1) right++;
       else if (v === 0) wrong++;
     }
@@ -83,7 +83,7 @@ export function crossFitQe(w: Workload, train: ArrayLike<number>, fold: ArrayLik
     for (const q of held) {
       for (let m = 0; m < M; m++) {
         const x = qeInputOf(w, q, m, clusterOf[q]);
-        if (x) scores[q * M + m] = foldQe.score(x);
+        if (x) scores[cellIndex(w, q, m)] = foldQe.score(x);
       }
     }
   }
@@ -91,16 +91,16 @@ export function crossFitQe(w: Workload, train: ArrayLike<number>, fold: ArrayLik
   const labels: number[] = [];
   for (let i = 0; i < train.length; i++) {
     for (let m = 0; m < M; m++) {
-      const v = w.correct[train[i] * M + m];
+      const v = w.correct[cellIndex(w, train[i], m)];
       if (v === -1) continue;
-      all.push(scores[train[i] * M + m]);
+      all.push(scores[cellIndex(w, train[i], m)]);
       labels.push(v);
     }
   }
   return {
     qe,
     score: (q, m) => {
-      const s = scores[q * M + m];
+      const s = scores[cellIndex(w, q, m)];
       if (Number.isNaN(s)) throw new InvalidInputError(`no out-of-fold score for "${w.models[m]}" on "${w.qids[q]}"`, 'QE');
       return s;
     },

@@ -1,7 +1,7 @@
 import type { AnswerKind } from '../extract.js';
 import { answersAgree } from '../graders.js';
 import { InvalidInputError } from '../errors.js';
-import type { Workload } from '../workload.js';
+import { cellIndex, type Workload } from '../workload.js';
 import { decide, type CascadeCaps, type ClusterPlan, type Decision } from './plan.js';
 
 /**
@@ -57,15 +57,14 @@ function modelIndex(w: Workload, model: string): number {
 }
 
 function tokensOf(w: Workload, q: number, m: number): number {
-  const i = q * w.models.length + m;
+  const i = cellIndex(w, q, m);
   return (Number.isFinite(w.promptTokens[q]) ? w.promptTokens[q] : 0) + (Number.isFinite(w.outputTokens[i]) ? w.outputTokens[i] : 0);
 }
 
 /** Runs one query through its cluster's plan, every pass paid, using the same `decide` as serving. */
 export function simulateQuery(q: number, plan: ClusterPlan, caps: CascadeCaps, input: SimulationInput): QueryOutcome {
   const { w, cost } = input;
-  const M = w.models.length;
-  const cell = (m: number) => q * M + m;
+  const cell = (m: number) => cellIndex(w, q, m);
   let total = 0;
   let tokens = 0;
   let unknown = false;

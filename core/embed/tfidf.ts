@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Embedder } from '../embedder.js';
+import { normalise, type Embedder } from '../embedder.js';
 import { InvalidInputError } from '../errors.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
-import { FNV_OFFSET, FNV_PRIME, hexDigest, mix32 } from './hash.js';
+import { FNV_OFFSET, FNV_PRIME, hexDigest, mix32 } from '../hash.js';
 
 /**
  * The built-in embedder: TF-IDF over word 1–2-grams and character 3–5-grams, hashed into
@@ -226,14 +226,6 @@ export class BuiltinEmbedder implements Embedder {
       }
     }
   }
-}
-
-function normalise(v: Float32Array): void {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  if (s === 0) return;
-  const inv = 1 / Math.sqrt(s);
-  for (let i = 0; i < v.length; i++) v[i] *= inv;
 }
 
 function addNormalised(out: Float32Array, block: Float32Array): void {

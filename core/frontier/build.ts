@@ -1,7 +1,8 @@
 import { answerKindOf, type AnswerKind } from '../extract.js';
 import { UnsatisfiableError } from '../errors.js';
 import { mulberry32, permutation } from '../rng.js';
-import type { Workload } from '../workload.js';
+import { topTask } from '../tasks.js';
+import { cellIndex, type Workload } from '../workload.js';
 import { candidatePlans, type Candidate, type CandidateOptions } from '../cascade/candidates.js';
 import { paretoLadder } from '../cascade/ladder.js';
 import type { CascadeCaps, ClusterPlan } from '../cascade/plan.js';
@@ -135,11 +136,11 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
       if (!inView(fold[i], viewOf(v))) continue;
       const t = tables[v];
       for (const m of input.pool) {
-        const y = w.correct[q * M + m];
+        const y = w.correct[cellIndex(w, q, m)];
         if (y === -1) continue;
         t.n[c * M + m]++;
         t.right[c * M + m] += y;
-        t.spend[c * M + m] += cost[q * M + m];
+        t.spend[c * M + m] += cost[cellIndex(w, q, m)];
       }
     }
   }
@@ -180,9 +181,7 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
     const f = Int32Array.from(members, (i) => fold[i]);
     const perFold = new Float64Array(folds);
     for (const x of f) perFold[x]++;
-    const tasks = new Map<string, number>();
-    for (const q of rows) tasks.set(w.tasks[q], (tasks.get(w.tasks[q]) ?? 0) + 1);
-    answerKinds.push(answerKindOf([...tasks].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? ''));
+    answerKinds.push(answerKindOf(topTask(Array.from(rows, (q) => w.tasks[q]))));
     const ladders = Array.from({ length: views }, (_, v) => {
       const figures = input.pool.map((m) => ({ accuracy: shrunk(v, c, m), cost: meanCost(v, c, m) }));
       return new Set(paretoLadder(figures).map((j) => input.pool[j]));
@@ -236,7 +235,7 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
   // A cell the log lacks (a model known only from a probe, in adapt) costs what that model costs the cluster on average.
   const filledCost = Float64Array.from(cost);
   for (const q of train) {
-    for (const m of input.pool) if (!Number.isFinite(filledCost[q * M + m])) filledCost[q * M + m] = meanCost(folds, clusterOf[q], m);
+    for (const m of input.pool) if (!Number.isFinite(filledCost[cellIndex(w, q, m)])) filledCost[cellIndex(w, q, m)] = meanCost(folds, clusterOf[q], m);
   }
   const outcomesOf = (c: number, cand: Candidate): Outcomes => {
     const cw = clusters[c];
@@ -263,7 +262,7 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
   order.forEach((i, p) => (position[i] = p));
   const rowIndex = new Map<number, number>();
   train.forEach((q, i) => rowIndex.set(q, i));
-  const strong = Float64Array.from(train, (q) => (w.correct[q * M + input.strongest] === 1 ? 1 : 0));
+  const strong = Float64Array.from(train, (q) => (w.correct[cellIndex(w, q, input.strongest)] === 1 ? 1 : 0));
   const strongestAccuracy = strong.reduce((a, b) => a + b, 0) / Math.max(1, train.length);
 
   /** Per-train-row outcomes of a procedure; `pick(c, f)` is the candidate used for cluster c's fold-f queries. */
@@ -315,7 +314,7 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
 
   const strongestModel = w.models[input.strongest];
   const strongestPlan: ClusterPlan = { action: 'answer', model: strongestModel };
-  const referenceOutcomes = { y: strong, c: Float64Array.from(train, (q) => cost[q * M + input.strongest]), e: new Uint8Array(train.length) };
+  const referenceOutcomes = { y: strong, c: Float64Array.from(train, (q) => cost[cellIndex(w, q, input.strongest)]), e: new Uint8Array(train.length) };
   const reference = (): BuiltRegion => ({
     kind: 'reference', lambdaFrom: 0, lambdaTo: 0, plans: Array.from({ length: k }, () => strongestPlan), ...figuresOf(referenceOutcomes), guarded: [],
   });

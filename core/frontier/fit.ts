@@ -6,6 +6,7 @@ import type { CascadeCaps, CascadeConfig, ClusterPlan } from '../cascade/plan.js
 import { compositionOf } from '../cascade/simulate.js';
 import type { Region, TunedConfig } from '../config.js';
 import type { TrainQeOptions } from '../qe/model.js';
+import { cellIndex } from '../workload.js';
 import { buildFrontier, type BuiltRegion, type FrontierData } from './build.js';
 import { certificateOf, checkConfidence, pickOnHull, pickOperatingPoint, type OperatingCriterion } from './operating-point.js';
 import { concaveHull } from './hull.js';
@@ -102,17 +103,16 @@ export function fitFrontier(input: FitFrontierInput, options: FitFrontierOptions
   const choice = pickOperatingPoint(regions, options.criterion, options.confidence, options.unit);
   let cascade: CascadeConfig | null = null;
   if (qe) {
-    const M = w.models.length;
     const global = input.pool.map((m) => {
       let n = 0;
       let right = 0;
       let spend = 0;
       for (const q of train) {
-        const v = w.correct[q * M + m];
+        const v = w.correct[cellIndex(w, q, m)];
         if (v === -1) continue;
         n++;
         right += v;
-        spend += input.cost[q * M + m];
+        spend += input.cost[cellIndex(w, q, m)];
       }
       return { accuracy: n ? right / n : Number.NaN, cost: n ? spend / n : Number.NaN };
     });

@@ -1,28 +1,17 @@
 /**
  * Feature hashing for the QE: text n-grams map to a fixed number of slots with a sign bit,
  * so the model's size does not grow with the vocabulary and unseen words at request time
- * need no dictionary. FNV-1a is hand-written because the core may not use Node's crypto,
- * and a 32-bit non-cryptographic hash is all that hashing features needs. N-grams are hashed
- * by combining their tokens' hashes, never by building n-gram strings.
+ * need no dictionary. Tokens are hashed with the core's FNV-1a (../hash.ts); n-grams are hashed
+ * by combining their tokens' hashes, never by building n-gram strings. The built-in embedder
+ * hashes its own n-grams (embed/tfidf.ts) on purpose: both tokenisations are part of fitted
+ * state (the embedder's IDF buckets, the QE's weights) stored in every tuned config.
  *
  * Scoring is on the serving hot path, so the functions that build a feature row write into
  * reusable typed buffers (`HashBuffer`, `FeatureBuffer`) and read the text by char code: no
  * lower-cased copy, no regex match objects, no substrings, no number[] growth. `wordHashes`
  * keeps the definition they must reproduce bit for bit (a regex over the lower-cased text).
  */
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-/** 32-bit FNV-1a of a string's UTF-16 code units, continuing from `seed`. */
-export function fnv1a(text: string, seed = FNV_OFFSET): number {
-  let h = seed;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, FNV_PRIME);
-  }
-  return h >>> 0;
-}
+import { fnv1a, FNV_OFFSET, FNV_PRIME } from '../hash.js';
 
 /** Mixes two 32-bit hashes into one (order matters), with a murmur3-style finaliser. */
 export function combine(a: number, b: number): number {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Llama, LlamaEmbeddingContext, LlamaModel } from 'node-llama-cpp';
+import { normalise } from '../../core/embedder.js';
 import { WorkGuard } from '../tiers/concurrency.js';
 import { ModelLoadError } from '../tiers/errors.js';
 import { sharedLlama } from '../tiers/llama-instance.js';
@@ -138,13 +139,7 @@ export class GgufEmbedder implements ManagedEmbedder {
       }
       const { vector } = await this.#context.getEmbeddingFor(tokens.length > limit ? tokens.slice(0, limit) : tokens);
       const v = Float32Array.from(vector);
-      if (this.#normalize) {
-        let norm = 0;
-        for (const x of v) norm += x * x;
-        norm = Math.sqrt(norm);
-        if (norm > 0) for (let i = 0; i < v.length; i++) v[i] /= norm;
-      }
-      out.push(v);
+      out.push(this.#normalize ? normalise(v) : v);
     }
     return out;
   }

@@ -17,10 +17,3 @@ export function regionForBudget(view: BudgetView, budget: number): number {
   const found = regionWithinBudget(view.regions.map((r) => ({ kind: r.kind, costBound: r.expected.costBound, accuracy: r.expected.accuracy })), budget);
   return found >= 0 ? found : view.regions.length - 1;
 }
-
-/** What the budget panel shows for one region, read straight from the precomputed regions. */
-export type LocalOperatingPoint = BudgetView['regions'][number] & { region: number };
-
-export function localOperatingPoint(view: BudgetView, region: number): LocalOperatingPoint {
-  return { ...view.regions[region], region };
-}

@@ -11,16 +11,12 @@ import {
   type StreamHandle, type TierStatus, type TraceDetail, type TraceFilter, type TracePage, type TuneReport, type TuneRequest,
   type WorkspaceInfo, type WorkspaceSource,
 } from '../../core/app-api.js';
-import { assignClusters } from '../../core/cluster.js';
-import { flatCentroids, parseTunedConfig, servedPlans, withOperatingPoint, type TunedConfig } from '../../core/config.js';
+import { parseTunedConfig, servedPlans, type TunedConfig } from '../../core/config.js';
 import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
 import { ConflictError, InvalidInputError, MissingColumnError, UnsatisfiableError } from '../../core/errors.js';
 import { liveReadiness } from '../../core/live-readiness.js';
 import { modelCostFigures, parsePoolFile } from '../../core/pool.js';
-import { withQeThreshold } from '../../core/cascade/plan.js';
-import { qeScorer } from '../../core/qe/dataset.js';
-import { LearnedQe } from '../../core/qe/model.js';
 import type { EngineReport } from '../../core/report.js';
 import type { RunLog } from '../../core/runlog.js';
 import { SPLIT_DEFAULTS } from '../../core/split.js';
@@ -28,17 +24,23 @@ import { unansweredByModel, type UnansweredTally } from '../../core/unanswered.j
 import { embedAll, evaluateTunedConfig } from '../../core/tune.js';
 import { buildWorkload, type Workload } from '../../core/workload.js';
 import { savedWorkspace } from '../../core/workspace-file.js';
+import { budgetView } from '../../core/views/budget.js';
+import { modelSummaries } from '../../core/views/models.js';
+import { qeView } from '../../core/views/qe.js';
+import { clusterMap, routingTable } from '../../core/views/routing.js';
+import { listTraces, traceDetail } from '../../core/views/traces.js';
+import { checkConfigModels, moveOperatingPoint, operatingPoint, overrideQeThreshold, tunedState, type TunedState } from '../../core/views/tuned-state.js';
+import { reportCsv, tuneReport } from '../../core/views/tune-report.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
 import { findDataSets, SIMULATED_ID } from './data-sets.js';
 import { TuneCache } from './tune-cache.js';
 import { tuneOffThread } from './tune-off-thread.js';
 import { readSavedWorkspace, workspaceFile, writeSavedWorkspace } from './workspace-store.js';
 import type { TuneWorkerInput } from './tune-worker.js';
-// Streams and serving load node-llama-cpp (seconds), the UMAP projection umap-js: imported when first used, not at start-up.
+// Streams and serving load node-llama-cpp (seconds), the UMAP projection (core/projection) umap-js: imported when first used, not at start-up.
 import type { StreamContext } from './streams.js';
 import type { RunManager } from './runs.js';
 import type { ServeToggle } from './serve-toggle.js';
-import * as views from './views.js';
 import { describeFailure, guardProcess, runOwned } from '../unexpected.js';
 
 export interface AppServiceOptions {
@@ -114,7 +116,7 @@ export class AppService implements AppClient {
   #workspace: Workspace | null = null;
   /** The settings and pool a workspace loaded with none before it starts with (restored from the state folder). */
   #carried: Pick<Workspace, 'settings' | 'pool'> = { settings: DEFAULT_SETTINGS, pool: null };
-  #tuned: views.TunedState | null = null;
+  #tuned: TunedState | null = null;
   #tuning: { k: TuneRequest['k']; ws: Workspace; settings: Settings; report: Promise<TuneReport> } | null = null;
   readonly #tuneCache: TuneCache | null;
   /** Aborted by dispose(): stops a tune still running in its child process. */
@@ -200,7 +202,7 @@ export class AppService implements AppClient {
     return {
       apiVersion: APP_API_VERSION,
       workspace: this.#workspace && this.#workspaceInfo(this.#workspace),
-      tune: this.#tuned && views.tuneReport(this.#tuned),
+      tune: this.#tuned && tuneReport(this.#tuned),
       tuning: this.#tuning && { k: this.#tuning.k },
       serve: this.#serve?.status ?? { running: false, url: null, models: [] },
       runs: this.#runs?.list() ?? [],
@@ -315,7 +317,7 @@ export class AppService implements AppClient {
     return this.#workspace;
   }
 
-  #requireTuned(method: string): views.TunedState {
+  #requireTuned(method: string): TunedState {
     if (!this.#tuned) throw new UnsatisfiableError('the workspace is not tuned yet: run tune first', method);
     return this.#tuned;
   }
@@ -336,27 +338,9 @@ export class AppService implements AppClient {
     } catch {
       // A metric the log cannot price (no prices, no timings) leaves costs unknown until the pool supplies figures.
     }
-    const M = ws.w.models.length;
-    const unanswered = unansweredOf(ws.log);
-    const models = ws.w.models.map((model, m) => {
-      let answered = 0;
-      let right = 0;
-      let spend = 0;
-      for (let q = 0; q < ws.w.qids.length; q++) {
-        const v = ws.w.correct[q * M + m];
-        if (v === -1) continue;
-        answered++;
-        right += v;
-        if (cost) spend += cost[q * M + m];
-      }
-      return {
-        model, answered, accuracy: answered ? right / answered : null, meanCost: answered && cost && Number.isFinite(spend) ? spend / answered : null,
-        unanswered: ws.w.qids.length - answered, unansweredReasons: unanswered.get(model)?.byReason ?? {},
-      };
-    });
     return {
       ...ws.info,
-      models,
+      models: modelSummaries(ws.w, cost, unansweredOf(ws.log)),
       pool: ws.pool,
       tierStatus: ws.pool ? ws.pool.tiers.map((t) => this.#tierStatus(t)) : [],
       settings: ws.settings,
@@ -416,89 +400,60 @@ export class AppService implements AppClient {
     if (this.#workspace !== ws || ws.settings !== settings) throw new ConflictError('the workspace or its settings changed while it was being tuned: tune again', 'tune');
     this.#projections.clear();
     this.#tuned = state;
-    return views.tuneReport(state);
+    return tuneReport(state);
   }
 
-  /**
-   * Labels every workload row with its cluster (the config's own embedder and centroids) and keeps
-   * what the views read. `embeddings` are the rows' embeddings when the tune worker made them.
-   */
+  /** The views' state of a config on this workspace: `embeddings` are the rows' embeddings when the tune worker made them. */
   async #stateOf(
     ws: Workspace, config: TunedConfig, report: EngineReport | null, kMode: 'auto' | 'fixed', durationMs: number, embeddings: Float32Array[] | null = null, fromCache = false,
-  ): Promise<views.TunedState> {
+  ): Promise<TunedState> {
     if (!config.embedder.state) throw new UnsatisfiableError(`the playground embeds with the built-in embedder only; this config uses "${config.embedder.spec.kind}"`, 'embedder');
+    checkConfigModels(config, ws.w);
     embeddings ??= await embedAll(BuiltinEmbedder.fromState(config.embedder.state), ws.w.prompts, () => undefined);
-    const clusterOf = assignClusters({ centroids: flatCentroids(config), dimensions: config.embedder.dimensions }, embeddings);
-    const train = new Set(config.split.trainQids);
-    const isTest = Uint8Array.from(ws.w.qids, (q) => (train.has(q) ? 0 : 1));
-    const testRows = ws.w.qids.flatMap((_, q) => (isTest[q] ? [q] : []));
-    const poolToWorkload = config.pool.map((p) => {
-      const m = ws.w.models.indexOf(p.model);
-      if (m < 0) throw new InvalidInputError(`the config routes to model "${p.model}", which the workspace's run log does not have`, 'tuned config');
-      return m;
-    });
     const cost = costMatrix(ws.w, config.cost.metric, this.#pricing(ws));
     const evaluated = report ?? (await evaluateTunedConfig(config, ws.log));
-    this.#embeddings = embeddings;
-    const region = config.operatingPoint.region;
-    return {
-      config, report: evaluated, kMode, durationMs, fromCache, simulated: ws.info.simulated, w: ws.w, cost, clusterOf, testRows, isTest, poolToWorkload,
-      score: config.cascade ? qeScorer(new LearnedQe(config.cascade.qe), ws.w, clusterOf) : null,
-      region, lambda: config.regions[region].lambdaFrom, budget: null, manualOverride: false,
-    };
+    return tunedState({ config, report: evaluated, kMode, durationMs, fromCache, simulated: ws.info.simulated, w: ws.w, embeddings, cost });
   }
-
-  #embeddings: Float32Array[] = [];
 
   async getClusterMap(request: ClusterMapRequest): Promise<ClusterMap> {
     const t = this.#requireTuned('getClusterMap');
     let xy = this.#projections.get(request.projection);
     if (!xy) {
-      const embeddings = this.#embeddings;
-      const { project2d } = await import('./projection.js');
-      xy = await project2d(embeddings, request.projection, { seed: t.config.provenance.seed });
+      const { project2d } = await import('../../core/projection.js');
+      xy = await project2d(t.embeddings, request.projection, { seed: t.config.provenance.seed });
       // A tune that finished meanwhile is the one to draw.
       if (this.#tuned !== t) return this.getClusterMap(request);
       this.#projections.set(request.projection, xy);
     }
-    return views.clusterMap(t, request.projection, xy);
+    return clusterMap(t, request.projection, xy);
   }
 
   async getRoutingTable(): Promise<RoutingTable> {
-    return views.routingTable(this.#requireTuned('getRoutingTable'));
+    return routingTable(this.#requireTuned('getRoutingTable'));
   }
 
   async getBudget(): Promise<BudgetView> {
-    return views.budgetView(this.#requireTuned('getBudget'));
+    return budgetView(this.#requireTuned('getBudget'));
   }
 
   async setOperatingPoint(request: OperatingPointRequest): Promise<OperatingPoint> {
     const t = this.#requireTuned('setOperatingPoint');
-    const criterion = 'lambda' in request ? { kind: 'lambda' as const, lambda: request.lambda } : { kind: 'budget' as const, budget: request.budget };
-    t.config = withOperatingPoint(t.config, criterion);
-    t.region = t.config.operatingPoint.region;
-    t.lambda = 'lambda' in request ? request.lambda : t.config.regions[t.region].lambdaFrom;
-    t.budget = 'budget' in request ? request.budget : null;
-    if (t.manualOverride) {
-      // The hand-set thresholds belonged to the region left behind; the new region serves its tuned plans.
-      t.manualOverride = false;
-      t.report = views.reevaluate(t);
-    }
-    return views.operatingPoint(t);
+    moveOperatingPoint(t, request);
+    return operatingPoint(t);
   }
 
   async listTraces(filter: TraceFilter): Promise<TracePage> {
-    return views.listTraces(this.#requireTuned('listTraces'), filter);
+    return listTraces(this.#requireTuned('listTraces'), filter);
   }
 
   async getTrace(request: { qid: string }): Promise<TraceDetail> {
-    const detail = views.traceDetail(this.#requireTuned('getTrace'), request.qid);
+    const detail = traceDetail(this.#requireTuned('getTrace'), request.qid);
     if (!detail) throw new InvalidInputError(`no query "${request.qid}" in the workspace`, 'getTrace');
     return detail;
   }
 
   async getQe(): Promise<QeView> {
-    const view = views.qeView(this.#requireTuned('getQe'));
+    const view = qeView(this.#requireTuned('getQe'));
     if (!view) throw new UnsatisfiableError('this config routes with stage 1 alone: it has no QE', 'getQe');
     return view;
   }
@@ -507,12 +462,10 @@ export class AppService implements AppClient {
   async setQeThreshold(request: QeThresholdRequest): Promise<QeThresholdResult> {
     const t = this.#requireTuned('setQeThreshold');
     if (!t.config.cascade) throw new UnsatisfiableError('this config routes with stage 1 alone: it has no QE threshold', 'setQeThreshold');
-    const { plans, changed } = withQeThreshold(t.config.regions[t.region].plans, request.threshold, request.model);
-    if (changed === 0) throw new InvalidInputError(`no cluster's plan in the served region thresholds the QE score of ${request.model === undefined ? 'any model' : `"${request.model}"`}`, 'setQeThreshold');
-    t.config = { ...t.config, regions: t.config.regions.map((r, i) => (i === t.region ? { ...r, plans } : r)) };
-    t.manualOverride = true;
-    t.report = views.reevaluate(t);
-    return { qe: views.qeView(t)!, operatingPoint: views.operatingPoint(t) };
+    if (overrideQeThreshold(t, request.threshold, request.model) === 0) {
+      throw new InvalidInputError(`no cluster's plan in the served region thresholds the QE score of ${request.model === undefined ? 'any model' : `"${request.model}"`}`, 'setQeThreshold');
+    }
+    return { qe: qeView(t)!, operatingPoint: operatingPoint(t) };
   }
 
   // ---- live streams -----------------------------------------------------------------
@@ -630,14 +583,11 @@ export class AppService implements AppClient {
 
   async exportReport(request: { format: 'json' | 'csv' }): Promise<ExportFile> {
     const t = this.#requireTuned('exportReport');
-    const report = views.tuneReport(t);
+    const report = tuneReport(t);
     if (request.format === 'json') {
       return { fileName: 'cascade-lab-report.json', mediaType: 'application/json', text: `${JSON.stringify({ report, engine: t.report }, null, 2)}\n` };
     }
-    const cell = (v: string | number | null) => (v === null ? '' : typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
-    const lines = [`policy,accuracy,cost_per_query_${report.costUnit.replaceAll(/\W+/g, '_')},retention,cost_reduction,escalation_rate`];
-    for (const r of report.evaluation) lines.push([r.policy, r.accuracy, r.costPerQuery, r.retention, r.costReduction, r.escalationRate].map(cell).join(','));
-    return { fileName: 'cascade-lab-report.csv', mediaType: 'text/csv', text: `${lines.join('\n')}\n` };
+    return { fileName: 'cascade-lab-report.csv', mediaType: 'text/csv', text: reportCsv(report) };
   }
 
   async startServe(request: ServeStartRequest): Promise<ServeStatus> {

@@ -19,8 +19,8 @@ function revive(payload: AppErrorPayload): Error {
 /**
  * `core/tune.ts`'s tune (and every query's embedding under the tuned embedder) in a child process: seconds of synchronous work that would otherwise stall
  * every request (and freeze Electron's window). A child rather than a worker thread because Node 20
- * does not apply `--import tsx` to a worker's entry module. Under tsx (tests, the CLI) the child
- * loads the TypeScript source through tsx; compiled (`npm start`'s dist/node, Electron), the
+ * does not apply `--import tsx` to a worker's entry module. Under tsx (tests) the child
+ * loads the TypeScript source through tsx; compiled (dist/node of `npm start` and the CLI, Electron), the
  * emitted .js sits beside this file and the child starts as plain Node.
  */
 export function tuneOffThread(input: TuneWorkerInput, signal?: AbortSignal): Promise<TuneOutcome> {

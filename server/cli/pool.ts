@@ -2,10 +2,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { backendSummary, fitSummary, offloadSummary, threadsNote, type BackendReport, type TierFit, type TierOffload } from '../../core/hardware.js';
 import { poolCostFigures } from '../../core/pool.js';
 import type { GenerationResult } from '../../core/tier.js';
-import { fitTarget, hostLoadWarning, type FitTarget } from '../../native-models/tiers/backend-report.js';
+import type { FitTarget } from '../../native-models/tiers/backend-report.js';
 import { TierCheckFailedError } from '../../native-models/tiers/errors.js';
-import { LocalTier } from '../../native-models/tiers/local-tier.js';
-import { createTier, loadPool } from '../../native-models/tiers/pool.js';
 
 /** One tier's outcome in `pool check`. */
 export interface TierCheck {
@@ -51,6 +49,10 @@ export interface PoolCheckOptions {
  * Local tiers also report the backend, how their layers fit, and what they offloaded.
  */
 export async function checkPool(file: string, options: PoolCheckOptions = {}): Promise<PoolCheck> {
+  // node-llama-cpp takes half a second to import: only a check loads it, never the CLI's start-up.
+  const [{ fitTarget, hostLoadWarning }, { LocalTier }, { createTier, loadPool }] = await Promise.all([
+    import('../../native-models/tiers/backend-report.js'), import('../../native-models/tiers/local-tier.js'), import('../../native-models/tiers/pool.js'),
+  ]);
   const loaded = loadPool(file);
   const { prompt = 'Once upon a time', maxTokens = 32, repeat = 3 } = options;
   const specs = loaded.pool.tiers.filter((t) => !options.tiers || options.tiers.includes(t.name));
@@ -118,6 +120,7 @@ export function register(program: Command): void {
     .option('--repeat <n>', 'test calls per tier (the median is shown)', positiveInt, 3)
     .option('--json', 'print JSON instead of a table: the backend, the checks (with each local tier\'s fit and offload), and per-tier cost figures (prices, measured TPOT and latency) for the cost step')
     .action(async (file: string, o: { tier?: string[]; prompt: string; maxTokens: number; repeat: number; json?: boolean }) => {
+      const { loadPool } = await import('../../native-models/tiers/pool.js');
       const result = await checkPool(file, { ...(o.tier && { tiers: o.tier }), prompt: o.prompt, maxTokens: o.maxTokens, repeat: o.repeat });
       const { checks } = result;
       if (o.json) {

@@ -5,11 +5,9 @@ import { GRADERS, type GraderName } from '../../core/graders.js';
 import { findTier } from '../../core/pool.js';
 import { formatReasons } from '../../core/unanswered.js';
 import { loadBenchmark } from '../../native-models/runs/benchmark.js';
-import { BenchmarkRun, type RunSummary } from '../../native-models/runs/benchmark-runner.js';
+import type { BenchmarkRun, RunSummary } from '../../native-models/runs/benchmark-runner.js';
 import { exportSharedFormat } from '../../native-models/runs/export.js';
-import { RunStore } from '../../native-models/runs/run-store.js';
 import { UnknownTierError } from '../../native-models/tiers/errors.js';
-import { createTier, loadPool } from '../../native-models/tiers/pool.js';
 
 /** Options of `cascade-lab run`, as commander parses them. */
 export interface RunCommandOptions {
@@ -58,6 +56,10 @@ export function defaultRunId(bench: string): string {
  * command again resumes: finished answers are kept and never redone.
  */
 export async function runBenchmarkCommand(options: RunCommandOptions, signal?: AbortSignal): Promise<RunSummary> {
+  // The tiers (node-llama-cpp), the runner and SQLite load when a run starts, not with the CLI.
+  const [{ createTier, loadPool }, { BenchmarkRun }, { RunStore }] = await Promise.all([
+    import('../../native-models/tiers/pool.js'), import('../../native-models/runs/benchmark-runner.js'), import('../../native-models/runs/run-store.js'),
+  ]);
   const loaded = loadPool(options.pool);
   const spec = findTier(loaded.pool, options.tier);
   if (!spec) throw new UnknownTierError(`no tier "${options.tier}" in the pool (it has: ${loaded.pool.tiers.map((t) => t.name).join(', ')})`, loaded.file);

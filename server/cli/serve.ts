@@ -1,7 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseEmbedderSpec, type EmbedderSpec } from '../../core/embedder.js';
 import { InvalidInputError } from '../../core/errors.js';
-import { startServer } from '../serve/server.js';
 import { collect } from './options.js';
 
 function wholeNumber(value: string): number {
@@ -63,6 +62,8 @@ function serveCommand(): Command {
         authToken = process.env[o.authTokenEnv];
         if (!authToken) throw new InvalidInputError(`the environment variable ${o.authTokenEnv} is not set or empty`, '--auth-token-env');
       }
+      // The server and its tiers load when it starts, not with the CLI.
+      const { startServer } = await import('../serve/server.js');
       const server = await startServer({
         configPath: o.config,
         poolPath: o.pool,

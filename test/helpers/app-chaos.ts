@@ -1,6 +1,6 @@
 // Chaos for the app over its HTTP + WebSocket bridge, for any live pool: Live and Compare streams
 // started at seeded random moments, aborted (Stop) at seeded random moments 0–500 ms in or left to
-// finish, while an upstream dies and comes back. test/fast/app/chaos.test.ts runs it over cloud
+// finish, while an upstream dies and comes back. test/integration/app/chaos.test.ts runs it over cloud
 // tiers, test/models/app-chaos.test.ts with a GGUF tier that loads as streams start.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

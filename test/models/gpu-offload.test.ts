@@ -13,7 +13,7 @@ import { LocalTier } from '../../native-models/tiers/local-tier.js';
 import { loadPool } from '../../native-models/tiers/pool.js';
 import { AppService } from '../../server/app/app-service.js';
 import { ServeMetrics } from '../../server/serve/metrics.js';
-import { parsePrometheusText, sampleSum, sampleValue } from '../fast/serve/prometheus-text.js';
+import { parsePrometheusText, sampleSum, sampleValue } from '../helpers/prometheus-text.js';
 
 // The backend report, the fit resolver and the offload a loaded tier reports, on the real tiny
 // GGUF models of ../shared/models and on whatever backend this machine has. Without a GPU

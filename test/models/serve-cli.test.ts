@@ -6,7 +6,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TunedConfig } from '../../core/config.js';
 import { start as startUpstream, type Upstream } from '../helpers/openai-upstream.js';
-import { parsePrometheusText, sampleValue } from '../fast/serve/prometheus-text.js';
+import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { ROOT, tuneOnSharedData, writeJson } from './serve-fixture.js';
 
 interface Served {

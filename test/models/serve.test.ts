@@ -7,7 +7,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigRejectedError } from '../../server/serve/errors.js';
 import { startServer, type RunningServer } from '../../server/serve/server.js';
-import { parsePrometheusText, sampleSum, sampleValue } from '../fast/serve/prometheus-text.js';
+import { parsePrometheusText, sampleSum, sampleValue } from '../helpers/prometheus-text.js';
 import { start as startUpstream, type Upstream } from '../helpers/openai-upstream.js';
 import { localPool, mapAll, prompts, routeOf, tuneOnSharedData, withCascadePlan, writeJson } from './serve-fixture.js';
 import type { TunedConfig } from '../../core/config.js';

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../core/rng.js';
+import { mulberry32 } from './rng.js';
 
 /** Options of `project2d`. */
 export interface ProjectionOptions {

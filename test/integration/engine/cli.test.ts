@@ -131,7 +131,7 @@ describe('cascade-lab eval', () => {
     expect((await cli('eval', '--config', bad, '--data', dataDir)).stderr).toMatch(/bad\.json: field "regions\[1\]\.plans\[0\]": model "gpt-5-imaginary" is not in the pool/);
   }, 60_000);
 
-  it('runs from bin/cascade-lab.mjs with no build step and reproduces the tune figures', async () => {
+  it('runs from bin/cascade-lab.mjs (the dist/node bundle) and reproduces the tune figures', async () => {
     const tuned = JSON.parse(await readFile(configPath, 'utf8'));
     const { stdout } = await run(process.execPath, [path.join(repoRoot, 'bin/cascade-lab.mjs'), 'eval', '--config', configPath, '--data', dataDir, '--json'], { cwd: repoRoot });
     const report = JSON.parse(stdout);

@@ -40,6 +40,14 @@ afterAll(async () => {
 });
 
 describe('cascade-lab pool check and run', () => {
+  it('starts from the dist/node bundle (fresh after the global setup) without loading the native tiers', async () => {
+    const { code, stdout, stderr } = await cli('help');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Usage: cascade-lab .*\n[\s\S]*\btune\b[\s\S]*\bserve\b[\s\S]*\bpool\b/);
+    // Nothing rebuilt and no fallback to tsx: either would say so on stderr.
+    expect(stderr).toBe('');
+  });
+
   it('pool check measures the live tier and reports each failing tier by name', async () => {
     const { code, stdout, stderr } = await cli('pool', 'check', join(dir, 'pool.json'), '--json', '--repeat', '1', '--max-tokens', '5');
     expect(code).toBe(2);

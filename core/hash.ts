@@ -1,19 +1,20 @@
-// Small non-cryptographic hashes. Hand-written because the core has no Node crypto and
-// the hot path hashes n-grams from char codes without allocating substrings.
+// Small non-cryptographic hashes, one copy for the whole core: the built-in embedder hashes
+// n-grams into buckets with them and the QE hashes its text features. Hand-written because the
+// core may not use Node's crypto, a 32-bit non-cryptographic hash is all that hashing features
+// needs, and the hot paths hash char codes without allocating substrings.
 
-export const FNV_PRIME = 16777619;
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
 
-/** FNV-1a 32-bit prime step: h = (h ^ x) * 16777619 mod 2^32. */
+/** FNV-1a 32-bit step: h = (h ^ x) * 16777619 mod 2^32. */
 export function fnvStep(h: number, x: number): number {
   return Math.imul(h ^ x, FNV_PRIME) >>> 0;
 }
 
-export const FNV_OFFSET = 2166136261;
-
-/** FNV-1a over a string's UTF-16 code units. */
-export function fnvString(s: string, seed = FNV_OFFSET): number {
+/** 32-bit FNV-1a of a string's UTF-16 code units, continuing from `seed`. */
+export function fnv1a(text: string, seed = FNV_OFFSET): number {
   let h = seed;
-  for (let i = 0; i < s.length; i++) h = fnvStep(h, s.charCodeAt(i));
+  for (let i = 0; i < text.length; i++) h = fnvStep(h, text.charCodeAt(i));
   return h;
 }
 
@@ -30,7 +31,7 @@ export function mix32(h: number): number {
 /** A 64-bit-ish hex digest of bytes (two independent FNV-1a lanes), for stable ids of fitted state. */
 export function hexDigest(bytes: Uint8Array): string {
   let a = FNV_OFFSET;
-  let b = 0x811c9dc5 ^ 0x5bd1e995;
+  let b = FNV_OFFSET ^ 0x5bd1e995;
   for (let i = 0; i < bytes.length; i++) {
     a = fnvStep(a, bytes[i]);
     b = fnvStep(b, bytes[i] ^ 0xa5);

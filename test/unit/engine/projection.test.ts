@@ -2,7 +2,7 @@
 import { PCA } from 'ml-pca';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../core/rng.js';
-import { pca2d } from '../../../server/app/projection.js';
+import { pca2d } from '../../../core/projection.js';
 
 describe('PCA for the cluster map', () => {
   it('matches ml-pca up to each component\'s sign', () => {
