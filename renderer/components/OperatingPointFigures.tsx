@@ -11,13 +11,17 @@ export function OperatingPointFigures() {
   const unit = useApp((s) => s.budget?.costUnit ?? '');
   const strongest = useApp((s) => s.budget?.strongest);
   const confidence = useApp((s) => s.budget?.current.confidence ?? 0);
+  // At the engine's own operating point, its certificate (under a retention target: the target the
+  // sequence tested); elsewhere the region's bound as if it had been chosen in advance.
+  const certified = useApp((s) => (s.budget && s.budget.current.region === s.region ? s.budget.current.certified : null));
   if (!r || !strongest) return null;
+  const lower = certified ? certified.retentionLower : r.expected.retentionLower;
   return (
     <dl className="metrics" aria-label="Operating point" aria-live="polite">
       <Metric label="Expected retention (out of sample, train)" value={pct(r.expected.retention)} testId="op-expected-retention" />
       <Metric
         label={confidence > 0 ? `Certified retention ≥ (confidence ${confidence})` : 'Certified retention (confidence 0: none)'}
-        value={r.expected.retentionLower === null ? '—' : pct(r.expected.retentionLower)}
+        value={lower === null ? '—' : pct(lower)}
         testId="op-retention-lower"
       />
       <Metric label="Test accuracy" value={pct(r.accuracy)} testId="op-accuracy" />
