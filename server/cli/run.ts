@@ -2,13 +2,12 @@ import { basename, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GRADERS, type GraderName } from '../../core/graders.js';
-import { findTier } from '../../core/pool.js';
+import { findTierSpec } from '../../core/pool.js';
 import { formatReasons } from '../../core/unanswered.js';
 import { loadBenchmark } from '../../native-models/runs/benchmark.js';
 import { BenchmarkRun, type RunSummary } from '../../native-models/runs/benchmark-runner.js';
 import { exportSharedFormat } from '../../native-models/runs/export.js';
 import { RunStore } from '../../native-models/runs/run-store.js';
-import { UnknownTierError } from '../../native-models/tiers/errors.js';
 import { createTier, loadPool } from '../../native-models/tiers/pool.js';
 
 /** Options of `cascade-lab run`, as commander parses them. */
@@ -59,8 +58,7 @@ export function defaultRunId(bench: string): string {
  */
 export async function runBenchmarkCommand(options: RunCommandOptions, signal?: AbortSignal): Promise<RunSummary> {
   const loaded = loadPool(options.pool);
-  const spec = findTier(loaded.pool, options.tier);
-  if (!spec) throw new UnknownTierError(`no tier "${options.tier}" in the pool (it has: ${loaded.pool.tiers.map((t) => t.name).join(', ')})`, loaded.file);
+  const spec = findTierSpec(loaded.pool, options.tier, loaded.file);
   const bench = await loadBenchmark(options.bench);
   if (options.limit !== undefined) bench.queries = bench.queries.slice(0, options.limit);
   const store = RunStore.open(join(options.out, 'runs.sqlite'));
