@@ -6,6 +6,7 @@ import { findTierSpec, parsePoolFile, type PoolFile, type TierSpec } from '../..
 import type { Tier } from '../../core/tier.js';
 import { CloudTier } from './cloud-tier.js';
 import { WorkGuard } from './concurrency.js';
+import type { FitTarget } from './backend-report.js';
 import { LocalTier, type TierLoadProgress } from './local-tier.js';
 
 /** A validated pool file and the folder its relative model paths are resolved against. */
@@ -44,20 +45,21 @@ export interface CreateTierOptions {
   signal?: AbortSignal;
   /** Defaults to none. */
   onProgress?: (progress: TierLoadProgress) => void;
+  /** The backend and free GPU memory local tiers fit against. Defaults to a fresh reading per tier. */
+  fitTarget?: FitTarget;
 }
 
 /** Builds the live tier a spec describes: a LocalTier (model loaded) or a CloudTier (nothing sent yet). */
-export function createTier(spec: TierSpec, options: CreateTierOptions = {}): Promise<LocalTier | CloudTier> {
+function createTier(spec: TierSpec, options: CreateTierOptions = {}): Promise<LocalTier | CloudTier> {
   return spec.kind === 'local' ? LocalTier.create(spec, options) : CloudTier.create(spec, options);
 }
 
+/** How a shared pool creates tiers; no signal: one user's Stop must not cancel a load another waits for. */
 export type PoolOptions = Omit<CreateTierOptions, 'baseDir' | 'signal'>;
 
-export interface OpenPoolOptions extends PoolOptions {
+export interface OpenPoolOptions extends Omit<CreateTierOptions, 'baseDir'> {
   /** Only these tiers (by name) are created. Defaults to every tier of the pool. */
   only?: string[];
-  /** Cancels loading. Defaults to none. */
-  signal?: AbortSignal;
 }
 
 /**
@@ -67,12 +69,12 @@ export interface OpenPoolOptions extends PoolOptions {
  */
 export class TierPool {
   readonly loaded: LoadedPool;
-  readonly #options: PoolOptions;
+  readonly #options: Omit<CreateTierOptions, 'baseDir'>;
   readonly #tiers = new Map<string, Promise<LocalTier | CloudTier>>();
   readonly #ready = new Map<string, LocalTier | CloudTier>();
   readonly #guard: WorkGuard;
 
-  private constructor(loaded: LoadedPool, options: PoolOptions) {
+  private constructor(loaded: LoadedPool, options: Omit<CreateTierOptions, 'baseDir'>) {
     this.loaded = loaded;
     this.#options = options;
     this.#guard = new WorkGuard(`pool ${loaded.file}`);
@@ -83,12 +85,12 @@ export class TierPool {
     return new TierPool(typeof source === 'string' ? loadPool(source) : source, options);
   }
 
-  /** A pool with its tiers (or `only` those) created up front. */
+  /** A pool of one owner with its tiers (or `only` those) created up front; `signal` cancels their loading. */
   static async open(source: string | LoadedPool, options: OpenPoolOptions = {}): Promise<TierPool> {
-    const { only, signal, ...rest } = options;
-    const pool = TierPool.lazy(source, rest);
+    const { only, ...rest } = options;
+    const pool = new TierPool(typeof source === 'string' ? loadPool(source) : source, rest);
     try {
-      await pool.acquire(only ?? pool.loaded.pool.tiers.map((t) => t.name), signal);
+      await pool.acquire(only ?? pool.loaded.pool.tiers.map((t) => t.name), rest.signal);
     } catch (err) {
       await pool.dispose();
       throw err;

@@ -31,7 +31,7 @@ import { findDataSets, SIMULATED_ID } from './data-sets.js';
 import { TuneCache } from './tune-cache.js';
 import { tuneOffThread } from './tune-off-thread.js';
 import type { TuneWorkerInput } from './tune-worker.js';
-// Streams and serving load node-llama-cpp (seconds), the UMAP projection umap-js: imported when first used, not at start-up.
+// Tiers, streams and serving load node-llama-cpp (seconds), the UMAP projection umap-js: imported when first used, not at start-up.
 import type { TierPool } from '../../native-models/tiers/pool.js';
 import type { StreamContext } from './streams.js';
 import type { RunManager } from './runs.js';

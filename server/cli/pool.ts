@@ -5,7 +5,7 @@ import type { GenerationResult } from '../../core/tier.js';
 import { fitTarget, hostLoadWarning, type FitTarget } from '../../native-models/tiers/backend-report.js';
 import { TierCheckFailedError } from '../../native-models/tiers/errors.js';
 import { LocalTier } from '../../native-models/tiers/local-tier.js';
-import { createTier, loadPool } from '../../native-models/tiers/pool.js';
+import { loadPool, TierPool } from '../../native-models/tiers/pool.js';
 
 /** One tier's outcome in `pool check`. */
 export interface TierCheck {
@@ -60,7 +60,9 @@ export async function checkPool(file: string, options: PoolCheckOptions = {}): P
   for (const spec of specs) {
     const t0 = performance.now();
     try {
-      const tier = await createTier(spec, { baseDir: loaded.baseDir, ...(target && { fitTarget: target }) });
+      // One tier at a time, disposed after its check: a pool's models need not all fit at once.
+      const one = await TierPool.open(loaded, { only: [spec.name], ...(target && { fitTarget: target }) });
+      const tier = one.get(spec.name);
       const loadMs = performance.now() - t0;
       try {
         const runs: GenerationResult[] = [];
@@ -71,7 +73,7 @@ export async function checkPool(file: string, options: PoolCheckOptions = {}): P
           ...(tier instanceof LocalTier && { fit: tier.fit, offload: tier.offload }),
         });
       } finally {
-        await tier.dispose();
+        await one.dispose();
       }
     } catch (err) {
       checks.push({ tier: spec.name, kind: spec.kind, ok: false, loadMs: performance.now() - t0, error: (err as Error).message });

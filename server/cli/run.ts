@@ -8,7 +8,7 @@ import { loadBenchmark } from '../../native-models/runs/benchmark.js';
 import { BenchmarkRun, type RunSummary } from '../../native-models/runs/benchmark-runner.js';
 import { exportSharedFormat } from '../../native-models/runs/export.js';
 import { RunStore } from '../../native-models/runs/run-store.js';
-import { createTier, loadPool } from '../../native-models/tiers/pool.js';
+import { loadPool, TierPool } from '../../native-models/tiers/pool.js';
 
 /** Options of `cascade-lab run`, as commander parses them. */
 export interface RunCommandOptions {
@@ -68,7 +68,9 @@ export async function runBenchmarkCommand(options: RunCommandOptions, signal?: A
     store.setPrice(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut });
     // Clipping is the local tier's own contextOverflow; a cloud endpoint decides for itself.
     const clip = options.contextOverflow === 'clip' && spec.kind === 'local';
-    const tier = await createTier(clip ? { ...spec, contextOverflow: 'clip' } : spec, { baseDir: loaded.baseDir, signal });
+    const tiers = clip ? loaded.pool.tiers.map((t) => (t === spec ? { ...spec, contextOverflow: 'clip' as const } : t)) : loaded.pool.tiers;
+    const pool = await TierPool.open({ ...loaded, pool: { ...loaded.pool, tiers } }, { only: [spec.name], ...(signal && { signal }) });
+    const tier = pool.get(spec.name);
     try {
       const run = BenchmarkRun.start({
         store, runId, tier,
@@ -89,7 +91,7 @@ export async function runBenchmarkCommand(options: RunCommandOptions, signal?: A
         await exportSharedFormat(store.toRunLog(runId), options.out);
       }
     } finally {
-      await tier.dispose();
+      await pool.dispose();
     }
   } finally {
     store.close();

@@ -13,7 +13,7 @@ import type { ServeMetrics } from './metrics.js';
 import type { ResolvedServeOptions } from './options.js';
 import type { Probe } from './readiness.js';
 import { createEmbedder, type ManagedEmbedder } from '../../native-models/embedders/index.js';
-import { createTier, type TierPool } from '../../native-models/tiers/pool.js';
+import { TierPool } from '../../native-models/tiers/pool.js';
 
 /** Everything one request needs, swapped as a whole on reload so no request ever sees half of two configs. */
 export interface ServingState {
@@ -31,8 +31,10 @@ export interface ServingState {
   loadedAt: number;
   /** Hash of the pool file's bytes: an unchanged pool keeps its loaded tiers across reloads. */
   poolDigest: string;
-  /** The pool the tiers were borrowed from (an in-memory source's); null when serve built and owns them. */
-  lentBy: TierPool | null;
+  /** The pool that holds the tiers: serve's own (built from the pool file), or an in-memory source's, lent. */
+  pool: TierPool;
+  /** Whether serve built `pool` (and disposes it when done) or borrowed it. */
+  ownsPool: boolean;
 }
 
 /** A config and pool already in memory (the app's): the pool lends its tiers, and serve never disposes them. */
@@ -58,16 +60,6 @@ async function readJson(path: string, what: string): Promise<{ value: unknown; d
 // Serve owns retries (so it can count them and fail over between them); the tier itself retries nothing.
 const withoutRetries = (spec: TierSpec): TierSpec => (spec.kind === 'cloud' ? { ...spec, retry: { ...spec.retry, maxRetries: 0 } } : spec);
 
-async function buildTiers(specs: readonly TierSpec[], baseDir: string): Promise<Map<string, Tier>> {
-  const tiers = new Map<string, Tier>();
-  try {
-    for (const spec of specs) tiers.set(spec.name, await createTier(withoutRetries(spec), { baseDir }));
-  } catch (err) {
-    await Promise.all([...tiers.values()].map((t) => t.dispose()));
-    throw err;
-  }
-  return tiers;
-}
 
 /**
  * The embedder a config was tuned with, when it is not the built-in one: the previous state's
@@ -134,8 +126,9 @@ async function loadState(opts: ResolvedServeOptions, previous: ServingState | un
     if (embedder && embedder !== previous?.embedder) await embedder.dispose();
     throw err instanceof InvalidInputError ? new ConfigRejectedError(err.message) : err;
   }
-  const reuse = previous !== undefined && previous.poolDigest === poolDigest && previous.lentBy === lentBy;
-  const tiers = reuse ? previous.tiers : lentBy ? await lentBy.acquire(pool.tiers.map((t) => t.name)) : await buildTiers(pool.tiers, baseDir);
+  const reuse = previous !== undefined && previous.poolDigest === poolDigest && (lentBy === null || previous.pool === lentBy);
+  const tierPool = reuse ? previous.pool : lentBy ?? (await TierPool.open({ file: poolWhere, baseDir, pool: { ...pool, tiers: pool.tiers.map(withoutRetries) } }));
+  const tiers = reuse ? previous.tiers : await tierPool.acquire(pool.tiers.map((t) => t.name));
   return {
     router,
     embedder,
@@ -147,7 +140,8 @@ async function loadState(opts: ResolvedServeOptions, previous: ServingState | un
     configPath: configWhere,
     loadedAt: Date.now(),
     poolDigest,
-    lentBy,
+    pool: tierPool,
+    ownsPool: lentBy === null,
   };
 }
 
@@ -191,7 +185,7 @@ export class ServingStateHolder {
       this.#current = next;
       this.metrics.reloads.inc({ result: 'ok' });
       this.opts.onEvent(`serve: reloaded ${next.configPath}`);
-      if (next.tiers !== previous.tiers && !previous.lentBy) void Promise.all([...previous.tiers.values()].map((t) => t.dispose()));
+      if (next.pool !== previous.pool && previous.ownsPool) void previous.pool.dispose();
       if (previous.embedder && next.embedder !== previous.embedder) void previous.embedder.dispose();
     });
     this.#reloading = run.catch(() => undefined);
@@ -226,7 +220,7 @@ export class ServingStateHolder {
   async close(): Promise<void> {
     this.stopWatching();
     await this.#reloading;
-    if (!this.#current.lentBy) await Promise.all([...this.#current.tiers.values()].map((t) => t.dispose()));
+    if (this.#current.ownsPool) await this.#current.pool.dispose();
     await this.#current.embedder?.dispose();
   }
 }
