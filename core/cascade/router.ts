@@ -7,7 +7,7 @@ import { answersAgree } from '../graders.js';
 import { DENSE_FEATURES } from '../qe/features.js';
 import { LearnedQe } from '../qe/model.js';
 import type { GenerationResult } from '../tier.js';
-import { decide, firstQeThreshold, planModels, type CascadeConfig, type ClusterPlan, type Decision } from './plan.js';
+import { decide, firstQeThreshold, planModels, qeThreshold, type CascadeConfig, type ClusterPlan, type Decision } from './plan.js';
 
 /*
  * The request-time cascade's decisions, pure: which cluster a text routes to, which tiers its
@@ -51,6 +51,8 @@ export interface CascadeDecision {
 export interface Verdict {
   /** Calibrated QE score of the answer; null when the plan does not score it. */
   qe: number | null;
+  /** The threshold the plan holds this step's QE score to; null where it has none. */
+  threshold: number | null;
   /** Agreement plans: whether stage 1 and its partner gave the same final answer. */
   agree: boolean | null;
   escalate: boolean;
@@ -233,7 +235,7 @@ export class TunedRouter implements CascadeRouter {
   judge(decision: CascadeDecision, text: RoutingText, step: number, answer: GenerationResult, partner: GenerationResult | null, tokensSoFar: number): Verdict {
     const cascade = this.#cascade;
     const plan = this.#plans[decision.cluster];
-    if (!cascade || !this.#qe) return { qe: null, agree: null, escalate: false, decision: { kind: 'accept', reason: 'final' } };
+    if (!cascade || !this.#qe) return { qe: null, threshold: null, agree: null, escalate: false, decision: { kind: 'accept', reason: 'final' } };
     const kind = cascade.answerKinds[decision.cluster] ?? 'text';
     const final = extractFinalAnswer(kind, answer.text);
     const qe = needsQe(plan)
@@ -250,6 +252,6 @@ export class TunedRouter implements CascadeRouter {
       : null;
     const agree = plan.action === 'agree' && step === 0 ? partner !== null && answersAgree(kind, final.answer, extractFinalAnswer(kind, partner.text).answer) : null;
     const verdict = decide(plan, cascade.caps, { step, tokensSoFar, ...(qe !== null && { qe }), ...(agree !== null && { agree }) });
-    return { qe, agree, escalate: verdict.kind === 'escalate', decision: verdict };
+    return { qe, threshold: qeThreshold(plan, step), agree, escalate: verdict.kind === 'escalate', decision: verdict };
   }
 }

@@ -100,7 +100,7 @@ class LiveEvents implements CascadeSink {
   answered(step: number, role: PassRole, result: GenerationResult): void {
     const pass = this.#start(step, role, result.tier);
     // A partner's answer is only compared: its pass ends with no verdict of its own.
-    if (role === 'partner') this.#end(pass, result, null, false, null);
+    if (role === 'partner') this.#end(pass, result, null, null);
     else this.#awaiting.set(step, { pass, result });
   }
 
@@ -108,18 +108,20 @@ class LiveEvents implements CascadeSink {
     const waiting = this.#awaiting.get(step);
     if (!waiting) return;
     this.#awaiting.delete(step);
-    this.#end(waiting.pass, waiting.result, verdict.qe, verdict.escalate, verdict.decision.reason);
+    this.#end(waiting.pass, waiting.result, verdict, verdict.decision.reason);
   }
 
   /** Ends the passes no verdict reached: the kept answer of an ungated plan, the last rung, or a failover. */
   settle(): void {
-    for (const { pass, result } of this.#awaiting.values()) this.#end(pass, result, null, false, 'final');
+    for (const { pass, result } of this.#awaiting.values()) this.#end(pass, result, null, 'final');
     this.#awaiting.clear();
   }
 
-  #end(pass: LivePass, result: GenerationResult, qeScore: number | null, escalate: boolean, reason: Decision['reason'] | null): void {
+  /** `verdict`: the router's on this pass; null where none was given (a partner, or an answer that was final). */
+  #end(pass: LivePass, result: GenerationResult, verdict: Verdict | null, reason: Decision['reason'] | null): void {
     const { streamId } = this.ctx;
-    this.ctx.emit({ type: 'live.passEnd', streamId, pass: pass.pass, tier: pass.tier, stats: statsOf(result, this.tiers.get(pass.tier)), qeScore, threshold: null, escalate, reason });
+    const judged = { qeScore: verdict?.qe ?? null, threshold: verdict?.threshold ?? null, escalate: verdict?.escalate ?? false };
+    this.ctx.emit({ type: 'live.passEnd', streamId, pass: pass.pass, tier: pass.tier, stats: statsOf(result, this.tiers.get(pass.tier)), ...judged, reason });
   }
 }
 
