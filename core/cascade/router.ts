@@ -1,7 +1,7 @@
 import { servedPlans, routeEmbedding, type TunedConfig } from '../config.js';
 import { configEmbedder, type EmbedTexts } from '../embed/config-embedder.js';
 import type { Embedder } from '../embedder.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, UnsatisfiableError } from '../errors.js';
 import { extractFinalAnswer } from '../extract.js';
 import { answersAgree } from '../graders.js';
 import { DENSE_FEATURES } from '../qe/features.js';
@@ -135,8 +135,7 @@ function needsQe(plan: ClusterPlan): boolean {
 
 /**
  * The router of a tuned config: embeds the conversation, picks the nearest cluster, and follows
- * that cluster's plan in the operating region (or `region`), with every run-log model mapped onto
- * a pool tier. After the plan's rungs the ladder goes on through the other mapped tiers, stronger
+ * that cluster's plan in the operating region, with every run-log model mapped onto a pool tier. After the plan's rungs the ladder goes on through the other mapped tiers, stronger
  * ones first, so a tier that is down always has somewhere to fail over to.
  */
 export class TunedRouter implements CascadeRouter {
@@ -148,15 +147,15 @@ export class TunedRouter implements CascadeRouter {
   readonly #qe: LearnedQe | null;
   readonly #embed: EmbedTexts;
   readonly #modelTier: Map<string, string>;
-  readonly #region: number;
   /** Mapped models, strongest first, one per tier (the strongest model a tier stands for). */
   readonly #byStrength: { model: string; tier: string }[];
-  /** Per cluster, the decision without its per-request parts; built once, copied per request. */
-  readonly #decisions: CascadeDecision[];
+  /** Per cluster, the decision without its per-request parts (built once, copied per request), or the first model of its plan no tier stands for. */
+  readonly #decisions: (CascadeDecision | { unmapped: string })[];
+  readonly #tierNames: readonly string[];
   /** Per cluster, the served region's plan. */
   readonly #plans: ClusterPlan[];
 
-  private constructor(name: string, config: TunedConfig, embed: EmbedTexts, modelTier: Map<string, string>, region: number) {
+  private constructor(name: string, config: TunedConfig, embed: EmbedTexts, modelTier: Map<string, string>, tierNames: readonly string[]) {
     this.name = name;
     this.#config = config;
     this.#cascade = config.cascade;
@@ -164,7 +163,7 @@ export class TunedRouter implements CascadeRouter {
     this.wantsLogprobs = config.cascade !== null && config.cascade.qe.spec.denseMean[DENSE_FEATURES.indexOf('hasLogprobs')] > 0;
     this.#embed = embed;
     this.#modelTier = modelTier;
-    this.#region = region;
+    this.#tierNames = tierNames;
     const seen = new Set<string>();
     this.#byStrength = [...config.pool]
       .filter((p) => modelTier.has(p.model))
@@ -172,25 +171,29 @@ export class TunedRouter implements CascadeRouter {
       .map((p) => ({ model: p.model, tier: modelTier.get(p.model)! }))
       .filter((e) => !seen.has(e.tier) && (seen.add(e.tier), true));
     this.tiers = this.#byStrength.map((e) => e.tier);
-    this.#plans = servedPlans(config, region);
-    this.#decisions = this.#plans.map((plan, c) => this.#plannedDecision(c, plan));
+    this.#plans = servedPlans(config);
+    this.#decisions = this.#plans.map((plan, c) => {
+      const unmapped = planModels(plan).find((m) => !modelTier.has(m));
+      return unmapped === undefined ? this.#plannedDecision(c, plan) : { unmapped };
+    });
   }
 
   /**
    * Builds the router. The built-in embedder is rebuilt from the config's fitted state; a GGUF or
    * OpenAI-compatible one is the caller's (`embedder`, whose id must be the fitted one). An
-   * InvalidInputError (naming `where`) refuses a config whose plans name a model no pool tier
-   * stands for, or a map entry that points nowhere.
+   * InvalidInputError (naming `where`) refuses a map entry that points nowhere, and a config whose
+   * plans name a model no pool tier stands for; with `partial` (the Live playground, trying a pool
+   * that is still being filled) such a config is taken, and only a request routed to such a plan is refused.
    */
-  static create(name: string, config: TunedConfig, tierNames: readonly string[], tierMap: Record<string, string>, where: string, embedder?: Embedder, region = config.operatingPoint.region): TunedRouter {
+  static create(name: string, config: TunedConfig, tierNames: readonly string[], tierMap: Record<string, string>, where: string, embedder?: Embedder, partial = false): TunedRouter {
     const embed = configEmbedder(config, embedder, where);
     // parseTunedConfig already checked the section against the clusters and the pool.
     const modelTier = mapModels(config, tierNames, tierMap, where);
     const unmapped = modelsCalled(config).filter((m) => !modelTier.has(m));
-    if (unmapped.length > 0) {
+    if (unmapped.length > 0 && !partial) {
       throw new InvalidInputError(`the config's plans call ${unmapped.map((m) => `"${m}"`).join(', ')}, which no pool tier stands for: name a tier after each, or map it (a tier's standsFor, or --map MODEL=TIER)`, where);
     }
-    return new TunedRouter(name, config, embed, modelTier, region);
+    return new TunedRouter(name, config, embed, modelTier, tierNames);
   }
 
   #plannedDecision(cluster: number, plan: ClusterPlan): CascadeDecision {
@@ -227,8 +230,11 @@ export class TunedRouter implements CascadeRouter {
   }
 
   async route(text: RoutingText): Promise<CascadeDecision> {
-    const { cluster } = routeEmbedding(this.#config, await this.embed(text), this.#region);
+    const { cluster } = routeEmbedding(this.#config, await this.embed(text));
     const d = this.#decisions[cluster];
+    if ('unmapped' in d) {
+      throw new UnsatisfiableError(`the cascade routes to "${d.unmapped}", but no pool tier stands for it: add a tier of that name, or list it in a tier's standsFor (the pool has: ${this.#tierNames.join(', ')})`, 'pool');
+    }
     return { ...d, ladder: [...d.ladder], models: [...d.models] };
   }
 

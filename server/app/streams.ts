@@ -140,7 +140,8 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
     if (ctx.config) {
       // A config tuned with a GGUF or OpenAI-compatible embedder routes with that embedder.
       if (ctx.config.embedder.spec.kind !== 'builtin') embedder = await createEmbedder(ctx.config.embedder.spec);
-      router = TunedRouter.create('cascade', ctx.config, pool.tiers.map((t) => t.name), modelTierMap(ctx.config, pool), 'pool', embedder);
+      // Partial: a prompt whose plan has its tiers runs while the pool is still being filled; another is refused, naming the missing model.
+      router = TunedRouter.create('cascade', ctx.config, pool.tiers.map((t) => t.name), modelTierMap(ctx.config, pool), 'pool', embedder, true);
     }
     const text = { last: request.prompt, context: '' };
     const decision = router ? await router.route(text) : directDecision(pool.tiers[0].name);

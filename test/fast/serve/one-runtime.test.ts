@@ -10,6 +10,7 @@ import { PoolFileSchema } from '../../../core/pool.js';
 import { trainQe, type LabelledAnswer } from '../../../core/qe/model.js';
 import { TierPool } from '../../../native-models/tiers/pool.js';
 import { runLive } from '../../../server/app/streams.js';
+import { ConfigRejectedError } from '../../../server/serve/errors.js';
 import { startServer } from '../../../server/serve/server.js';
 import { start as startUpstream, type Upstream } from '../../helpers/openai-upstream.js';
 import { cloudTier, simulatedConfig, withPlan } from '../../helpers/serve-harness.js';
@@ -138,5 +139,13 @@ describe('one cascade runtime', () => {
     expect(Number(doubtful.qe)).toBeLessThan(0.5);
     expect(doubtful).toMatchObject({ stage1: 'unsure', final: 'strong', escalated: true, called: ['strong', 'sure', 'unsure'] });
     expect(disagreed).toMatchObject({ final: 'strong', escalated: true, called: ['strong', 'strong', 'unsure'] });
+  });
+
+  it('a plan that names a model no tier stands for: serve refuses the config, the Live playground a prompt routed to it, naming the model', async () => {
+    const routed = withPlan(config, { action: 'cascade', rungs: [models[0], models[4]], thresholds: [0.5] });
+    await expect(startServer({ source: { config: routed, pool }, watch: false })).rejects.toThrow(ConfigRejectedError);
+    const events: AppEvent[] = [];
+    await runLive({ streamId: 's', tiers: pool, config: routed, signal: new AbortController().signal, emit: (e) => events.push(e), done: () => undefined }, { prompt: PROMPTS[0] });
+    expect(events).toEqual([{ type: 'stream.error', streamId: 's', tier: null, message: expect.stringContaining(`the cascade routes to "${models[4]}", but no pool tier stands for it`) }]);
   });
 });
