@@ -60,7 +60,6 @@ async function readJson(path: string, what: string): Promise<{ value: unknown; d
 // Serve owns retries (so it can count them and fail over between them); the tier itself retries nothing.
 const withoutRetries = (spec: TierSpec): TierSpec => (spec.kind === 'cloud' ? { ...spec, retry: { ...spec.retry, maxRetries: 0 } } : spec);
 
-
 /**
  * The embedder a config was tuned with, when it is not the built-in one: the previous state's
  * when it is the same (a config-only reload never reloads a model), else loaded from
