@@ -45,7 +45,7 @@ export interface CascadeSink {
 }
 
 /** A token sink that keeps nothing: for calls whose text the caller reads from the result. */
-export const DISCARD_TOKENS: TokenSink = { committed: false, begin: () => undefined, token: () => undefined };
+const DISCARD_TOKENS: TokenSink = { committed: false, begin: () => undefined, token: () => undefined };
 
 /** A sink for callers that read only the outcome (a JSON answer). */
 export const NO_SINK: CascadeSink = { tokens: () => DISCARD_TOKENS };
