@@ -2,8 +2,9 @@
 // 1. The measurement's own cost: TPOT measured through the Tier interface vs a raw node-llama-cpp
 //    generation loop on stories260K (target: within 5%). Both greedy, same prompt, same context
 //    settings, interleaved so machine load hits both alike.
-// 2. Live-cascade overhead beyond the tier calls (embed + route + QE + decide) on the shared
-//    data's prompts, with a config tuned on it and a QE trained on its answers (target: p99 ≤ 3 ms),
+// 2. Cascade-runtime overhead beyond the tier calls (embed + route + QE + decide, through the one
+//    router and runner serve and the Live view share) on the shared data's prompts, with a config
+//    tuned on it and a QE trained on its answers (target: p99 ≤ 3 ms),
 //    with the GC pauses that fell inside the timed steps and, on Linux, how long the main thread
 //    waited for a core: a step over 3 ms on a shared machine is mostly one or the other.
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -15,9 +16,10 @@ import { routeEmbedding } from '../core/config.js';
 import { BuiltinEmbedder } from '../core/embed/tfidf.js';
 import { LocalTierSpecSchema, CloudTierSpecSchema } from '../core/pool.js';
 import { trainQe, type LabelledAnswer } from '../core/qe/model.js';
-import type { QeInput } from '../core/qe/features.js';
 import { tune } from '../core/tune.js';
-import { policyFromTunedConfig, runLiveCascade } from '../native-models/live-cascade.js';
+import { TunedRouter, type CascadeRouter } from '../core/cascade/router.js';
+import { NO_SINK, runCascade } from '../server/cascade/run.js';
+import type { TierCallPolicy } from '../server/cascade/tier-call.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
 import { CloudTier } from '../native-models/tiers/cloud-tier.js';
 import { sharedLlama } from '../native-models/tiers/llama-instance.js';
@@ -136,26 +138,41 @@ async function cascadeOverhead(): Promise<void> {
   const cheapUp = await start({ reply: 'Let me think. 6 * 7 = 42. The answer is 42.' });
   const strongUp = await start({ reply: 'The answer is 42.' });
   const tier = (name: string, url: string) => CloudTier.create(CloudTierSpecSchema.parse({ kind: 'cloud', name, baseUrl: url, model: name, usdPerMtokIn: 1, usdPerMtokOut: 1 }));
-  const tiers = new Map([[cheap, await tier('cheap', cheapUp.url)], [strong, await tier('strong', strongUp.url)]]);
+  const tiers = new Map([['cheap', await tier('cheap', cheapUp.url)], ['strong', await tier('strong', strongUp.url)]]);
   const plans: ClusterPlan[] = config.clusters.map(() => ({ action: 'cascade', rungs: [cheap, strong], thresholds: [0] }));
   const op = config.operatingPoint.region;
-  const policy = policyFromTunedConfig({
+  /** The router of the config with `plans` served and the QE trained here. */
+  const routerOf = () => TunedRouter.create('cascade', {
     ...config,
     regions: config.regions.map((r, i) => (i === op ? { ...r, plans } : r)),
     cascade: {
       qe: model, qeBackend: 'learned', qeQuality: { auroc: 0.5, ece: 0, answers: half, calibration: model.calibrator.kind }, ladder: [cheap, strong],
       answerKinds: config.clusters.map(() => 'numeric' as const), caps: { maxEscalations: 1, maxTotalTokens: null }, frugal: { action: 'answer', model: strong },
     },
-  });
+  }, ['cheap', 'strong'], { [cheap]: 'cheap', [strong]: 'strong' }, 'bench');
+  const policy: TierCallPolicy = { timeoutMs: () => 60_000, retry: () => ({ maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }) };
+  /** One query through the runtime: its time outside tier calls, its wall time, and the outcome. */
+  const once = async (prompt: string, r: CascadeRouter) => {
+    const t0 = performance.now();
+    const text = { last: prompt, context: '' };
+    const decision = await r.route(text);
+    const request = { messages: [{ role: 'user' as const, content: prompt }], ...(decision.gate && r.wantsLogprobs && { logprobs: true }) };
+    const outcome = await runCascade({ tiers, router: r, decision, text, request, policy, signal: new AbortController().signal, sink: NO_SINK, calls: [] });
+    const totalMs = performance.now() - t0;
+    return { overheadMs: totalMs - outcome.tierMs, totalMs, outcome };
+  };
   const queries = log.queries.filter((_, i) => i % Math.floor(log.queries.length / QUERIES) === 0).slice(0, QUERIES);
   // Warm-up prompts apart from the timed ones: the figure is a warm server's, not its first minutes'.
   const timedSet = new Set(queries);
   const warmUp = log.queries.filter((q) => !timedSet.has(q)).slice(0, WARM_UP);
   const warm: number[] = [];
-  for (const q of warmUp.slice(0, 40)) warm.push((await runLiveCascade(q.prompt, policy, { tierFor: (m) => tiers.get(m)! })).qe!);
+  const atZero = routerOf();
+  for (const q of warmUp.slice(0, 40)) warm.push((await once(q.prompt, atZero)).outcome.trace.qe!);
+  // The router reads the plans it was built with: the median threshold needs a router of its own.
   for (const p of plans) if (p.action === 'cascade') p.thresholds[0] = median(warm);
+  const tunedRouter = routerOf();
   const steps: number[] = [];
-  const parts = { embed: [] as number[], route: [] as number[], qe: [] as number[] };
+  const parts = { route: [] as number[], judge: [] as number[] };
   const outside: number[] = [];
   let escalated = 0;
   // Each step's CPU time too: on a shared machine, wall-time spikes are mostly the process
@@ -165,18 +182,21 @@ async function cascadeOverhead(): Promise<void> {
   // inside one; and, per query, how long the main thread waited for a core (Linux schedstat, read
   // outside the timed steps).
   const windows: number[] = [];
-  const timed = {
-    ...policy,
-    embed: (text: string) => { const t0 = performance.now(); const c = process.cpuUsage(); const e = policy.embed(text); cpuAcc += cpuMs(c); windows.push(t0, performance.now()); return e; },
-    route: (e: ArrayLike<number>) => { const t0 = performance.now(); const c = process.cpuUsage(); const r = policy.route(e); cpuAcc += cpuMs(c); windows.push(t0, performance.now()); return r; },
-    score: (input: QeInput) => { const t0 = performance.now(); const c = process.cpuUsage(); const r = policy.score!(input); cpuAcc += cpuMs(c); windows.push(t0, performance.now()); return r; },
+  let routeMs = 0;
+  let judgeMs = 0;
+  const timed: CascadeRouter = {
+    name: tunedRouter.name,
+    tiers: tunedRouter.tiers,
+    wantsLogprobs: tunedRouter.wantsLogprobs,
+    route: async (text) => { const t0 = performance.now(); const c = process.cpuUsage(); const d = await tunedRouter.route(text); cpuAcc += cpuMs(c); windows.push(t0, performance.now()); routeMs += performance.now() - t0; return d; },
+    judge: (...args) => { const t0 = performance.now(); const c = process.cpuUsage(); const v = tunedRouter.judge(...args); cpuAcc += cpuMs(c); windows.push(t0, performance.now()); judgeMs += performance.now() - t0; return v; },
   };
   let cpuAcc = 0;
   // Warm up through the very object the loop times as well, on many prompts: a policy of another
   // shape there, or answers that take new paths, would deoptimise code inside the timed loop, and
   // its recompiling (on background threads that take a core from the main thread on a 2-core
   // machine) would be counted as overhead that a warm server never pays.
-  for (const q of warmUp) await runLiveCascade(q.prompt, timed, { tierFor: (m) => tiers.get(m)! });
+  for (const q of warmUp) await once(q.prompt, timed);
   windows.length = 0;
   const gcs: { start: number; end: number; kind: number }[] = [];
   const gcObserver = new PerformanceObserver((list) => {
@@ -189,18 +209,20 @@ async function cascadeOverhead(): Promise<void> {
     cpuAcc = 0;
     const waited = runQueueWaitMs();
     const from = windows.length;
-    const trace = await runLiveCascade(q.prompt, timed, { tierFor: (m) => tiers.get(m)! });
+    routeMs = judgeMs = 0;
+    const run = await once(q.prompt, timed);
     wait.push(runQueueWaitMs() - waited);
     for (let w = from; w < windows.length; w += 2) stepQuery[w / 2] = steps.length;
     cpu.push(cpuAcc);
-    steps.push(trace.overheadMs.total);
-    for (const k of ['embed', 'route', 'qe'] as const) parts[k].push(trace.overheadMs[k]);
-    outside.push(trace.totalMs - trace.passes.reduce((s, p) => s + p.result.latencyMs, 0));
-    if (trace.escalated) escalated++;
+    steps.push(routeMs + judgeMs);
+    parts.route.push(routeMs);
+    parts.judge.push(judgeMs);
+    outside.push(run.overheadMs);
+    if (run.outcome.trace.escalated) escalated++;
   }
-  console.log(`Live cascade over ${queries.length} shared-data prompts after ${warmUp.length} others to warm up (k=${config.clusters.length}, learned QE, ${escalated} escalated), tiers on 127.0.0.1:`);
-  console.log(`  embed + route + QE + decide  p50 ${quantile(steps, 0.5).toFixed(3)} ms  p99 ${quantile(steps, 0.99).toFixed(3)} ms  (target p99 ≤ 3 ms)`);
-  for (const k of ['embed', 'route', 'qe'] as const) console.log(`    ${k.padEnd(6)} p50 ${quantile(parts[k], 0.5).toFixed(3)} ms  p99 ${quantile(parts[k], 0.99).toFixed(3)} ms  max ${Math.max(...parts[k]).toFixed(3)} ms`);
+  console.log(`Cascade runtime over ${queries.length} shared-data prompts after ${warmUp.length} others to warm up (k=${config.clusters.length}, learned QE, ${escalated} escalated), tiers on 127.0.0.1:`);
+  console.log(`  embed + route + QE + decide (router)  p50 ${quantile(steps, 0.5).toFixed(3)} ms  p99 ${quantile(steps, 0.99).toFixed(3)} ms  (target p99 ≤ 3 ms)`);
+  for (const k of ['route', 'judge'] as const) console.log(`    ${k.padEnd(6)} p50 ${quantile(parts[k], 0.5).toFixed(3)} ms  p99 ${quantile(parts[k], 0.99).toFixed(3)} ms  max ${Math.max(...parts[k]).toFixed(3)} ms`);
   console.log(`  CPU time of embed + route + QE  p50 ${quantile(cpu, 0.5).toFixed(3)} ms  p99 ${quantile(cpu, 0.99).toFixed(3)} ms`);
   await new Promise((r) => setTimeout(r, 20)); // GC entries arrive asynchronously
   gcObserver.disconnect();
@@ -224,11 +246,15 @@ async function cascadeOverhead(): Promise<void> {
   const best: number[] = [];
   for (const q of queries) {
     let b = Infinity;
-    for (let i = 0; i < 5; i++) b = Math.min(b, (await runLiveCascade(q.prompt, policy, { tierFor: (m) => tiers.get(m)! })).overheadMs.total);
+    for (let i = 0; i < 5; i++) {
+      routeMs = judgeMs = 0;
+      await once(q.prompt, timed);
+      b = Math.min(b, routeMs + judgeMs);
+    }
     best.push(b);
   }
   console.log(`  per query, best of 5 passes     p50 ${quantile(best, 0.5).toFixed(3)} ms  p99 ${quantile(best, 0.99).toFixed(3)} ms  max ${Math.max(...best).toFixed(3)} ms`);
-  console.log(`  all time outside tier calls  p50 ${quantile(outside, 0.5).toFixed(3)} ms  p99 ${quantile(outside, 0.99).toFixed(3)} ms`);
+  console.log(`  all time outside tier calls (router + runner)  p50 ${quantile(outside, 0.5).toFixed(3)} ms  p99 ${quantile(outside, 0.99).toFixed(3)} ms`);
   for (const t of tiers.values()) await t.dispose();
   await cheapUp.close();
   await strongUp.close();

@@ -17,6 +17,9 @@ export class ConflictError extends CascadeLabError {}
 /** A request that cannot be met: an infeasible budget, an unknown model, an out-of-range setting. */
 export class UnsatisfiableError extends CascadeLabError {}
 
+/** A tier name that the pool does not list; the message names the tiers it has. */
+export class UnknownTierError extends InvalidInputError {}
+
 /** A line or row of an input file that cannot be parsed at all (bad JSON, a broken CSV row). */
 export class MalformedLineError extends InvalidInputError {}
 

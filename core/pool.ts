@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConflictError } from './errors.js';
+import { ConflictError, UnknownTierError } from './errors.js';
 import { BackendSchema, type Backend } from './hardware.js';
 import { parseOrThrow, type ModelPrice } from './runlog.js';
 
@@ -190,9 +190,11 @@ export function modelCostFigures(pool: PoolFile, models: readonly string[], orig
   return Object.fromEntries(Object.entries(tierOfModels(pool, models, originalNames)).map(([model, tier]) => [model, byTier[tier]]));
 }
 
-/** The tier of that name, or undefined. */
-export function findTier(pool: PoolFile, name: string): TierSpec | undefined {
-  return pool.tiers.find((t) => t.name === name);
+/** The tier of that name; an UnknownTierError naming `where` and the tiers the pool has otherwise. */
+export function findTierSpec(pool: PoolFile, name: string, where: string): TierSpec {
+  const spec = pool.tiers.find((t) => t.name === name);
+  if (!spec) throw new UnknownTierError(`no tier "${name}" in the pool (it has: ${pool.tiers.map((t) => t.name).join(', ')})`, where);
+  return spec;
 }
 
 /** Dollar price of one call with these token counts. */

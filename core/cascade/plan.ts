@@ -98,11 +98,16 @@ export function describePlan(plan: ClusterPlan): string {
   }
 }
 
+/** The QE threshold a plan holds the answer of `step` to, or null where it has none: the one place thresholds are read. */
+export function qeThreshold(plan: ClusterPlan, step: number): number | null {
+  if (plan.action === 'cascade') return step < plan.rungs.length - 1 ? plan.thresholds[Math.min(step, plan.thresholds.length - 1)] : null;
+  if (plan.action === 'agree') return step === 0 ? plan.threshold : null;
+  return null;
+}
+
 /** The QE threshold a plan holds its first answer to, or null where it has none. */
 export function firstQeThreshold(plan: ClusterPlan): number | null {
-  if (plan.action === 'cascade') return plan.thresholds[0];
-  if (plan.action === 'agree') return plan.threshold;
-  return null;
+  return qeThreshold(plan, 0);
 }
 
 /**
@@ -185,8 +190,8 @@ export function decide(plan: ClusterPlan, caps: CascadeCaps, evidence: PassEvide
     case 'answer':
       return { kind: 'accept', reason: 'final' };
     case 'cascade': {
-      if (step >= plan.rungs.length - 1) return { kind: 'accept', reason: 'final' };
-      const threshold = plan.thresholds[Math.min(step, plan.thresholds.length - 1)];
+      const threshold = qeThreshold(plan, step);
+      if (threshold === null) return { kind: 'accept', reason: 'final' };
       if (needScore(evidence.qe, `cascade step ${step}`) >= threshold) return { kind: 'accept', reason: 'confident' };
       if (capped(caps, step, evidence.tokensSoFar)) return { kind: 'accept', reason: 'cap' };
       return { kind: 'escalate', model: plan.rungs[step + 1], reason: 'doubtful' };

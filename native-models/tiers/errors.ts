@@ -53,9 +53,6 @@ export class TierHttpError extends EndpointStatusError {
 /** A cloud tier's endpoint sent an error, or something unreadable, inside its 200 event stream. */
 export class TierStreamError extends CascadeLabError {}
 
-/** A tier name that the pool does not list. */
-export class UnknownTierError extends CascadeLabError {}
-
 /** `pool check` found tiers that cannot answer; `where` names the pool file, the message the tiers. */
 export class TierCheckFailedError extends CascadeLabError {}
 

@@ -16,7 +16,7 @@ import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
 import { ConflictError, InvalidInputError, MissingColumnError, UnsatisfiableError } from '../../core/errors.js';
 import { liveReadiness } from '../../core/live-readiness.js';
-import { modelCostFigures, parsePoolFile } from '../../core/pool.js';
+import { findTierSpec, modelCostFigures, parsePoolFile } from '../../core/pool.js';
 import type { EngineReport } from '../../core/report.js';
 import type { RunLog } from '../../core/runlog.js';
 import { SPLIT_DEFAULTS } from '../../core/split.js';
@@ -37,7 +37,8 @@ import { TuneCache } from './tune-cache.js';
 import { tuneOffThread } from './tune-off-thread.js';
 import { readSavedWorkspace, workspaceFile, writeSavedWorkspace } from './workspace-store.js';
 import type { TuneWorkerInput } from './tune-worker.js';
-// Streams and serving load node-llama-cpp (seconds), the UMAP projection (core/projection) umap-js: imported when first used, not at start-up.
+// Tiers, streams and serving load node-llama-cpp (seconds), the UMAP projection (core/projection) umap-js: imported when first used, not at start-up.
+import type { TierPool } from '../../native-models/tiers/pool.js';
 import type { StreamContext } from './streams.js';
 import type { RunManager } from './runs.js';
 import type { ServeToggle } from './serve-toggle.js';
@@ -110,6 +111,13 @@ export class AppService implements AppClient {
   readonly #streams = new Map<string, AbortController>();
   readonly #projections = new Map<string, Float64Array>();
   #serve: ServeToggle | null = null;
+  /**
+   * The workspace pool's tiers, lent to Live, Compare, runs and the serve toggle: each tier loads
+   * when first asked for and stays loaded until the pool changes. A replaced pool the endpoint
+   * still serves with waits in `#retired` until the endpoint stops.
+   */
+  #tiers: TierPool | null = null;
+  readonly #retired = new Set<TierPool>();
   #runs: RunManager | null = null;
   readonly #runsDir: string;
   readonly #stateDir: string | null;
@@ -274,6 +282,7 @@ export class AppService implements AppClient {
     const checked = parsePoolFile(pool, 'setPool');
     await this.#save({ ...ws, pool: checked });
     ws.pool = checked;
+    this.#releaseTiers();
     return this.#workspaceInfo(ws);
   }
 
@@ -468,19 +477,36 @@ export class AppService implements AppClient {
     return { qe: qeView(t)!, operatingPoint: operatingPoint(t) };
   }
 
-  // ---- live streams -----------------------------------------------------------------
+  // ---- the pool's tiers and live streams ----------------------------------------------
 
-  #streamContext(method: string): StreamContext {
+  /** The TierPool of the workspace's pool, created on first use (it loads no model until a tier is acquired). */
+  async #tierPool(ws: Workspace, method: string, missing = 'the workspace has no live pool: add a local GGUF or cloud tier first'): Promise<TierPool> {
+    if (!ws.pool) throw new UnsatisfiableError(missing, method);
+    // node-llama-cpp loads with the pool module (seconds): imported when first used.
+    const { TierPool } = await import('../../native-models/tiers/pool.js');
+    if (this.#tiers?.loaded.pool !== ws.pool) {
+      this.#releaseTiers();
+      this.#tiers = TierPool.lazy({ file: 'pool', baseDir: this.#baseDir, pool: ws.pool }, { env: this.#env });
+    }
+    return this.#tiers!;
+  }
+
+  /** Lets go of the current pool's tiers: disposed now (each waits for its running calls), or once the endpoint stops serving with them. */
+  #releaseTiers(): void {
+    if (this.#tiers) this.#retired.add(this.#tiers);
+    this.#tiers = null;
+    this.#releaseRetired();
+  }
+
+  async #streamContext(method: string): Promise<StreamContext> {
     const ws = this.#requireWorkspace(method);
-    if (!ws.pool) throw new UnsatisfiableError('the workspace has no live pool: add a local GGUF or cloud tier first', method);
+    const tiers = await this.#tierPool(ws, method);
     const streamId = randomUUID();
     const controller = new AbortController();
     this.#streams.set(streamId, controller);
     return {
       streamId,
-      pool: ws.pool,
-      baseDir: this.#baseDir,
-      env: this.#env,
+      tiers,
       config: this.#tuned?.config ?? null,
       signal: controller.signal,
       emit: (event) => this.#emit(event),
@@ -501,19 +527,20 @@ export class AppService implements AppClient {
   async startLive(request: LiveRequest): Promise<StreamHandle> {
     const readiness = await this.checkLive();
     if (!readiness.ready) throw new UnsatisfiableError(readiness.reason ?? 'the live pool cannot serve the plan', 'startLive');
-    const ctx = this.#streamContext('startLive');
     const { runLive } = await import('./streams.js');
+    const ctx = await this.#streamContext('startLive');
     this.#spawn(ctx.streamId, () => runLive(ctx, request));
     return { streamId: ctx.streamId };
   }
 
   async startCompare(request: CompareRequest): Promise<StreamHandle> {
     const { runCompare } = await import('./streams.js');
-    const ctx = this.#streamContext('startCompare');
-    const unknown = request.tiers.filter((n) => !ctx.pool.tiers.some((t) => t.name === n));
-    if (unknown.length > 0) {
+    const ctx = await this.#streamContext('startCompare');
+    try {
+      for (const name of request.tiers) findTierSpec(ctx.tiers.loaded.pool, name, 'startCompare');
+    } catch (err) {
       ctx.done();
-      throw new InvalidInputError(`no tier ${unknown.map((n) => `"${n}"`).join(', ')} in the pool (it has: ${ctx.pool.tiers.map((t) => t.name).join(', ')})`, 'startCompare');
+      throw err;
     }
     this.#spawn(ctx.streamId, () => runCompare(ctx, request));
     return { streamId: ctx.streamId };
@@ -532,14 +559,14 @@ export class AppService implements AppClient {
 
   async startRun(request: RunRequest): Promise<RunInfo> {
     const ws = this.#requireWorkspace('startRun');
-    if (!ws.pool) throw new UnsatisfiableError('a benchmark run needs a live pool: add a local GGUF or cloud tier first', 'startRun');
+    const pool = await this.#tierPool(ws, 'startRun', 'a benchmark run needs a live pool: add a local GGUF or cloud tier first');
     const set = (await this.listDataSets()).find((d) => d.id === request.dataSet);
     if (!set) throw new InvalidInputError(`no data set "${request.dataSet}"`, 'startRun');
     if (!this.#runs) {
       const { RunManager } = await import('./runs.js');
       this.#runs = new RunManager({ dir: this.#runsDir, emit: (e) => this.#emit(e) });
     }
-    return this.#runs.start({ ...request, benchPath: set.path, pool: ws.pool, baseDir: this.#baseDir, env: this.#env });
+    return this.#runs.start({ ...request, benchPath: set.path, pool });
   }
 
   async pauseRun(request: { runId: string }): Promise<RunInfo> {
@@ -593,16 +620,32 @@ export class AppService implements AppClient {
   async startServe(request: ServeStartRequest): Promise<ServeStatus> {
     const t = this.#requireTuned('startServe');
     const ws = this.#requireWorkspace('startServe');
-    if (!ws.pool) throw new UnsatisfiableError('serving needs a live pool whose tier names match the config\'s models: set the pool first', 'startServe');
+    const tiers = await this.#tierPool(ws, 'startServe', 'serving needs a live pool whose tier names match the config\'s models: set the pool first');
     if (!this.#serve) {
       const { ServeToggle } = await import('./serve-toggle.js');
       this.#serve = new ServeToggle((status) => this.#emit({ type: 'serve.status', status }));
     }
-    return this.#serve.start({ config: t.config, pool: ws.pool, baseDir: this.#baseDir, ...request });
+    try {
+      return await this.#serve.start({ config: t.config, tiers, ...request });
+    } finally {
+      this.#releaseRetired();
+    }
   }
 
   async stopServe(): Promise<ServeStatus> {
-    return this.#serve ? this.#serve.stop() : { running: false, url: null, models: [] };
+    if (!this.#serve) return { running: false, url: null, models: [] };
+    const status = await this.#serve.stop();
+    this.#releaseRetired();
+    return status;
+  }
+
+  /** Disposes replaced pools the endpoint no longer serves with. */
+  #releaseRetired(): void {
+    for (const pool of this.#retired) {
+      if (pool === this.#serve?.tiers) continue;
+      this.#retired.delete(pool);
+      void pool.dispose();
+    }
   }
 
   /** Stops streams and the endpoint, and finishes writing the tune cache; safe to call twice. */
@@ -613,6 +656,9 @@ export class AppService implements AppClient {
     this.#listeners.clear();
     await this.#serve?.stop();
     await this.#runs?.dispose();
+    await Promise.allSettled([this.#tiers, ...this.#retired].map((p) => p?.dispose()));
+    this.#tiers = null;
+    this.#retired.clear();
     await Promise.allSettled(this.#cacheWrites);
     this.#releaseGuard();
   }

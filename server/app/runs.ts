@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { AppEvent, PoolFile, RunInfo, RunRequest } from '../../core/app-api.js';
+import type { AppEvent, RunInfo, RunRequest } from '../../core/app-api.js';
 import { InvalidInputError } from '../../core/errors.js';
-import type { Tier } from '../../core/tier.js';
+import { findTierSpec } from '../../core/pool.js';
 import { BenchmarkRun } from '../../native-models/runs/benchmark-runner.js';
 import { loadBenchmark } from '../../native-models/runs/benchmark.js';
 import { exportSharedFormat } from '../../native-models/runs/export.js';
 import { RunStore } from '../../native-models/runs/run-store.js';
-import { createTier } from '../../native-models/tiers/pool.js';
+import type { TierPool } from '../../native-models/tiers/pool.js';
 
 export interface RunManagerOptions {
   /** Holds runs.sqlite (answers as they finish, so a run resumes after a crash) and each run's exported run log. */
@@ -18,15 +18,13 @@ export interface RunManagerOptions {
 export interface StartRunOptions extends RunRequest {
   /** The data set's folder (its questions are the benchmark). */
   benchPath: string;
-  pool: PoolFile;
-  baseDir: string;
-  env: Record<string, string | undefined>;
+  /** The workspace's pool, lent: a run uses its tiers and leaves them loaded. */
+  pool: TierPool;
 }
 
 interface LiveRun {
   info: RunInfo;
   runs: BenchmarkRun[];
-  tiers: Tier[];
 }
 
 /**
@@ -48,34 +46,24 @@ export class RunManager {
   }
 
   async start(o: StartRunOptions): Promise<RunInfo> {
-    const names = o.tiers ?? o.pool.tiers.map((t) => t.name);
-    const specs = names.map((n) => {
-      const spec = o.pool.tiers.find((t) => t.name === n);
-      if (!spec) throw new InvalidInputError(`no tier "${n}" in the pool (it has: ${o.pool.tiers.map((t) => t.name).join(', ')})`, 'startRun');
-      return spec;
-    });
+    const pool = o.pool.loaded.pool;
+    const names = o.tiers ?? pool.tiers.map((t) => t.name);
+    const specs = names.map((n) => findTierSpec(pool, n, 'startRun'));
     const bench = await loadBenchmark(o.benchPath);
     const queries = o.limit ? bench.queries.slice(0, o.limit) : bench.queries;
     this.#store ??= RunStore.open(join(this.#options.dir, 'runs.sqlite'));
     const store = this.#store;
     const runId = `run-${new Date().toISOString().replaceAll(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
     store.ensureRun(runId, { path: bench.path, sha256: bench.sha256, queries });
-    const tiers: Tier[] = [];
-    try {
-      for (const spec of specs) {
-        tiers.push(await createTier(spec, { baseDir: o.baseDir, env: o.env }));
-        store.setPrice(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut });
-      }
-    } catch (err) {
-      await Promise.allSettled(tiers.map((t) => t.dispose()));
-      throw err;
-    }
+    const loaded = await o.pool.acquire(names);
+    const tiers = names.map((n) => loaded.get(n)!);
+    for (const spec of specs) store.setPrice(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut });
     const info: RunInfo = {
       runId, dataSet: o.dataSet, state: 'running', total: queries.length,
       tiers: specs.map((s) => ({ tier: s.name, done: 0, errors: 0, lastError: null, unanswered: {}, summary: null })),
       startedAt: new Date().toISOString(), outDir: join(this.#options.dir, runId),
     };
-    const live: LiveRun = { info, tiers, runs: tiers.map((tier) => BenchmarkRun.start({ store, runId, tier, concurrency: o.concurrency ?? 1 })) };
+    const live: LiveRun = { info, runs: tiers.map((tier) => BenchmarkRun.start({ store, runId, tier, concurrency: o.concurrency ?? 1 })) };
     this.#runs.set(runId, live);
     for (const run of live.runs) {
       const row = info.tiers.find((t) => t.tier === run.tier)!;
@@ -108,7 +96,6 @@ export class RunManager {
 
   async #finish(live: LiveRun, store: RunStore): Promise<void> {
     const outcomes = await Promise.allSettled(live.runs.map((r) => r.done));
-    await Promise.allSettled(live.tiers.map((t) => t.dispose()));
     outcomes.forEach((o, i) => {
       if (o.status === 'rejected') live.info.tiers[i].lastError = (o.reason as Error).message;
     });

@@ -1,20 +1,20 @@
-import type { AppEvent, CompareRequest, LiveRequest, PassStats, PoolFile } from '../../core/app-api.js';
+import type { AppEvent, CompareRequest, LiveRequest, PassStats } from '../../core/app-api.js';
+import { directDecision, TunedRouter, type CascadeRouter, type Verdict } from '../../core/cascade/router.js';
 import type { Decision } from '../../core/cascade/plan.js';
 import type { TunedConfig } from '../../core/config.js';
-import { InvalidInputError } from '../../core/errors.js';
-import type { GenerateRequest, GenerationResult, Tier } from '../../core/tier.js';
-import { policyFromTunedConfig, runLiveCascade, type CascadePolicy, type PassTrace } from '../../native-models/live-cascade.js';
+import type { GenerateRequest, GenerationResult, Tier, TokenEvent } from '../../core/tier.js';
 import { createEmbedder, type ManagedEmbedder } from '../../native-models/embedders/index.js';
 import { LocalTier } from '../../native-models/tiers/local-tier.js';
-import { createTier } from '../../native-models/tiers/pool.js';
+import type { TierPool } from '../../native-models/tiers/pool.js';
+import { runCascade, type CascadeSink, type PassRole } from '../cascade/run.js';
+import type { TierCallPolicy, TokenSink } from '../cascade/tier-call.js';
 import { modelTierMap } from './model-tiers.js';
 
 /** What one live or compare stream needs from the service. */
 export interface StreamContext {
   streamId: string;
-  pool: PoolFile;
-  baseDir: string;
-  env: Record<string, string | undefined>;
+  /** The workspace's pool, lent by the service: its tiers stay loaded across prompts, and the stream never disposes them. */
+  tiers: TierPool;
   /** The current tuned config, which routes a live prompt; null sends it to the pool's first (cheapest) tier. */
   config: TunedConfig | null;
   signal: AbortSignal;
@@ -22,6 +22,15 @@ export interface StreamContext {
   /** Called once when the stream has ended, whatever the outcome. */
   done: () => void;
 }
+
+/**
+ * The app's tiers retry by their own policy, so the runner adds none; a generous per-attempt
+ * limit, since a local model on a CPU may take minutes for a long answer (the user has Stop).
+ */
+const LIVE_POLICY: TierCallPolicy = {
+  timeoutMs: () => 600_000,
+  retry: () => ({ maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }),
+};
 
 function statsOf(r: GenerationResult, tier?: Tier): PassStats {
   return {
@@ -40,84 +49,113 @@ function requestOf(r: LiveRequest | CompareRequest): GenerateRequest {
   return { messages: [{ role: 'user', content: r.prompt }], maxTokens: r.maxTokens ?? 256, temperature: r.temperature ?? 0 };
 }
 
-async function openTier(ctx: StreamContext, name: string): Promise<Tier> {
-  const spec = ctx.pool.tiers.find((t) => t.name === name);
-  if (!spec) throw new InvalidInputError(`no tier "${name}" in the pool (it has: ${ctx.pool.tiers.map((t) => t.name).join(', ')})`, 'pool');
-  return createTier(spec, { baseDir: ctx.baseDir, env: ctx.env, signal: ctx.signal });
+/** One pass of the Live view: numbered when its first token (or its answer) arrives, so a tier that fails before answering leaves no pass behind. */
+interface LivePass {
+  pass: number;
+  tier: string;
 }
 
 /**
- * Runs a prompt through the tuned cascade for real (native-models/live-cascade): route, stream
- * stage 1, QE, escalate as the core decides. Each run-log model the plan names must have a pool
- * tier that stands for it (by `standsFor` or by name). Without a tuned config, the pool's first (cheapest) tier answers alone.
+ * The Live view's sink: each call's tokens become `live.token` events of its pass, and each pass
+ * ends with the router's verdict on it. A token shown to the user commits the pass (no failover
+ * after it), as a streamed answer in serve does.
+ */
+class LiveEvents implements CascadeSink {
+  #passes = 0;
+  /** Per step and role, the pass under way. */
+  readonly #open = new Map<string, LivePass>();
+  /** Answered passes waiting for the verdict that ends them. */
+  readonly #awaiting = new Map<number, { pass: LivePass; result: GenerationResult }>();
+
+  constructor(private readonly ctx: StreamContext, private readonly cluster: number | null, private readonly tiers: ReadonlyMap<string, Tier>) {}
+
+  #start(step: number, role: PassRole, tier: string): LivePass {
+    const key = `${step}:${role}`;
+    let pass = this.#open.get(key);
+    if (!pass) {
+      pass = { pass: this.#passes++, tier };
+      this.#open.set(key, pass);
+      this.ctx.emit({ type: 'live.passStart', streamId: this.ctx.streamId, pass: pass.pass, tier, cluster: role === 'stage1' ? this.cluster : null, role });
+    }
+    return pass;
+  }
+
+  tokens(step: number, role: PassRole): TokenSink {
+    let tier = '';
+    const sink = {
+      committed: false,
+      begin: (t: string) => {
+        tier = t;
+      },
+      token: (e: TokenEvent) => {
+        if (e.text === '') return;
+        sink.committed = true;
+        const { pass } = this.#start(step, role, tier);
+        this.ctx.emit({ type: 'live.token', streamId: this.ctx.streamId, pass, tier, text: e.text, atMs: e.atMs });
+      },
+    };
+    return sink;
+  }
+
+  answered(step: number, role: PassRole, result: GenerationResult): void {
+    const pass = this.#start(step, role, result.tier);
+    // A partner's answer is only compared: its pass ends with no verdict of its own.
+    if (role === 'partner') this.#end(pass, result, null, null);
+    else this.#awaiting.set(step, { pass, result });
+  }
+
+  judged(step: number, verdict: Verdict): void {
+    const waiting = this.#awaiting.get(step);
+    if (!waiting) return;
+    this.#awaiting.delete(step);
+    this.#end(waiting.pass, waiting.result, verdict, verdict.decision.reason);
+  }
+
+  /** Ends the passes no verdict reached: the kept answer of an ungated plan, the last rung, or a failover. */
+  settle(): void {
+    for (const { pass, result } of this.#awaiting.values()) this.#end(pass, result, null, 'final');
+    this.#awaiting.clear();
+  }
+
+  /** `verdict`: the router's on this pass; null where none was given (a partner, or an answer that was final). */
+  #end(pass: LivePass, result: GenerationResult, verdict: Verdict | null, reason: Decision['reason'] | null): void {
+    const { streamId } = this.ctx;
+    const judged = { qeScore: verdict?.qe ?? null, threshold: verdict?.threshold ?? null, escalate: verdict?.escalate ?? false };
+    this.ctx.emit({ type: 'live.passEnd', streamId, pass: pass.pass, tier: pass.tier, stats: statsOf(result, this.tiers.get(pass.tier)), ...judged, reason });
+  }
+}
+
+/**
+ * Runs a prompt through the tuned cascade for real, with the same router and runner as `serve`
+ * (core/cascade/router.ts, server/cascade/run.ts): route, stream stage 1, judge, escalate,
+ * fail over. Each run-log model the plans name must have a pool tier that stands for it (by
+ * `standsFor` or by name). Without a tuned config, the pool's first (cheapest) tier answers alone.
  */
 export async function runLive(ctx: StreamContext, request: LiveRequest): Promise<void> {
   const { streamId } = ctx;
-  const tiers = new Map<string, Tier>();
-  const opening = new Map<string, Promise<Tier>>();
-  const passOf = new Map<string, number>();
+  const pool = ctx.tiers.loaded.pool;
   let embedder: ManagedEmbedder | undefined;
   try {
-    // Tiers are created before the cascade asks for them synchronously: every tier a plan may name is opened up front.
-    const tierOf = ctx.config ? modelTierMap(ctx.config, ctx.pool) : { [ctx.pool.tiers[0].name]: ctx.pool.tiers[0].name };
-    const names = Object.keys(tierOf);
-    for (const name of names) opening.set(name, openTier(ctx, tierOf[name]));
-    // Awaited together, so each opening has a handler at once: a Stop while models load fails
-    // several of them, and one awaited after another would meanwhile be an unhandled rejection.
-    const opened = await Promise.all(opening.values());
-    names.forEach((name, i) => tiers.set(name, opened[i]));
-    const tierFor = (model: string) => {
-      const tier = tiers.get(model);
-      if (!tier) throw new InvalidInputError(`the cascade routes to "${model}", but no pool tier stands for it: add a tier of that name, or list it in a tier's standsFor (the pool has: ${ctx.pool.tiers.map((t) => t.name).join(', ')})`, 'pool');
-      return tier;
-    };
-    // A config tuned with a GGUF or OpenAI-compatible embedder routes with that embedder, loaded like the tiers.
-    if (ctx.config && ctx.config.embedder.spec.kind !== 'builtin') embedder = await createEmbedder(ctx.config.embedder.spec);
-    const policy: CascadePolicy = ctx.config
-      ? policyFromTunedConfig(ctx.config, embedder)
-      : { embed: () => [], route: () => ({ cluster: 0, plan: { action: 'answer', model: names[0] } }), answerKind: () => 'text', caps: { maxEscalations: 0, maxTotalTokens: null } };
-    const pending: PassTrace[] = [];
-    const endPass = (p: PassTrace, qeScore: number | null, escalate: boolean, reason: Decision['reason'] | null) => {
-      const key = `${p.step}:${p.tier}`;
-      const pass = passOf.get(key) ?? passOf.size;
-      passOf.set(key, pass);
-      ctx.emit({ type: 'live.passEnd', streamId, pass, tier: p.tier, stats: statsOf(p.result, tiers.get(p.model)), qeScore, threshold: null, escalate, reason });
-    };
-    const trace = await runLiveCascade(request.prompt, policy, {
-      tierFor,
-      request: { maxTokens: request.maxTokens ?? 256, temperature: request.temperature ?? 0 },
-      signal: ctx.signal,
-      onEvent: (e) => {
-        if (e.type === 'routed') {
-          e.tiers.forEach((tier, i) => {
-            const pass = passOf.size;
-            passOf.set(`0:${tier}`, pass);
-            ctx.emit({ type: 'live.passStart', streamId, pass, tier, cluster: ctx.config ? e.cluster : null, role: i === 0 ? 'stage1' : 'partner' });
-          });
-        } else if (e.type === 'token') {
-          let pass = passOf.get(`${e.step}:${e.tier}`);
-          if (pass === undefined) {
-            pass = passOf.size;
-            passOf.set(`${e.step}:${e.tier}`, pass);
-            ctx.emit({ type: 'live.passStart', streamId, pass, tier: e.tier, cluster: null, role: 'escalation' });
-          }
-          ctx.emit({ type: 'live.token', streamId, pass, tier: e.tier, text: e.text, atMs: e.atMs });
-        } else if (e.type === 'pass') {
-          // A pass's end is reported with the decision that follows it (escalate or not); a partner's has none.
-          if (e.pass.role === 'partner') endPass(e.pass, e.pass.qe, false, null);
-          else pending.push(e.pass);
-        } else if (e.type === 'decision') {
-          for (const p of pending.splice(0)) endPass(p, e.qe ?? p.qe, e.decision.kind === 'escalate', e.decision.reason);
-        }
-      },
-    });
-    for (const p of pending.splice(0)) endPass(p, p.qe, false, null);
-    ctx.emit({ type: 'live.done', streamId, finalTier: trace.finalTier, text: trace.text, aborted: ctx.signal.aborted });
+    let router: CascadeRouter | null = null;
+    if (ctx.config) {
+      // A config tuned with a GGUF or OpenAI-compatible embedder routes with that embedder.
+      if (ctx.config.embedder.spec.kind !== 'builtin') embedder = await createEmbedder(ctx.config.embedder.spec);
+      // Partial: a prompt whose plan has its tiers runs while the pool is still being filled; another is refused, naming the missing model.
+      router = TunedRouter.create('cascade', ctx.config, pool.tiers.map((t) => t.name), modelTierMap(ctx.config, pool), 'pool', embedder, true);
+    }
+    const text = { last: request.prompt, context: '' };
+    const decision = router ? await router.route(text) : directDecision(pool.tiers[0].name);
+    // Every tier the decision may call, loaded (or found loaded) before the first call.
+    const tiers = await ctx.tiers.acquire([...decision.ladder, ...(decision.partner === null ? [] : [decision.partner])], ctx.signal);
+    const sink = new LiveEvents(ctx, router ? decision.cluster : null, tiers);
+    const generate: GenerateRequest = { ...requestOf(request), ...(decision.gate && router?.wantsLogprobs && { logprobs: true }) };
+    const outcome = await runCascade({ tiers, router, decision, text, request: generate, policy: LIVE_POLICY, signal: ctx.signal, sink, calls: [] });
+    sink.settle();
+    ctx.emit({ type: 'live.done', streamId, finalTier: outcome.trace.final, text: outcome.result.text, aborted: false });
   } catch (err) {
     if (ctx.signal.aborted) ctx.emit({ type: 'live.done', streamId, finalTier: null, text: '', aborted: true });
     else ctx.emit({ type: 'stream.error', streamId, tier: null, message: (err as Error).message });
   } finally {
-    for (const p of opening.values()) await p.then((t) => t.dispose(), () => undefined);
     await embedder?.dispose();
     ctx.done();
   }
@@ -127,9 +165,8 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
 export async function runCompare(ctx: StreamContext, request: CompareRequest): Promise<void> {
   const { streamId } = ctx;
   await Promise.all(request.tiers.map(async (name) => {
-    let tier: Tier | undefined;
     try {
-      tier = await openTier(ctx, name);
+      const tier = (await ctx.tiers.acquire([name], ctx.signal)).get(name)!;
       const result = await tier.generate(requestOf(request), {
         signal: ctx.signal,
         onToken: (e) => ctx.emit({ type: 'compare.token', streamId, tier: name, text: e.text, atMs: e.atMs }),
@@ -137,8 +174,6 @@ export async function runCompare(ctx: StreamContext, request: CompareRequest): P
       ctx.emit({ type: 'compare.tierEnd', streamId, tier: name, stats: statsOf(result, tier) });
     } catch (err) {
       if (!ctx.signal.aborted) ctx.emit({ type: 'stream.error', streamId, tier: name, message: (err as Error).message });
-    } finally {
-      await tier?.dispose();
     }
   }));
   ctx.emit({ type: 'compare.done', streamId, aborted: ctx.signal.aborted });

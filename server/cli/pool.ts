@@ -50,7 +50,7 @@ export interface PoolCheckOptions {
  */
 export async function checkPool(file: string, options: PoolCheckOptions = {}): Promise<PoolCheck> {
   // node-llama-cpp takes half a second to import: only a check loads it, never the CLI's start-up.
-  const [{ fitTarget, hostLoadWarning }, { LocalTier }, { createTier, loadPool }] = await Promise.all([
+  const [{ fitTarget, hostLoadWarning }, { LocalTier }, { TierPool, loadPool }] = await Promise.all([
     import('../../native-models/tiers/backend-report.js'), import('../../native-models/tiers/local-tier.js'), import('../../native-models/tiers/pool.js'),
   ]);
   const loaded = loadPool(file);
@@ -62,7 +62,9 @@ export async function checkPool(file: string, options: PoolCheckOptions = {}): P
   for (const spec of specs) {
     const t0 = performance.now();
     try {
-      const tier = await createTier(spec, { baseDir: loaded.baseDir, ...(target && { fitTarget: target }) });
+      // One tier at a time, disposed after its check: a pool's models need not all fit at once.
+      const one = await TierPool.open(loaded, { only: [spec.name], ...(target && { fitTarget: target }) });
+      const tier = one.get(spec.name);
       const loadMs = performance.now() - t0;
       try {
         const runs: GenerationResult[] = [];
@@ -73,7 +75,7 @@ export async function checkPool(file: string, options: PoolCheckOptions = {}): P
           ...(tier instanceof LocalTier && { fit: tier.fit, offload: tier.offload }),
         });
       } finally {
-        await tier.dispose();
+        await one.dispose();
       }
     } catch (err) {
       checks.push({ tier: spec.name, kind: spec.kind, ok: false, loadMs: performance.now() - t0, error: (err as Error).message });

@@ -2,12 +2,11 @@ import { basename, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GRADERS, type GraderName } from '../../core/graders.js';
-import { findTier } from '../../core/pool.js';
+import { findTierSpec } from '../../core/pool.js';
 import { formatReasons } from '../../core/unanswered.js';
 import { loadBenchmark } from '../../native-models/runs/benchmark.js';
 import type { BenchmarkRun, RunSummary } from '../../native-models/runs/benchmark-runner.js';
 import { exportSharedFormat } from '../../native-models/runs/export.js';
-import { UnknownTierError } from '../../native-models/tiers/errors.js';
 
 /** Options of `cascade-lab run`, as commander parses them. */
 export interface RunCommandOptions {
@@ -57,12 +56,11 @@ export function defaultRunId(bench: string): string {
  */
 export async function runBenchmarkCommand(options: RunCommandOptions, signal?: AbortSignal): Promise<RunSummary> {
   // The tiers (node-llama-cpp), the runner and SQLite load when a run starts, not with the CLI.
-  const [{ createTier, loadPool }, { BenchmarkRun }, { RunStore }] = await Promise.all([
+  const [{ TierPool, loadPool }, { BenchmarkRun }, { RunStore }] = await Promise.all([
     import('../../native-models/tiers/pool.js'), import('../../native-models/runs/benchmark-runner.js'), import('../../native-models/runs/run-store.js'),
   ]);
   const loaded = loadPool(options.pool);
-  const spec = findTier(loaded.pool, options.tier);
-  if (!spec) throw new UnknownTierError(`no tier "${options.tier}" in the pool (it has: ${loaded.pool.tiers.map((t) => t.name).join(', ')})`, loaded.file);
+  const spec = findTierSpec(loaded.pool, options.tier, loaded.file);
   const bench = await loadBenchmark(options.bench);
   if (options.limit !== undefined) bench.queries = bench.queries.slice(0, options.limit);
   const store = RunStore.open(join(options.out, 'runs.sqlite'));
@@ -72,7 +70,9 @@ export async function runBenchmarkCommand(options: RunCommandOptions, signal?: A
     store.setPrice(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut });
     // Clipping is the local tier's own contextOverflow; a cloud endpoint decides for itself.
     const clip = options.contextOverflow === 'clip' && spec.kind === 'local';
-    const tier = await createTier(clip ? { ...spec, contextOverflow: 'clip' } : spec, { baseDir: loaded.baseDir, signal });
+    const tiers = clip ? loaded.pool.tiers.map((t) => (t === spec ? { ...spec, contextOverflow: 'clip' as const } : t)) : loaded.pool.tiers;
+    const pool = await TierPool.open({ ...loaded, pool: { ...loaded.pool, tiers } }, { only: [spec.name], ...(signal && { signal }) });
+    const tier = pool.get(spec.name);
     try {
       const run = BenchmarkRun.start({
         store, runId, tier,
@@ -93,7 +93,7 @@ export async function runBenchmarkCommand(options: RunCommandOptions, signal?: A
         await exportSharedFormat(store.toRunLog(runId), options.out);
       }
     } finally {
-      await tier.dispose();
+      await pool.dispose();
     }
   } finally {
     store.close();

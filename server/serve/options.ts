@@ -1,11 +1,15 @@
 import type { EmbedderSpec } from '../../core/embedder.js';
+import { InvalidInputError } from '../../core/errors.js';
+import type { InMemorySource } from './serving-state.js';
 
 /** Options of `startServer` and `cascade-lab serve`; `resolveServeOptions` fills the defaults in one place. */
 export interface ServeOptions {
-  /** Path of the tuned config (the output of `cascade-lab tune`). */
-  configPath: string;
-  /** Path of the pool file whose tiers serve the config's models. */
-  poolPath: string;
+  /** Path of the tuned config (the output of `cascade-lab tune`); required unless `source` is given. */
+  configPath?: string;
+  /** Path of the pool file whose tiers serve the config's models; required unless `source` is given. */
+  poolPath?: string;
+  /** A config and a lent pool in memory, instead of `configPath` and `poolPath` (nothing is read from disk or watched). Defaults to none. */
+  source?: InMemorySource;
   /** Address to bind. Defaults to `127.0.0.1`. Anything beyond loopback needs `authToken` (or `insecureNoAuth`). */
   host?: string;
   /**
@@ -62,10 +66,15 @@ export interface ServeOptions {
   onEvent?: (message: string) => void;
 }
 
-export type ResolvedServeOptions = Required<Omit<ServeOptions, 'authToken' | 'logDir' | 'embedder' | 'maxOutputTokens'>> & Pick<ServeOptions, 'authToken' | 'logDir' | 'embedder' | 'maxOutputTokens'>;
+type Optional = 'authToken' | 'logDir' | 'embedder' | 'maxOutputTokens' | 'configPath' | 'poolPath' | 'source';
+export type ResolvedServeOptions = Required<Omit<ServeOptions, Optional>> & Pick<ServeOptions, Optional>;
 
 export function resolveServeOptions(o: ServeOptions): ResolvedServeOptions {
+  if (o.source ? o.configPath !== undefined || o.poolPath !== undefined : o.configPath === undefined || o.poolPath === undefined) {
+    throw new InvalidInputError('give either configPath and poolPath, or an in-memory source', 'startServer');
+  }
   return {
+    source: o.source,
     configPath: o.configPath,
     poolPath: o.poolPath,
     host: o.host ?? '127.0.0.1',

@@ -6,7 +6,10 @@ import { Cancellation } from '../../core/cancellation.js';
 import type { GenerateRequest, GenerationResult } from '../../core/tier.js';
 import { checkBind, HostRules, requireJsonBody } from './access.js';
 import { readBody } from './body.js';
-import { cascadeHeaders, runCascade, traceBody, type CascadeOutcome } from './cascade-run.js';
+import { directDecision, type CascadeDecision } from '../../core/cascade/router.js';
+import { NO_SINK, runCascade, type CascadeOutcome } from '../cascade/run.js';
+import { ClientAbortedError, type TierCallPolicy } from '../cascade/tier-call.js';
+import { cascadeHeaders, SseDelivery, traceBody, type Delivery } from './delivery.js';
 import { DecisionLog } from './decision-log.js';
 import {
   AllTiersFailedError,
@@ -22,8 +25,7 @@ import { completionBody, SseWriter } from './openai-format.js';
 import { resolveServeOptions, type ServeOptions } from './options.js';
 import { readiness } from './readiness.js';
 import { parseRequest, type Endpoint, type ServeRequest } from './request.js';
-import { routingText, type CascadeDecision } from './router.js';
-import { ClientAbortedError, type TierCallPolicy } from './tier-call.js';
+import { routingText } from './router.js';
 import { ServingStateHolder, type ServingState } from './serving-state.js';
 import { describeFailure, guardProcess, runOwned } from '../unexpected.js';
 
@@ -192,6 +194,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     let request: ServeRequest | undefined;
     let decision: CascadeDecision | undefined;
     let outcome: CascadeOutcome | undefined;
+    let delivery: Delivery | null = null;
     const calls: GenerationResult[] = [];
     let status = 200;
     const onClose = () => {
@@ -204,28 +207,30 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const text = routingText(request);
       const direct = request.model !== state.router.name;
       if (direct && !state.tiers.has(request.model)) throw new UnknownModelError(request.model, [state.router.name, ...state.tiers.keys()]);
-      decision = direct ? { cluster: -1, plan: 'direct', ladder: [request.model], models: [request.model], rungs: 1, partner: null, gate: false, threshold: null } : await state.router.route(text);
+      const routed = direct ? directDecision(request.model) : await state.router.route(text);
+      decision = routed;
       const id = `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       const generate: GenerateRequest = request.messages ? { messages: request.messages, ...request.sampling } : { prompt: request.prompt, ...request.sampling };
-      if (!direct && decision.gate && state.router.wantsLogprobs) generate.logprobs = true;
+      if (!direct && routed.gate && state.router.wantsLogprobs) generate.logprobs = true;
       // The operator's cap holds whatever the client asks; the tiers' own defaults are the operator's already.
       if (opts.maxOutputTokens !== undefined && generate.maxTokens !== undefined && generate.maxTokens > opts.maxOutputTokens) generate.maxTokens = opts.maxOutputTokens;
+      const sse = request.stream ? new SseDelivery(new SseWriter(res, endpoint, id, request.model, created), routed, request.streamStage1 ?? streamStage1Header(req) ?? opts.streamUngated) : null;
       outcome = await runCascade({
         tiers: state.tiers,
         router: direct ? null : state.router,
-        decision,
+        decision: routed,
         text,
         request: generate,
         policy: policyOf(state),
         signal: cancel,
-        stream: request.stream ? new SseWriter(res, endpoint, id, request.model, created) : null,
-        includeUsage: request.includeUsage,
-        liveUngated: request.streamStage1 ?? streamStage1Header(req) ?? opts.streamUngated,
+        sink: sse ?? NO_SINK,
         calls,
       });
-      if (!request.stream) {
-        const answer = completionBody(endpoint, id, request.model, created, outcome.result, outcome.calls, traceBody(outcome.trace, outcome.calls));
+      delivery = sse ? sse.delivery(outcome) : 'json';
+      if (sse) sse.finish(outcome, request.includeUsage);
+      else {
+        const answer = completionBody(endpoint, id, request.model, created, outcome.result, outcome.calls, traceBody(outcome.trace, outcome.calls, delivery));
         sendJson(res, 200, answer, { ...cascadeHeaders(outcome.trace), 'x-cascade-overhead-ms': (performance.now() - t0 - outcome.tierMs).toFixed(3) });
       }
     } catch (err) {
@@ -243,12 +248,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       inflight.delete(cancel);
       metrics.inflight.dec();
       if (draining && inflight.size === 0) drained?.();
-      record(requestId, endpoint, request, decision, outcome, calls, status, performance.now() - t0);
+      record(requestId, endpoint, request, decision, outcome, delivery, calls, status, performance.now() - t0);
     }
   }
 
   /** `calls`: every tier call that answered, paid for whether or not the request then succeeded. */
-  function record(requestId: string, endpoint: Endpoint, request: ServeRequest | undefined, decision: CascadeDecision | undefined, outcome: CascadeOutcome | undefined, calls: readonly GenerationResult[], status: number, totalMs: number) {
+  function record(requestId: string, endpoint: Endpoint, request: ServeRequest | undefined, decision: CascadeDecision | undefined, outcome: CascadeOutcome | undefined, delivery: Delivery | null, calls: readonly GenerationResult[], status: number, totalMs: number) {
     const cluster = decision && decision.cluster >= 0 ? String(decision.cluster) : 'none';
     metrics.requests.inc({ endpoint, model: request ? (decision ? request.model : 'unknown') : 'invalid', cluster, tier: outcome?.trace.final ?? 'none', status: String(status) });
     if (outcome) {
@@ -287,7 +292,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       qe: trace?.qeScores ?? [],
       agree: trace?.agree ?? null,
       fallbacks: trace?.fallbacks ?? [],
-      delivery: trace?.delivery ?? null,
+      delivery,
       status,
       inputTokens: calls.reduce((n, r) => n + r.inputTokens, 0),
       outputTokens: calls.reduce((n, r) => n + r.outputTokens, 0),

@@ -2,18 +2,18 @@ import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { TunedRouter, type CascadeRouter } from '../../core/cascade/router.js';
 import { parseTunedConfig, type TunedConfig } from '../../core/config.js';
 import { formatEmbedderSpec } from '../../core/embedder.js';
-import { parsePoolFile, tiersForModels, type RetryPolicy, type TierSpec } from '../../core/pool.js';
+import { InvalidInputError } from '../../core/errors.js';
+import { parsePoolFile, tiersForModels, type PoolFile, type RetryPolicy, type TierSpec } from '../../core/pool.js';
 import type { Tier } from '../../core/tier.js';
 import { ConfigRejectedError } from './errors.js';
 import type { ServeMetrics } from './metrics.js';
 import type { ResolvedServeOptions } from './options.js';
 import type { Probe } from './readiness.js';
-import type { CascadeRouter } from './router.js';
-import { TunedRouter } from './tuned-router.js';
 import { createEmbedder, type ManagedEmbedder } from '../../native-models/embedders/index.js';
-import { createTier } from '../../native-models/tiers/pool.js';
+import { TierPool } from '../../native-models/tiers/pool.js';
 
 /** Everything one request needs, swapped as a whole on reload so no request ever sees half of two configs. */
 export interface ServingState {
@@ -21,15 +21,26 @@ export interface ServingState {
   /** The config's GGUF or OpenAI-compatible embedder; null for the built-in one (the router rebuilds it). */
   embedder: ManagedEmbedder | null;
   tiers: ReadonlyMap<string, Tier>;
-  /** Each cloud tier's retry policy; serve applies it, so the tiers themselves are built with no retries. */
+  /** Each cloud tier's retry policy; serve applies it, so the tiers it builds retry nothing themselves (lent tiers keep their own and get none here). */
   retries: ReadonlyMap<string, RetryPolicy>;
   /** Each cloud tier's base URL, for /ready probes. */
   cloudUrls: ReadonlyMap<string, string>;
   probes: Map<string, Probe>;
+  /** The config file, or `in-memory config`. */
   configPath: string;
   loadedAt: number;
   /** Hash of the pool file's bytes: an unchanged pool keeps its loaded tiers across reloads. */
   poolDigest: string;
+  /** The pool that holds the tiers: serve's own (built from the pool file), or an in-memory source's, lent. */
+  pool: TierPool;
+  /** Whether serve built `pool` (and disposes it when done) or borrowed it. */
+  ownsPool: boolean;
+}
+
+/** A config and pool already in memory (the app's): the pool lends its tiers, and serve never disposes them. */
+export interface InMemorySource {
+  config: TunedConfig;
+  pool: TierPool;
 }
 
 async function readJson(path: string, what: string): Promise<{ value: unknown; digest: string }> {
@@ -49,17 +60,6 @@ async function readJson(path: string, what: string): Promise<{ value: unknown; d
 // Serve owns retries (so it can count them and fail over between them); the tier itself retries nothing.
 const withoutRetries = (spec: TierSpec): TierSpec => (spec.kind === 'cloud' ? { ...spec, retry: { ...spec.retry, maxRetries: 0 } } : spec);
 
-async function buildTiers(specs: readonly TierSpec[], baseDir: string): Promise<Map<string, Tier>> {
-  const tiers = new Map<string, Tier>();
-  try {
-    for (const spec of specs) tiers.set(spec.name, await createTier(withoutRetries(spec), { baseDir }));
-  } catch (err) {
-    await Promise.all([...tiers.values()].map((t) => t.dispose()));
-    throw err;
-  }
-  return tiers;
-}
-
 /**
  * The embedder a config was tuned with, when it is not the built-in one: the previous state's
  * when it is the same (a config-only reload never reloads a model), else loaded from
@@ -77,46 +77,70 @@ async function loadEmbedder(config: TunedConfig, opts: ResolvedServeOptions, pre
   }
 }
 
-/**
- * Loads a config and a pool into a serving state. With `previous` and an unchanged pool file
- * the loaded tiers are reused, so a config-only reload never reloads models.
- */
-async function loadState(opts: ResolvedServeOptions, previous: ServingState | undefined): Promise<ServingState> {
-  const configPath = resolve(opts.configPath);
-  const poolPath = resolve(opts.poolPath);
+interface ReadSource {
+  config: TunedConfig;
+  pool: PoolFile;
+  configWhere: string;
+  poolWhere: string;
+  poolDigest: string;
+  baseDir: string;
+  lentBy: TierPool | null;
+}
+
+/** Reads and checks the config and pool, from their files or from memory. */
+async function readSource(opts: ResolvedServeOptions): Promise<ReadSource> {
+  const memory = opts.source;
+  if (memory) {
+    const { loaded } = memory.pool;
+    return { config: memory.config, pool: loaded.pool, configWhere: 'in-memory config', poolWhere: loaded.file, poolDigest: loaded.file, baseDir: loaded.baseDir, lentBy: memory.pool };
+  }
+  const configPath = resolve(opts.configPath!);
+  const poolPath = resolve(opts.poolPath!);
   const [configFile, poolFile] = await Promise.all([readJson(configPath, 'tuned config'), readJson(poolPath, 'pool file')]);
-  let config, pool;
   try {
-    config = parseTunedConfig(configFile.value, configPath);
-    pool = parsePoolFile(poolFile.value, poolPath);
+    const config = parseTunedConfig(configFile.value, configPath);
+    const pool = parsePoolFile(poolFile.value, poolPath);
+    return { config, pool, configWhere: configPath, poolWhere: poolPath, poolDigest: poolFile.digest, baseDir: dirname(poolPath), lentBy: null };
   } catch (err) {
     throw new ConfigRejectedError((err as Error).message);
   }
+}
+
+/**
+ * Loads a config and a pool into a serving state. With `previous` and an unchanged pool the
+ * loaded tiers are reused, so a config-only reload never reloads models.
+ */
+async function loadState(opts: ResolvedServeOptions, previous: ServingState | undefined): Promise<ServingState> {
+  const { config, pool, configWhere, poolWhere, poolDigest, baseDir, lentBy } = await readSource(opts);
   if (pool.tiers.some((t) => t.name === opts.routerModel)) {
-    throw new ConfigRejectedError(`a tier is named "${opts.routerModel}", the router's own model name; rename it or pick another --router-model`, poolPath);
+    throw new ConfigRejectedError(`a tier is named "${opts.routerModel}", the router's own model name; rename it or pick another --router-model`, poolWhere);
   }
-  const embedder = await loadEmbedder(config, opts, previous, configPath);
+  const embedder = await loadEmbedder(config, opts, previous, configWhere);
   let router: TunedRouter;
   try {
     // The pool's own `standsFor` (and same-name tiers) first; `--map` entries win.
     const tierMap = { ...Object.fromEntries(tiersForModels(config.pool.map((p) => p.model), pool.tiers)), ...opts.tierMap };
-    router = TunedRouter.create(opts.routerModel, config, pool.tiers.map((t) => t.name), tierMap, configPath, embedder ?? undefined);
+    router = TunedRouter.create(opts.routerModel, config, pool.tiers.map((t) => t.name), tierMap, configWhere, embedder ?? undefined);
   } catch (err) {
     if (embedder && embedder !== previous?.embedder) await embedder.dispose();
-    throw err;
+    throw err instanceof InvalidInputError ? new ConfigRejectedError(err.message) : err;
   }
-  const reuse = previous !== undefined && previous.poolDigest === poolFile.digest;
-  const tiers = reuse ? previous.tiers : await buildTiers(pool.tiers, dirname(poolPath));
+  const reuse = previous !== undefined && previous.poolDigest === poolDigest && (lentBy === null || previous.pool === lentBy);
+  const tierPool = reuse ? previous.pool : lentBy ?? (await TierPool.open({ file: poolWhere, baseDir, pool: { ...pool, tiers: pool.tiers.map(withoutRetries) } }));
+  const tiers = reuse ? previous.tiers : await tierPool.acquire(pool.tiers.map((t) => t.name));
   return {
     router,
     embedder,
     tiers,
-    retries: new Map(pool.tiers.flatMap((t) => (t.kind === 'cloud' ? [[t.name, t.retry] as const] : []))),
+    // Lent tiers retry by their own policy; serve adds none on top.
+    retries: new Map(lentBy ? [] : pool.tiers.flatMap((t) => (t.kind === 'cloud' ? [[t.name, t.retry] as const] : []))),
     cloudUrls: new Map(pool.tiers.flatMap((t) => (t.kind === 'cloud' ? [[t.name, t.baseUrl] as const] : []))),
     probes: reuse ? previous.probes : new Map(),
-    configPath,
+    configPath: configWhere,
     loadedAt: Date.now(),
-    poolDigest: poolFile.digest,
+    poolDigest,
+    pool: tierPool,
+    ownsPool: lentBy === null,
   };
 }
 
@@ -145,7 +169,7 @@ export class ServingStateHolder {
     return this.#current;
   }
 
-  /** Reloads both files; reloads run one at a time, in order. Rejects with the reason when the new files are refused. */
+  /** Reloads both files (an in-memory source: rebuilds from it); reloads run one at a time, in order. Rejects with the reason when the new files are refused. */
   reload(): Promise<void> {
     const run = this.#reloading.then(async () => {
       const previous = this.#current;
@@ -160,7 +184,7 @@ export class ServingStateHolder {
       this.#current = next;
       this.metrics.reloads.inc({ result: 'ok' });
       this.opts.onEvent(`serve: reloaded ${next.configPath}`);
-      if (next.tiers !== previous.tiers) void Promise.all([...previous.tiers.values()].map((t) => t.dispose()));
+      if (next.pool !== previous.pool && previous.ownsPool) void previous.pool.dispose();
       if (previous.embedder && next.embedder !== previous.embedder) void previous.embedder.dispose();
     });
     this.#reloading = run.catch(() => undefined);
@@ -169,7 +193,9 @@ export class ServingStateHolder {
 
   /** Reloads when the config or pool file changes; watches their folders, since atomic writes replace the file itself. */
   watch(): void {
-    const files = [resolve(this.opts.configPath), resolve(this.opts.poolPath)];
+    // An in-memory source has no files; its owner starts a new server for a new config.
+    if (this.opts.source) return;
+    const files = [resolve(this.opts.configPath!), resolve(this.opts.poolPath!)];
     for (const dir of new Set(files.map((f) => dirname(f)))) {
       const names = new Set(files.filter((f) => dirname(f) === dir).map((f) => basename(f)));
       const watcher = watch(dir, (_event, name) => {
@@ -189,11 +215,11 @@ export class ServingStateHolder {
     this.#watchers = [];
   }
 
-  /** Stops watching, waits for a running reload, and disposes the tiers. */
+  /** Stops watching, waits for a running reload, and disposes the tiers it built (lent ones go back untouched). */
   async close(): Promise<void> {
     this.stopWatching();
     await this.#reloading;
-    await Promise.all([...this.#current.tiers.values()].map((t) => t.dispose()));
+    if (this.#current.ownsPool) await this.#current.pool.dispose();
     await this.#current.embedder?.dispose();
   }
 }

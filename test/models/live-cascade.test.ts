@@ -1,25 +1,25 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppEvent, LiveRequest } from '../../core/app-api.js';
 import { planModels, type CascadeConfig, type ClusterPlan } from '../../core/cascade/plan.js';
+import { TunedRouter } from '../../core/cascade/router.js';
 import { routeEmbedding, type TunedConfig } from '../../core/config.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
-import { trainQe, type LabelledAnswer } from '../../core/qe/model.js';
-import type { RunLog } from '../../core/runlog.js';
-import { tune } from '../../core/tune.js';
-import { policyFromTunedConfig, runLiveCascade, type LiveCascadeEvent } from '../../native-models/live-cascade.js';
-import { loadRunLog } from '../../native-models/runlog/load.js';
-import { TierPool } from '../../native-models/tiers/pool.js';
-import { GgufEmbedder } from '../../native-models/embedders/index.js';
 import { InvalidInputError } from '../../core/errors.js';
-import { tuneWithGgufEmbedder } from './serve-fixture.js';
-import type { AppEvent } from '../../core/app-api.js';
 import { PoolFileSchema } from '../../core/pool.js';
-import type { Query } from '../../core/runlog.js';
+import { trainQe, type LabelledAnswer } from '../../core/qe/model.js';
+import type { Query, RunLog } from '../../core/runlog.js';
+import { tune } from '../../core/tune.js';
+import { GgufEmbedder } from '../../native-models/embedders/index.js';
+import { loadRunLog } from '../../native-models/runlog/load.js';
+import { loadPool, TierPool } from '../../native-models/tiers/pool.js';
 import { runLive } from '../../server/app/streams.js';
 import { start as startUpstream } from '../helpers/openai-upstream.js';
+import { tuneWithGgufEmbedder } from './serve-fixture.js';
 
-// A config tuned on the shared data, run for real on the two tiny GGUF tiers: every run-log
-// model the config names is answered by one of them (their answers are nonsense; the wiring is real).
+// A config tuned on the shared data, run for real through the app's Live path on the two tiny
+// GGUF tiers: tiny-random stands for the strong model, stories260K for every other run-log model
+// (their answers are nonsense; the wiring is real).
 const CHEAP = 'gpt-4o-mini-2024-07-18';
 const STRONG = 'gpt-4o-2024-08-06';
 let pool: TierPool;
@@ -33,10 +33,26 @@ function serving(plans: ClusterPlan[]): TunedConfig {
   return { ...config, cascade, regions: config.regions.map((r, i) => (i === op ? { ...r, plans } : r)) };
 }
 
+/** The tiny-local pool with each tier standing for run-log models, lent as the app service lends its pool; `onLoad` hears each tier load begin. */
+function tinyPool(models: string[], onLoad: (tier: string) => void): TierPool {
+  const loaded = loadPool('fixtures/pools/tiny-local.json');
+  const tiers = loaded.pool.tiers.map((t) => ({ ...t, standsFor: t.name === 'tiny-random' ? [STRONG] : models.filter((m) => m !== STRONG) }));
+  return TierPool.lazy({ ...loaded, pool: PoolFileSchema.parse({ ...loaded.pool, tiers }) }, { onProgress: (p) => p.phase === 'resolve' && p.progress === 0 && onLoad(p.tier) });
+}
+
+/** Runs one Live prompt through `runLive` and returns its events. */
+async function live(routed: TunedConfig | null, request: LiveRequest, tiers = pool): Promise<AppEvent[]> {
+  const events: AppEvent[] = [];
+  await runLive({ streamId: 's', tiers, config: routed, signal: new AbortController().signal, emit: (e) => events.push(e), done: () => undefined }, request);
+  return events;
+}
+
+const ofType = <T extends AppEvent['type']>(events: AppEvent[], type: T) => events.filter((e): e is Extract<AppEvent, { type: T }> => e.type === type);
+
 beforeAll(async () => {
-  pool = await TierPool.open('fixtures/pools/tiny-local.json');
   log = await loadRunLog(resolve('../shared/data/zeroeval-gsm8k-crux'));
   config = (await tune(log, { seed: 0, k: 4, cascade: false })).config;
+  pool = tinyPool(config.pool.map((p) => p.model), () => undefined);
   const embedder = BuiltinEmbedder.fromState(config.embedder.state);
   const prompts = new Map(log.queries.map((q) => [q.qid, q.prompt]));
   const answers: LabelledAnswer[] = log.responses.filter((r) => r.model === CHEAP).map((r) => ({
@@ -56,46 +72,57 @@ afterAll(async () => {
   await pool?.dispose();
 });
 
-const tierFor = (model: string) => pool.get(model === STRONG ? 'tiny-random' : 'stories260K');
+const tierOf = (model: string) => (model === STRONG ? 'tiny-random' : 'stories260K');
 
-describe('the live cascade of a tuned config on real local tiers', () => {
+describe('the Live path of a tuned config on real local tiers', () => {
+  // A short GSM8K question: both tiny models have 512-token contexts.
+  const short = () => log.queries.filter((q) => q.task === 'gsm8k').sort((a, b) => a.prompt.length - b.prompt.length)[0].prompt;
+
   it('a stage-1-only config routes to the cluster the config picks and answers once', async () => {
-    const policy = policyFromTunedConfig(config);
     const query = log.queries.find((q) => q.task === 'gsm8k')!.prompt;
     const expected = routeEmbedding(config, BuiltinEmbedder.fromState(config.embedder.state).embedOne(query));
-    const trace = await runLiveCascade(query, policy, { tierFor, request: { maxTokens: 8 } });
-    expect(trace.cluster).toBe(expected.cluster);
-    expect(trace.plan).toBe('answer');
-    expect(trace.passes).toHaveLength(1);
-    expect(trace.passes[0].model).toBe(planModels(expected.plan)[0]);
-    expect(trace.qe).toBeNull();
-    expect(trace.escalated).toBe(false);
-    expect(trace.passes[0].result.outputTokens).toBeGreaterThan(0);
+    const events = await live(config, { prompt: query, maxTokens: 8 });
+    const starts = ofType(events, 'live.passStart');
+    const ends = ofType(events, 'live.passEnd');
+    expect(ofType(events, 'stream.error')).toEqual([]);
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toMatchObject({ cluster: expected.cluster, role: 'stage1', tier: tierOf(planModels(expected.plan)[0]) });
+    expect(ends).toHaveLength(1);
+    expect(ends[0]).toMatchObject({ qeScore: null, escalate: false, reason: 'final' });
+    expect(ends[0].stats.outputTokens).toBeGreaterThan(0);
   });
 
-  it('with a cascade section the learned QE scores stage 1 and decide escalates below the threshold', async () => {
-    const policy = policyFromTunedConfig(serving(config.clusters.map(() => ({ action: 'cascade', rungs: [CHEAP, STRONG], thresholds: [1] }))));
-    const events: LiveCascadeEvent[] = [];
-    // A short GSM8K question: both tiny models have 512-token contexts.
-    const query = log.queries.filter((q) => q.task === 'gsm8k').sort((a, b) => a.prompt.length - b.prompt.length)[0].prompt;
-    const trace = await runLiveCascade(query, policy, { tierFor, request: { maxTokens: 8 }, onEvent: (e) => events.push(e) });
-    expect(trace.plan).toBe('cascade');
-    expect(trace.stage1Tier).toBe('stories260K');
-    expect(trace.qe).toBeGreaterThanOrEqual(0);
-    expect(trace.qe).toBeLessThanOrEqual(1);
-    expect(trace.threshold).toBe(1);
-    expect(trace.escalated).toBe(trace.qe! < 1);
-    if (trace.escalated) {
-      expect(trace.finalTier).toBe('tiny-random');
-      expect(trace.passes[1].result.logprobs?.entropy).toBeGreaterThan(0);
-    }
-    expect(events.at(-1)).toEqual({ type: 'done', trace });
-    expect(events.filter((e) => e.type === 'token').length).toBeGreaterThan(0);
+  it('with a cascade section the learned QE scores stage 1 and the router escalates below the threshold', async () => {
+    const query = short();
+    const events = await live(serving(config.clusters.map(() => ({ action: 'cascade', rungs: [CHEAP, STRONG], thresholds: [1] }))), { prompt: query, maxTokens: 8 });
+    const ends = ofType(events, 'live.passEnd');
+    expect(ofType(events, 'stream.error')).toEqual([]);
+    expect(ends[0].tier).toBe('stories260K');
+    expect(ends[0].qeScore).toBeGreaterThanOrEqual(0);
+    expect(ends[0].qeScore).toBeLessThanOrEqual(1);
+    expect(ends[0].escalate).toBe(ends[0].qeScore! < 1);
+    if (ends[0].escalate) expect(events.at(-1)).toMatchObject({ type: 'live.done', finalTier: 'tiny-random', aborted: false });
+    expect(ofType(events, 'live.token').length).toBeGreaterThan(0);
 
-    const never = policyFromTunedConfig(serving(config.clusters.map(() => ({ action: 'cascade', rungs: [CHEAP, STRONG], thresholds: [0] }))));
-    const kept = await runLiveCascade(query, never, { tierFor, request: { maxTokens: 8 } });
-    expect(kept.escalated).toBe(false);
-    expect(kept.decision).toEqual({ kind: 'accept', reason: 'confident' });
+    const kept = ofType(await live(serving(config.clusters.map(() => ({ action: 'cascade', rungs: [CHEAP, STRONG], thresholds: [0] }))), { prompt: query, maxTokens: 8 }), 'live.passEnd');
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({ escalate: false, reason: 'confident' });
+  });
+
+  it('reuses the loaded GGUF tiers across prompts: each model loads once, however many prompts run', async () => {
+    const counted: string[] = [];
+    const lent = tinyPool(config.pool.map((p) => p.model), (tier) => counted.push(tier));
+    try {
+      const always = serving(config.clusters.map(() => ({ action: 'cascade', rungs: [CHEAP, STRONG], thresholds: [1] })));
+      for (let i = 0; i < 2; i++) {
+        const events = await live(always, { prompt: short(), maxTokens: 4 }, lent);
+        expect(ofType(events, 'stream.error')).toEqual([]);
+      }
+      // Both tiers of the ladder were loaded for the first prompt (and only then).
+      expect(counted.sort()).toEqual(['stories260K', 'tiny-random']);
+    } finally {
+      await lent.dispose();
+    }
   });
 });
 
@@ -110,17 +137,19 @@ describe('the live cascade of a config tuned with a GGUF embedder', () => {
   const shortest = (task: string) => queries.filter((x) => x.task === task).sort((a, b) => a.prompt.length - b.prompt.length)[0];
 
   it('routes with the embedder it is given, and refuses none or another one', async () => {
-    expect(() => policyFromTunedConfig(gguf)).toThrow(InvalidInputError);
+    const names = ['stories260K', 'tiny-random'];
+    const map = Object.fromEntries(gguf.pool.map((p) => [p.model, tierOf(p.model)]));
+    expect(() => TunedRouter.create('cascade', gguf, names, map, 'test')).toThrow(InvalidInputError);
     const other = await GgufEmbedder.create(resolve('../shared/models/llama-2-tiny-random.gguf'), { threads: 1 });
     const embedder = await GgufEmbedder.create(model, { threads: 1 });
     try {
-      expect(() => policyFromTunedConfig(gguf, other)).toThrow(/llama-2-tiny-random.*tuned with gguf:stories260K/);
-      const policy = policyFromTunedConfig(gguf, embedder);
+      expect(() => TunedRouter.create('cascade', gguf, names, map, 'test', other)).toThrow(/llama-2-tiny-random.*tuned with gguf:stories260K/);
+      const router = TunedRouter.create('cascade', gguf, names, map, 'test', embedder);
       for (const q of [shortest('gsm8k'), shortest('cruxeval')]) {
         const [vector] = await embedder.embed([q.prompt]);
-        const trace = await runLiveCascade(q.prompt, policy, { tierFor, request: { maxTokens: 1 } });
-        expect(trace.cluster).toBe(routeEmbedding(gguf, vector).cluster);
-        expect(trace.passes[0].model).toBe(planModels(routeEmbedding(gguf, vector).plan)[0]);
+        const decision = await router.route({ last: q.prompt, context: '' });
+        expect(decision.cluster).toBe(routeEmbedding(gguf, vector).cluster);
+        expect(decision.models[0]).toBe(planModels(routeEmbedding(gguf, vector).plan)[0]);
       }
     } finally {
       await Promise.all([embedder.dispose(), other.dispose()]);
@@ -131,9 +160,11 @@ describe('the live cascade of a config tuned with a GGUF embedder', () => {
     const upstream = await startUpstream({ reply: 'The answer is 4.' });
     const events: AppEvent[] = [];
     try {
-      const pool = PoolFileSchema.parse({ tiers: [{ kind: 'cloud', name: 'remote', baseUrl: upstream.url, model: 'm', usdPerMtokIn: 1, usdPerMtokOut: 1, standsFor: gguf.pool.map((p) => p.model) }] });
+      const remote = PoolFileSchema.parse({ tiers: [{ kind: 'cloud', name: 'remote', baseUrl: upstream.url, model: 'm', usdPerMtokIn: 1, usdPerMtokOut: 1, standsFor: gguf.pool.map((p) => p.model) }] });
+      const tiers = TierPool.lazy({ file: 'pool', baseDir: process.cwd(), pool: remote }, { env: {} });
       const q = shortest('gsm8k');
-      await runLive({ streamId: 's1', pool, baseDir: process.cwd(), env: {}, config: gguf, signal: new AbortController().signal, emit: (e) => events.push(e), done: () => undefined }, { prompt: q.prompt, maxTokens: 8 });
+      await runLive({ streamId: 's1', tiers, config: gguf, signal: new AbortController().signal, emit: (e) => events.push(e), done: () => undefined }, { prompt: q.prompt, maxTokens: 8 });
+      await tiers.dispose();
       const embedder = await GgufEmbedder.create(model, { threads: 1 });
       const [vector] = await embedder.embed([q.prompt]);
       await embedder.dispose();

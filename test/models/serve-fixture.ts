@@ -11,7 +11,7 @@ import type { Query } from '../../core/runlog.js';
 import { tune } from '../../core/tune.js';
 import { embedderFactory } from '../../native-models/embedders/index.js';
 import { loadRunLog } from '../../native-models/runlog/load.js';
-import { TunedRouter } from '../../server/serve/tuned-router.js';
+import { TunedRouter } from '../../core/cascade/router.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const DATA = resolve(ROOT, '../shared/data/zeroeval-gsm8k-crux');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudTierSpecSchema } from '../../../core/pool.js';
 import type { TokenEvent } from '../../../core/tier.js';
 import { CloudTier } from '../../../native-models/tiers/cloud-tier.js';
-import { callLadder, callTier, ClientAbortedError, TierFailedError, type Fallback, type TierCallPolicy, type TokenSink } from '../../../server/serve/tier-call.js';
+import { callLadder, callTier, ClientAbortedError, TierFailedError, type Fallback, type TierCallPolicy, type TokenSink } from '../../../server/cascade/tier-call.js';
 import { retryAfterMs, retryDelayMs } from '../../../native-models/tiers/retry-after.js';
 import { start, type Upstream } from '../../helpers/openai-upstream.js';
 

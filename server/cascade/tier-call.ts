@@ -1,8 +1,8 @@
-import { CascadeLabError } from '../../core/errors.js';
+import { CascadeLabError, DisposedError, EndpointStatusError, EndpointUnreachableError } from '../../core/errors.js';
 import type { RetryPolicy } from '../../core/pool.js';
 import { Cancellation } from '../../core/cancellation.js';
 import { delay } from '../../native-models/tiers/concurrency.js';
-import { TierHttpError } from '../../native-models/tiers/errors.js';
+import { ContextLengthExceededError, TierHttpError, TierTimeoutError } from '../../native-models/tiers/errors.js';
 import { retryDelayMs } from '../../native-models/tiers/retry-after.js';
 import type { AbortSignalLike, GenerateRequest, GenerationResult, Tier, TokenEvent } from '../../core/tier.js';
 
@@ -39,38 +39,20 @@ export interface TokenSink {
   readonly committed: boolean;
 }
 
-interface ErrorShape {
-  status?: unknown;
-  code?: unknown;
-  name?: unknown;
-  cause?: unknown;
-}
-
-function httpStatus(err: unknown): number | undefined {
-  for (let e = err as ErrorShape | undefined, depth = 0; e && depth < 4; e = e.cause as ErrorShape | undefined, depth++) {
-    if (typeof e.status === 'number') return e.status;
-  }
-  return undefined;
-}
-
-// How OpenAI, vLLM and llama.cpp's server word a prompt that does not fit the model's context.
+// How OpenAI, vLLM and llama.cpp's server word a prompt that does not fit the model's context in a 400's body.
 const CONTEXT_LENGTH = /context_length_exceeded|maximum context length|exceeds the (available )?context/i;
 
 function classify(err: unknown, tier: Tier, timedOut: boolean): FailureReason {
-  if (timedOut) return 'timeout';
-  const status = httpStatus(err);
+  if (timedOut || err instanceof TierTimeoutError) return 'timeout';
   // A local tier's own refusal, or an endpoint's 400 that says so: a tier with a larger context may still answer.
-  if ((err as ErrorShape | undefined)?.code === 'context_length_exceeded') return 'context_length';
-  if (status === 400 && CONTEXT_LENGTH.test(err instanceof Error ? err.message : '')) return 'context_length';
-  if (status === 429) return 'rate_limited';
-  if (status !== undefined && status >= 500) return 'http_5xx';
-  if (status !== undefined && status >= 400) return 'http_4xx';
-  const e = err as ErrorShape;
-  const name = String(e?.name ?? '');
-  if (tier.disposed || name === 'DisposedError') return 'disposed';
-  if (name.includes('Timeout')) return 'timeout';
-  const code = String(e?.code ?? (e?.cause as ErrorShape | undefined)?.code ?? '');
-  if (/Unreachable|Connection/.test(name) || /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EPIPE|UND_ERR)/.test(code)) return 'unreachable';
+  if (err instanceof ContextLengthExceededError) return 'context_length';
+  if (err instanceof EndpointStatusError) {
+    if (err.status === 400 && CONTEXT_LENGTH.test(err.message)) return 'context_length';
+    if (err.status === 429) return 'rate_limited';
+    return err.status >= 500 ? 'http_5xx' : 'http_4xx';
+  }
+  if (tier.disposed || err instanceof DisposedError) return 'disposed';
+  if (err instanceof EndpointUnreachableError) return 'unreachable';
   return 'error';
 }
 
