@@ -12,6 +12,8 @@ import {
   type WorkspaceInfo, type WorkspaceSource,
 } from '../../core/app-api.js';
 import { assignClusters } from '../../core/cluster.js';
+import type { ClusterCandidates } from '../../core/frontier/build.js';
+import type { ProjectionAxis } from '../../core/lda-projection.js';
 import { flatCentroids, parseTunedConfig, withOperatingPoint, type TunedConfig } from '../../core/config.js';
 import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
@@ -95,7 +97,7 @@ export class AppService implements AppClient {
   readonly #env: Record<string, string | undefined>;
   readonly #listeners = new Set<AppEventListener>();
   readonly #streams = new Map<string, AbortController>();
-  readonly #projections = new Map<string, Float64Array>();
+  readonly #projections = new Map<string, { xy: Float64Array; axes?: [ProjectionAxis, ProjectionAxis] }>();
   #serve: ServeToggle | null = null;
   #runs: RunManager | null = null;
   readonly #runsDir: string;
@@ -373,7 +375,7 @@ export class AppService implements AppClient {
     if (this.#workspace !== ws || ws.settings !== settings) throw new ConflictError('the workspace or its settings changed while it was being tuned: tune again', 'tune');
     const { config, report, embeddings, durationMs } = outcome;
     const rows = embeddings && Array.from(ws.w.qids, (_, q) => embeddings.subarray(q * config.embedder.dimensions, (q + 1) * config.embedder.dimensions));
-    const state = await this.#stateOf(ws, config, report, request.k === 'auto' ? 'auto' : 'fixed', durationMs, rows, cached !== null);
+    const state = await this.#stateOf(ws, config, report, request.k === 'auto' ? 'auto' : 'fixed', durationMs, rows, cached !== null, outcome.candidates);
     if (this.#workspace !== ws || ws.settings !== settings) throw new ConflictError('the workspace or its settings changed while it was being tuned: tune again', 'tune');
     this.#projections.clear();
     this.#tuned = state;
@@ -386,6 +388,7 @@ export class AppService implements AppClient {
    */
   async #stateOf(
     ws: Workspace, config: TunedConfig, report: EngineReport | null, kMode: 'auto' | 'fixed', durationMs: number, embeddings: Float32Array[] | null = null, fromCache = false,
+    candidates: ClusterCandidates[] | null = null,
   ): Promise<views.TunedState> {
     if (!config.embedder.state) throw new UnsatisfiableError(`the playground embeds with the built-in embedder only; this config uses "${config.embedder.spec.kind}"`, 'embedder');
     embeddings ??= await embedAll(BuiltinEmbedder.fromState(config.embedder.state), ws.w.prompts, () => undefined);
@@ -403,7 +406,7 @@ export class AppService implements AppClient {
     this.#embeddings = embeddings;
     const region = config.operatingPoint.region;
     return {
-      config, report: evaluated, kMode, durationMs, fromCache, simulated: ws.info.simulated, w: ws.w, cost, clusterOf, testRows, isTest, poolToWorkload,
+      config, report: evaluated, kMode, durationMs, fromCache, simulated: ws.info.simulated, dataSet: ws.info.label, candidates, w: ws.w, cost, clusterOf, testRows, isTest, poolToWorkload,
       score: config.cascade ? qeScorer(new LearnedQe(config.cascade.qe), ws.w, clusterOf) : null,
       region, lambda: config.regions[region].lambdaFrom, budget: null, manualOverride: false,
     };
@@ -413,16 +416,19 @@ export class AppService implements AppClient {
 
   async getClusterMap(request: ClusterMapRequest): Promise<ClusterMap> {
     const t = this.#requireTuned('getClusterMap');
-    let xy = this.#projections.get(request.projection);
-    if (!xy) {
+    let projected = this.#projections.get(request.projection);
+    if (!projected) {
       const embeddings = this.#embeddings;
       const { project2d } = await import('./projection.js');
-      xy = await project2d(embeddings, request.projection, { seed: t.config.provenance.seed });
+      const { ldaProject } = await import('../../core/lda-projection.js');
+      projected = request.projection === 'lda'
+        ? ldaProject(embeddings, t.clusterOf, t.config.clusters.length)
+        : { xy: await project2d(embeddings, request.projection, { seed: t.config.provenance.seed }) };
       // A tune that finished meanwhile is the one to draw.
       if (this.#tuned !== t) return this.getClusterMap(request);
-      this.#projections.set(request.projection, xy);
+      this.#projections.set(request.projection, projected);
     }
-    return views.clusterMap(t, request.projection, xy);
+    return views.clusterMap(t, request.projection, projected.xy, projected.axes);
   }
 
   async getRoutingTable(): Promise<RoutingTable> {

@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
 import type {
-  BudgetView, ClusterMap, EvaluationRow, OperatingPoint, QeView, RoutingTable, TraceDetail, TraceFilter, TracePage, TraceRow, TuneReport,
+  BudgetView, CandidateView, ClusterMap, EvaluationRow, OperatingPoint, QeView, RoutingTable, TraceDetail, TraceFilter, TracePage, TraceRow, TuneReport,
 } from '../../core/app-api.js';
+import { explainQuery } from '../../core/cascade/explain.js';
 import { describePlan, firstQeThreshold, planModels, type ClusterPlan } from '../../core/cascade/plan.js';
-import { compositionOf, simulateQuery } from '../../core/cascade/simulate.js';
+import { compositionOf } from '../../core/cascade/simulate.js';
+import type { ClusterCandidates } from '../../core/frontier/build.js';
+import type { ProjectionAxis } from '../../core/lda-projection.js';
 import type { TunedConfig } from '../../core/config.js';
 import { costBound } from '../../core/frontier/operating-point.js';
 import type { AnswerKind } from '../../core/extract.js';
@@ -20,6 +24,10 @@ export interface TunedState {
   /** Read back from the tune cache rather than computed for this workspace. */
   fromCache: boolean;
   simulated: boolean;
+  /** The workspace's label. */
+  dataSet: string;
+  /** Per cluster, the plans the tune compared; null for an imported config. */
+  candidates: ClusterCandidates[] | null;
   /** The workload the config was tuned on. */
   w: Workload;
   /** Cost of every workload cell in the config's metric (NaN where unknown). */
@@ -97,8 +105,16 @@ function kCurve(config: TunedConfig): TuneReport['kCurve'] {
     const cv = config.clustering.cvCurve.find((p) => p.k === k);
     const sil = config.clustering.silhouetteCurve.find((p) => p.k === k);
     // The engine scores k by held-out AIQ (higher is better); 1 − AIQ reads as a held-out routing error.
-    return { k, silhouette: sil ? sil.score : null, heldOutError: cv ? 1 - cv.score : null };
+    return { k, silhouette: sil ? sil.score : null, heldOutError: cv ? 1 - cv.score : null, heldOutErrorSe: cv?.se ?? null };
   });
+}
+
+const configIds = new WeakMap<TunedConfig, string>();
+/** A short hash of the config as `exportConfig` writes it. */
+export function configId(config: TunedConfig): string {
+  let id = configIds.get(config);
+  if (!id) configIds.set(config, (id = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12)));
+  return id;
 }
 
 export function tuneReport(t: TunedState): TuneReport {
@@ -129,6 +145,8 @@ export function tuneReport(t: TunedState): TuneReport {
     operatingPoint: operatingPoint(t),
     costUnit: t.config.cost.unit,
     simulated: t.simulated,
+    dataSet: t.dataSet,
+    configId: configId(t.config),
     durationMs: t.durationMs,
     fromCache: t.fromCache,
     warnings,
@@ -137,7 +155,7 @@ export function tuneReport(t: TunedState): TuneReport {
 
 export function budgetView(t: TunedState): BudgetView {
   const regions = t.config.regions.map((r, i) => ({
-    kind: r.kind, lambdaFrom: r.lambdaFrom, lambdaTo: r.lambdaTo, ...regionFigures(t, i), expected: expectedOf(t, i), routing: firstModels(t, i),
+    kind: r.kind, lambdaFrom: r.lambdaFrom, lambdaTo: r.lambdaTo, ...regionFigures(t, i), expected: expectedOf(t, i), routing: firstModels(t, i), planModels: r.plans.map(planModels),
   }));
   const frontier = regions.map((r) => ({ costPerQuery: r.costPerQuery, accuracy: r.accuracy, lambda: r.lambdaFrom })).sort((a, b) => a.costPerQuery - b.costPerQuery);
   const s = t.report.strongest;
@@ -152,6 +170,19 @@ function tasksOf(t: TunedState, cluster: number, rows: (q: number) => boolean) {
   return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([task, queries]) => ({ task, queries }));
 }
 
+/** A cluster's compared plans as the routing table shows them, and which one the served region serves. */
+function candidatesView(t: TunedState, cluster: number, served: ClusterPlan): RoutingTable['clusters'][number]['candidates'] {
+  const summary = t.candidates?.[cluster];
+  if (!summary) return null;
+  const shown: CandidateView[] = summary.shown.map((c) => ({
+    plan: describePlan(c.plan), kind: c.plan.action, models: planModels(c.plan), accuracy: c.accuracy, accuracySe: finiteOrNull(c.accuracySe),
+    cost: c.cost, costSe: finiteOrNull(c.costSe), escalationRate: c.escalationRate, onHull: c.onHull,
+  }));
+  const key = JSON.stringify(served);
+  const at = summary.shown.findIndex((c) => JSON.stringify(c.plan) === key);
+  return { compared: summary.compared, shown, served: at < 0 ? null : at };
+}
+
 export function routingTable(t: TunedState): RoutingTable {
   const plans = t.config.regions[t.region].plans;
   return {
@@ -160,10 +191,13 @@ export function routingTable(t: TunedState): RoutingTable {
     clusters: t.config.clusters.map((c, i) => ({
       cluster: i,
       size: c.size,
+      testSize: t.testRows.reduce((n, q) => n + (t.clusterOf[q] === i ? 1 : 0), 0),
       tasks: tasksOf(t, i, (q) => !t.isTest[q]),
       cells: c.stats.map((s) => ({ error: s.shrunkErrorRate, cost: s.meanCost, dominated: !s.eligible })),
       chosen: planModels(plans[i])[0],
       plan: describePlan(plans[i]),
+      planModels: planModels(plans[i]),
+      candidates: candidatesView(t, i, plans[i]),
     })),
     lambda: t.lambda,
   };
@@ -177,10 +211,11 @@ function traceRow(t: TunedState, q: number): TraceRow {
   const m = t.w.models.indexOf(first);
   const answered = m >= 0 && t.w.correct[q * t.w.models.length + m] !== -1;
   const threshold = firstQeThreshold(plan);
-  const outcome = simulateQuery(q, plan, t.config.cascade?.caps ?? { maxEscalations: 0, maxTotalTokens: null }, {
+  const explained = explainQuery(q, plan, t.config.cascade?.caps ?? { maxEscalations: 0, maxTotalTokens: null }, {
     w: t.w, rows: [q], clusterOf: t.clusterOf, cost: t.cost, composition: compositionOf(t.config.cost.metric),
     score: t.score ?? (() => Number.NaN), answerKinds: (t.config.cascade?.answerKinds ?? []) as AnswerKind[],
   });
+  const { outcome } = explained;
   return {
     qid: t.w.qids[q], task: t.w.tasks[q], cluster, stage1Model: first,
     qeScore: answered && threshold !== null && t.score ? t.score(q, m) : null,
@@ -190,6 +225,7 @@ function traceRow(t: TunedState, q: number): TraceRow {
     correct: outcome.correct === -1 ? null : outcome.correct === 1,
     cost: finiteOrNull(outcome.cost),
     plan: describePlan(plan),
+    planKind: explained.planKind, partner: explained.partner, passes: explained.passes, reason: explained.reason, rule: explained.rule,
   };
 }
 
@@ -282,7 +318,18 @@ export function traceDetail(t: TunedState, qid: string): TraceDetail | null {
 }
 
 /** The cluster map's points, given a 2-D projection of every workload row. */
-export function clusterMap(t: TunedState, projection: ClusterMap['projection'], xy: ArrayLike<number>): ClusterMap {
+const AXES: Record<'pca' | 'umap', [ProjectionAxis, ProjectionAxis]> = {
+  pca: [
+    { name: 'PC 1', meaning: 'first principal component of the query embeddings (the direction of largest variance); unit: embedding distance' },
+    { name: 'PC 2', meaning: 'second principal component (largest variance across PC 1); unit: embedding distance' },
+  ],
+  umap: [
+    { name: 'UMAP 1', meaning: 'UMAP layout (15 neighbours): near points have similar embeddings; distances between far groups and the axes carry no meaning' },
+    { name: 'UMAP 2', meaning: 'UMAP layout: no unit' },
+  ],
+};
+
+export function clusterMap(t: TunedState, projection: ClusterMap['projection'], xy: ArrayLike<number>, axes: [ProjectionAxis, ProjectionAxis] = AXES[projection === 'umap' ? 'umap' : 'pca']): ClusterMap {
   const first = firstModels(t, t.region);
   return {
     projection,
@@ -298,5 +345,6 @@ export function clusterMap(t: TunedState, projection: ClusterMap['projection'], 
     })),
     kCurve: kCurve(t.config),
     k: t.config.clusters.length,
+    axes,
   };
 }
