@@ -192,6 +192,8 @@ export const OperatingPointSchema = z.object({
   note: z.string().nullable(),
   /** True after a QE threshold was set by hand: the served plans differ from the tuned ones. */
   manualOverride: z.boolean(),
+  /** Short hash of the tuned config as exported at this point (it records the operating point): names the config a figure shows. */
+  configId: z.string(),
 });
 export type OperatingPoint = z.infer<typeof OperatingPointSchema>;
 
@@ -215,7 +217,7 @@ export const TuneReportSchema = z.object({
   simulated: z.boolean(),
   /** The workspace's data set, as figures and exports name it. */
   dataSet: z.string(),
-  /** Short hash of the tuned config as exported now (operating point included): names the config a figure shows. */
+  /** The config's id when this report was made (see OperatingPoint.configId, which follows every move). */
   configId: z.string(),
   /** How long the tune took when it ran. */
   durationMs: nonNeg,

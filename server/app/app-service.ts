@@ -18,6 +18,7 @@ import { flatCentroids, parseTunedConfig, withOperatingPoint, type TunedConfig }
 import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
 import { ConflictError, InvalidInputError, MissingColumnError, UnsatisfiableError } from '../../core/errors.js';
+import { figureCsv } from '../../core/figure-csv.js';
 import { modelCostFigures } from '../../core/pool.js';
 import { withQeThreshold } from '../../core/cascade/plan.js';
 import { qeScorer } from '../../core/qe/dataset.js';
@@ -582,10 +583,10 @@ export class AppService implements AppClient {
     if (request.format === 'json') {
       return { fileName: 'cascade-lab-report.json', mediaType: 'application/json', text: `${JSON.stringify({ report, engine: t.report }, null, 2)}\n` };
     }
-    const cell = (v: string | number | null) => (v === null ? '' : typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
-    const lines = [`policy,accuracy,cost_per_query_${report.costUnit.replaceAll(/\W+/g, '_')},retention,cost_reduction,escalation_rate`];
-    for (const r of report.evaluation) lines.push([r.policy, r.accuracy, r.costPerQuery, r.retention, r.costReduction, r.escalationRate].map(cell).join(','));
-    return { fileName: 'cascade-lab-report.csv', mediaType: 'text/csv', text: `${lines.join('\n')}\n` };
+    const meta = { title: 'Cascade Lab report: every policy on the test split', dataSet: report.dataSet, configId: report.configId, simulated: report.simulated, measuredOn: `test split, ${report.testQueries} queries` };
+    const header = ['policy', 'accuracy', `cost_per_query_${report.costUnit.replaceAll(/\W+/g, '_')}`, 'retention', 'cost_reduction', 'escalation_rate'];
+    const rows = report.evaluation.map((r) => [r.policy, r.accuracy, r.costPerQuery, r.retention, r.costReduction, r.escalationRate]);
+    return { fileName: 'cascade-lab-report.csv', mediaType: 'text/csv', text: figureCsv(meta, header, rows) };
   }
 
   async startServe(request: ServeStartRequest): Promise<ServeStatus> {

@@ -84,13 +84,21 @@ function expectedOf(t: TunedState, region: number) {
   };
 }
 
+const configIds = new WeakMap<TunedConfig, string>();
+/** A short hash of the config as `exportConfig` writes it. */
+export function configId(config: TunedConfig): string {
+  let id = configIds.get(config);
+  if (!id) configIds.set(config, (id = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12)));
+  return id;
+}
+
 export function operatingPoint(t: TunedState): OperatingPoint {
   const op = t.config.operatingPoint;
   const region = t.config.regions[t.region];
   return {
     lambda: t.lambda, budget: t.budget, ...regionFigures(t, t.region), routing: firstModels(t, t.region), region: t.region,
     kind: region.kind, plans: region.plans.map(describePlan), expected: expectedOf(t, t.region),
-    certified: op.certified, confidence: op.confidence, note: op.note, manualOverride: t.manualOverride,
+    certified: op.certified, confidence: op.confidence, note: op.note, manualOverride: t.manualOverride, configId: configId(t.config),
   };
 }
 
@@ -107,14 +115,6 @@ function kCurve(config: TunedConfig): TuneReport['kCurve'] {
     // The engine scores k by held-out AIQ (higher is better); 1 − AIQ reads as a held-out routing error.
     return { k, silhouette: sil ? sil.score : null, heldOutError: cv ? 1 - cv.score : null, heldOutErrorSe: cv?.se ?? null };
   });
-}
-
-const configIds = new WeakMap<TunedConfig, string>();
-/** A short hash of the config as `exportConfig` writes it. */
-export function configId(config: TunedConfig): string {
-  let id = configIds.get(config);
-  if (!id) configIds.set(config, (id = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12)));
-  return id;
 }
 
 export function tuneReport(t: TunedState): TuneReport {
