@@ -5,7 +5,8 @@ import { cost as fmtCost, lambdaRange, pct } from '../format.js';
 import type { Baseline } from './baselines.js';
 import { chartTheme, type ChartTheme } from './chart-theme.js';
 import { markerPath } from './palette.js';
-import { Axes, costAccuracyScales, FigureFooter, FigureHeader, legendLayout, PlacedLabels, placeLabels, useWidth, type LegendEntry, type Margins, type Scales } from './svg-figure.js';
+import { placeLabels } from './label-placement.js';
+import { Axes, costAccuracyScales, FigureFooter, FigureHeader, legendLayout, PlacedLabels, useWidth, type LegendEntry, type Margins, type Scales } from './svg-figure.js';
 
 interface FrontierChartProps {
   budget: BudgetView;
@@ -58,9 +59,9 @@ export function frontierLegend(t: ChartTheme, baselines: readonly Baseline[]): L
     { label: 'operating point', mark: { kind: 'marker', shape: 'star', fill: t.accent, stroke: t.point } },
     ...(has('single') ? [{ label: 'single models', mark: { kind: 'marker' as const, shape: 'square' as const, fill: t.background, stroke: t.text } }] : []),
     ...(has('single') ? [{ label: 'random mix of cheapest and strongest (dashed)', mark: { kind: 'line' as const, stroke: t.muted, dash: '6 4', width: 1.5 } }] : []),
-    ...(has('random') ? [{ label: `◆ ${BASELINE_NAMES.random}`, mark: { kind: 'marker' as const, shape: 'diamond' as const, fill: t.muted, stroke: t.text } }] : []),
-    ...(has('oracle') ? [{ label: `▲ ${BASELINE_NAMES.oracle}`, mark: { kind: 'marker' as const, shape: 'triangle' as const, fill: t.text, stroke: t.text } }] : []),
-    ...(has('k1') ? [{ label: `✕ ${BASELINE_NAMES.k1}`, mark: { kind: 'marker' as const, shape: 'cross' as const, fill: t.text, stroke: t.text } }] : []),
+    ...(has('random') ? [{ label: `${BASELINE_NAMES.random}`, mark: { kind: 'marker' as const, shape: 'diamond' as const, fill: t.muted, stroke: t.text } }] : []),
+    ...(has('oracle') ? [{ label: `${BASELINE_NAMES.oracle}`, mark: { kind: 'marker' as const, shape: 'triangle' as const, fill: t.text, stroke: t.text } }] : []),
+    ...(has('k1') ? [{ label: `${BASELINE_NAMES.k1}`, mark: { kind: 'marker' as const, shape: 'cross' as const, fill: t.text, stroke: t.text } }] : []),
   ];
 }
 
@@ -105,7 +106,7 @@ function FrontLayer({ budget, baselines, s, t, width, height, m }: LayerProps) {
     <g>
       {cheapest && strongest && (
         <line x1={s.x(cheapest.cost)} y1={s.y(cheapest.accuracy)} x2={s.x(strongest.cost)} y2={s.y(strongest.accuracy)} stroke={t.muted} strokeWidth={1.5} strokeDasharray="6 4">
-          <title>random routing between {cheapest.label} and {strongest.label}</title>
+          <title>random mix of {cheapest.label} and {strongest.label}</title>
         </line>
       )}
       <polyline points={pts.map((p) => `${p.x},${p.y}`).join(' ')} fill="none" stroke={t.frontier} strokeWidth={2.5} />

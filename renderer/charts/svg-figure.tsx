@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
 import type { FigureMeta } from '../../core/figure-csv.js';
+import type { PlacedLabel } from './label-placement.js';
 import type { ChartTheme } from './chart-theme.js';
 import { markerPath, type MarkerShape } from './palette.js';
 
@@ -183,60 +184,6 @@ export function FigureFooter({ meta, t, m, width, height, legend }: { meta: Figu
       <SvgLegend entries={legend} t={t} x={m.left} y={height + 4} width={width - m.left - m.right} />
     </>
   );
-}
-
-export interface LabelRequest {
-  /** The point labelled, in pixels. */
-  x: number;
-  y: number;
-  text: string;
-}
-
-export interface PlacedLabel extends LabelRequest {
-  lx: number;
-  ly: number;
-  anchor: 'start' | 'end' | 'middle';
-  /** Drawn with a leader line back to its point when it had to move away. */
-  leader: boolean;
-}
-
-/**
- * Places a label beside each point without overlapping another label or a point: the nearest of a
- * ring of candidate spots that is free and inside the box, further rings (with a leader line) when
- * the near ones are taken. Greedy, in the given order; hand-written because the chart library has
- * no label placement and the exported SVG must keep the labels.
- */
-export function placeLabels(points: readonly LabelRequest[], obstacles: readonly { x: number; y: number }[], box: { left: number; right: number; top: number; bottom: number }, fontPx = 10): PlacedLabel[] {
-  const taken: { x0: number; x1: number; y0: number; y1: number }[] = obstacles.map((o) => ({ x0: o.x - 5, x1: o.x + 5, y0: o.y - 5, y1: o.y + 5 }));
-  const out: PlacedLabel[] = [];
-  const charW = fontPx * 0.62;
-  for (const p of points) {
-    const w = p.text.length * charW;
-    const h = fontPx + 2;
-    let placed: PlacedLabel | null = null;
-    for (const ring of [1, 2, 3, 4.5, 6]) {
-      const d = 8 * ring;
-      const spots: [number, number, PlacedLabel['anchor']][] = [
-        [d, 3, 'start'], [-d, 3, 'end'], [0, -d, 'middle'], [0, d + h - 2, 'middle'],
-        [d * 0.8, -d * 0.8, 'start'], [-d * 0.8, -d * 0.8, 'end'], [d * 0.8, d * 0.8 + h / 2, 'start'], [-d * 0.8, d * 0.8 + h / 2, 'end'],
-      ];
-      for (const [dx, dy, anchor] of spots) {
-        const lx = p.x + dx;
-        const ly = p.y + dy;
-        const x0 = anchor === 'start' ? lx : anchor === 'end' ? lx - w : lx - w / 2;
-        const r = { x0, x1: x0 + w, y0: ly - h + 2, y1: ly + 2 };
-        if (r.x0 < box.left || r.x1 > box.right || r.y0 < box.top || r.y1 > box.bottom) continue;
-        if (taken.some((o) => r.x0 < o.x1 && r.x1 > o.x0 && r.y0 < o.y1 && r.y1 > o.y0)) continue;
-        taken.push(r);
-        placed = { ...p, lx, ly, anchor, leader: ring > 1 };
-        break;
-      }
-      if (placed) break;
-    }
-    // Nowhere free: the right side all the same, so no model goes unnamed.
-    out.push(placed ?? { ...p, lx: p.x + 8, ly: p.y + 3, anchor: 'start', leader: false });
-  }
-  return out;
 }
 
 /** Labels placed by `placeLabels`, with leader lines where they moved away from their points. */

@@ -59,18 +59,17 @@ export function BudgetView() {
         <BudgetSlider />
         <OperatingPointFigures />
       </section>
-      <div className="columns">
-        <section className="panel grow-2" aria-labelledby="frontier-heading">
-          <h2 id="frontier-heading">Accuracy–cost frontier</h2>
-          <FrontierFigure />
+      {/* The frontier takes the whole width (a wide figure reads its labels best); the heatmap needs it too, so it goes below. */}
+      <section className="panel" aria-labelledby="frontier-heading">
+        <h2 id="frontier-heading">Accuracy–cost frontier</h2>
+        <FrontierFigure height={480} />
+      </section>
+      {table && (
+        <section className="panel" aria-labelledby="budget-routing-title">
+          <h2 id="budget-routing-title">Routing at this budget</h2>
+          <RoutingHeatmap table={table} plans={budget.regions[region].planModels} metric="error" />
         </section>
-        {table && (
-          <section className="panel grow-1" aria-labelledby="budget-routing-title">
-            <h2 id="budget-routing-title">Routing at this budget</h2>
-            <RoutingHeatmap table={table} plans={budget.regions[region].planModels} metric="error" />
-          </section>
-        )}
-      </div>
+      )}
     </div>
   );
 }

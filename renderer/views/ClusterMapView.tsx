@@ -63,8 +63,8 @@ function SilhouetteCurve({ map, chosenK }: { map: ClusterMap; chosenK: number })
         <LineChart data={data} margin={{ top: 16, right: 24, bottom: 24, left: 16 }}>
           <CartesianGrid stroke="var(--grid)" />
           <XAxis dataKey="k" type="number" domain={['dataMin', 'dataMax']} ticks={ticks} interval={0} allowDecimals={false} stroke="var(--muted)" label={{ value: 'k (number of clusters)', position: 'bottom', offset: 4, fill: 'var(--text)' }} />
-          <YAxis yAxisId="sil" stroke="var(--muted)" width={64} label={{ value: 'silhouette (−1 to 1, higher: better separated)', angle: -90, position: 'insideBottomLeft', offset: 12, fill: 'var(--text)', fontSize: 12 }} />
-          <YAxis yAxisId="err" orientation="right" stroke="var(--muted)" width={64} label={{ value: 'held-out routing error (1 − AIQ)', angle: 90, position: 'insideBottomRight', offset: 12, fill: 'var(--text)', fontSize: 12 }} />
+          <YAxis yAxisId="sil" stroke="var(--muted)" width={64} label={{ value: 'silhouette (−1 … 1)', angle: -90, position: 'insideLeft', offset: 4, fill: 'var(--text)', fontSize: 12 }} />
+          <YAxis yAxisId="err" orientation="right" stroke="var(--muted)" width={64} label={{ value: 'held-out routing error (1 − AIQ)', angle: 90, position: 'insideRight', offset: 4, fill: 'var(--text)', fontSize: 12 }} />
           <Tooltip contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }} />
           <ChartLegend verticalAlign="top" height={28} />
           <ReferenceLine yAxisId="sil" x={chosenK} stroke="var(--text)" strokeDasharray="4 2" label={{ value: `chosen k = ${chosenK}`, fill: 'var(--text)', position: 'insideTopRight' }} />

@@ -10,7 +10,7 @@ type QeModel = QeViewData['models'][number];
 
 // The plot area's horizontal extent inside the chart, fixed so a pointer x maps to a score without asking recharts.
 const MARGIN = { top: 16, right: 20, bottom: 24, left: 22 };
-const Y_AXIS_WIDTH = 52;
+const Y_AXIS_WIDTH = 60;
 const AXIS_TITLE = { fill: 'var(--text)', fontSize: 12 };
 
 function HatchDefs({ id, color }: { id: string; color: string }) {

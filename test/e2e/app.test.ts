@@ -316,7 +316,9 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
         // The title is drawn too (a <title> is only a tooltip), and the legend is inside the SVG with every marker.
         expect(svg).toMatch(/<text[^>]*>Accuracy–cost frontier<\/text>/);
         expect(svg).toContain('data-testid="svg-legend"');
-        for (const entry of ['λ-region frontier', 'operating point', 'single models', 'random mix of cheapest and strongest (dashed)', '◆ random routing', '▲ oracle', '✕ k = 1']) expect(svg).toContain(entry);
+        for (const entry of ['λ-region frontier (test split)', 'operating point', 'single models', 'random mix of cheapest and strongest (dashed)', 'random routing', 'oracle (best model per query)', 'k = 1 (one cluster)']) {
+          expect(svg).toMatch(new RegExp(`data-testid="svg-legend"[^]*>${entry.replace(/[()]/g, '\\$&')}</text>`));
+        }
         // Every single model is named on the plot.
         for (const m of models) expect(svg).toContain(`>${m}</text>`);
         provenance(svg);
@@ -450,6 +452,8 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
         await page.setViewportSize(size);
         for (const [i, name] of VIEWS.entries()) {
           await showView(page, name);
+          // The traces view with a trace open: its plan, rule and passes are what it is for.
+          if (name === 'Query traces' && (await page.getByTestId('trace-detail').count()) === 0) await page.getByTestId('trace-table').locator('tbody tr').nth(4).click();
           await page.waitForTimeout(400);
           // Nothing wider than the window: a view that needs a horizontal scroll bar wastes the other axis.
           expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at ${size.width}`).toBeLessThanOrEqual(size.width);
