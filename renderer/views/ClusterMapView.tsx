@@ -64,7 +64,7 @@ function SilhouetteCurve({ map, chosenK }: { map: ClusterMap; chosenK: number })
           <CartesianGrid stroke="var(--grid)" />
           <XAxis dataKey="k" type="number" domain={['dataMin', 'dataMax']} ticks={ticks} interval={0} allowDecimals={false} stroke="var(--muted)" label={{ value: 'k (number of clusters)', position: 'bottom', offset: 4, fill: 'var(--text)' }} />
           <YAxis yAxisId="sil" stroke="var(--muted)" width={64} label={{ value: 'silhouette (−1 … 1)', angle: -90, position: 'insideLeft', offset: 4, fill: 'var(--text)', fontSize: 12 }} />
-          <YAxis yAxisId="err" orientation="right" stroke="var(--muted)" width={64} label={{ value: 'held-out routing error (1 − AIQ)', angle: 90, position: 'insideRight', offset: 4, fill: 'var(--text)', fontSize: 12 }} />
+          <YAxis yAxisId="err" orientation="right" stroke="var(--muted)" width={64} label={{ value: 'held-out error (1 − AIQ)', angle: 90, position: 'insideRight', offset: 4, fill: 'var(--text)', fontSize: 12 }} />
           <Tooltip contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }} />
           <ChartLegend verticalAlign="top" height={28} />
           <ReferenceLine yAxisId="sil" x={chosenK} stroke="var(--text)" strokeDasharray="4 2" label={{ value: `chosen k = ${chosenK}`, fill: 'var(--text)', position: 'insideTopRight' }} />
@@ -121,7 +121,8 @@ export function ClusterMapView() {
   const series = useMemo(() => (map ? toSeries(map, colourBy, plans) : null), [map, colourBy, plans]);
   const styles = useMemo(() => (series ? series.labels.map((_, i) => seriesStyle(i, dark)) : []), [series, dark]);
   const decisions = useHoverDecision();
-  const onHover = useCallback((i: number) => decisions.hover(i >= 0 && map ? map.points[i].qid : null), [decisions, map]);
+  const hoverQuery = decisions.hover;
+  const onHover = useCallback((i: number) => hoverQuery(i >= 0 && map ? map.points[i].qid : null), [hoverQuery, map]);
   const describe = useCallback(
     (i: number) => {
       const p = map!.points[i];

@@ -573,7 +573,11 @@ export class AppService implements AppClient {
     const config = parseTunedConfig(raw, where);
     const ws = this.#requireWorkspace('importConfig');
     this.#projections.clear();
-    this.#tuned = await this.#stateOf(ws, config, null, config.clustering.selection === 'cv' ? 'auto' : 'fixed', 0);
+    // A config from this very tune (an export read back) keeps the tune's compared plans: they depend only on what is compared here.
+    const previous = this.#tuned;
+    const fitOf = (c: TunedConfig) => JSON.stringify([c.split, c.clusters, c.pool, c.crossFit, c.cascade?.qe ?? null]);
+    const candidates = previous?.candidates && previous.w === ws.w && fitOf(previous.config) === fitOf(config) ? previous.candidates : null;
+    this.#tuned = await this.#stateOf(ws, config, null, config.clustering.selection === 'cv' ? 'auto' : 'fixed', 0, null, false, candidates);
     return this.getState();
   }
 
