@@ -166,6 +166,10 @@ export function FrontierChart({ budget, baselines, region, dark, meta, height = 
   const px = s.x(r.costPerQuery);
   const py = s.y(r.accuracy);
   const [b0, b1] = edges[region];
+  // Over the served band, kept whole inside the figure where the band lies at an edge.
+  const bandLabel = `region ${region}: ${lambdaRange(r.lambdaFrom, r.lambdaTo)}`;
+  const half = (bandLabel.length * 6.6) / 2;
+  const bandLabelX = Math.min(Math.max((b0 + b1) / 2, M.left + half), width - M.right - half);
   return (
     <div ref={wrapRef}>
       <svg
@@ -186,7 +190,7 @@ export function FrontierChart({ budget, baselines, region, dark, meta, height = 
         {layers.back}
         <rect x={b0} y={M.top} width={Math.max(0, b1 - b0)} height={height - M.top - M.bottom} fill={t.bandCurrent} />
         {layers.front}
-        <text x={(b0 + b1) / 2} y={M.top - 6} textAnchor="middle" fontSize="11" fill={t.text}>{`region ${region}: ${lambdaRange(r.lambdaFrom, r.lambdaTo)}`}</text>
+        <text x={bandLabelX} y={M.top - 6} textAnchor="middle" fontSize="11" fill={t.text}>{bandLabel}</text>
         <line x1={px} x2={px} y1={M.top} y2={height - M.bottom} stroke={t.accent} strokeDasharray="3 3" />
         <line x1={M.left} x2={width - M.right} y1={py} y2={py} stroke={t.accent} strokeDasharray="3 3" />
         <g transform={`translate(${px} ${py})`} data-testid="operating-point" data-cost={r.costPerQuery} data-accuracy={r.accuracy} data-region={region}>
