@@ -222,10 +222,18 @@ export const OperatingPointSchema = z.object({
   note: z.string().nullable(),
   /** True after a QE threshold was set by hand: the served plans differ from the tuned ones. */
   manualOverride: z.boolean(),
+  /** Short hash of the tuned config as exported at this point (it records the operating point): names the config a figure shows. */
+  configId: z.string(),
 });
 export type OperatingPoint = z.infer<typeof OperatingPointSchema>;
 
-export const KCurvePointSchema = z.object({ k: z.number().int().positive(), silhouette: maybeNum, heldOutError: maybeNum });
+export const KCurvePointSchema = z.object({
+  k: z.number().int().positive(),
+  silhouette: maybeNum,
+  heldOutError: maybeNum,
+  /** Standard error of `heldOutError` across the CV folds; null where unknown. */
+  heldOutErrorSe: maybeNum,
+});
 
 export const TuneReportSchema = z.object({
   k: z.number().int().positive(),
@@ -237,6 +245,10 @@ export const TuneReportSchema = z.object({
   operatingPoint: OperatingPointSchema,
   costUnit: z.string(),
   simulated: z.boolean(),
+  /** The workspace's data set, as figures and exports name it. */
+  dataSet: z.string(),
+  /** The config's id when this report was made (see OperatingPoint.configId, which follows every move). */
+  configId: z.string(),
   /** How long the tune took when it ran. */
   durationMs: nonNeg,
   /** True when this result was read back from the tune cache (same run log, settings and engine code) rather than computed for this call. */
@@ -245,7 +257,8 @@ export const TuneReportSchema = z.object({
 });
 export type TuneReport = z.infer<typeof TuneReportSchema>;
 
-export const ProjectionSchema = z.enum(['pca', 'umap']);
+/** lda: Fisher's discriminants of the cluster labels (lays the clusters apart); pca: largest variance; umap: local neighbourhoods. */
+export const ProjectionSchema = z.enum(['lda', 'pca', 'umap']);
 export const ClusterMapRequestSchema = z.object({ projection: ProjectionSchema });
 export type ClusterMapRequest = z.infer<typeof ClusterMapRequestSchema>;
 
@@ -264,21 +277,48 @@ export const ClusterMapSchema = z.object({
   })),
   kCurve: z.array(KCurvePointSchema),
   k: z.number().int().positive(),
+  /** What the map's x and y axes are. */
+  axes: z.array(z.object({ name: z.string(), meaning: z.string() })).length(2),
 });
 export type ClusterMap = z.infer<typeof ClusterMapSchema>;
+
+/** One plan the tune compared for a cluster: train figures (cross-fitting folds' means) with their standard errors across folds. */
+export const CandidateViewSchema = z.object({
+  /** The plan in words (core/cascade/plan.ts describePlan), as the served plans are named. */
+  plan: z.string(),
+  kind: z.enum(['answer', 'cascade', 'agree']),
+  models: z.array(name),
+  accuracy: num,
+  accuracySe: maybeNum,
+  cost: num,
+  costSe: maybeNum,
+  escalationRate: num,
+  /** On the cluster's concave hull over train: the best plan at some λ. */
+  onHull: z.boolean(),
+});
+export type CandidateView = z.infer<typeof CandidateViewSchema>;
 
 export const RoutingTableSchema = z.object({
   models: z.array(name),
   costUnit: z.string(),
   clusters: z.array(z.object({
     cluster: z.number().int().nonnegative(),
+    /** Train queries of the cluster (what its statistics are computed on); `testSize` are the test queries nearest its centroid. */
     size: z.number().int().nonnegative(),
+    testSize: z.number().int().nonnegative(),
     tasks: z.array(z.object({ task: z.string(), queries: z.number().int().nonnegative() })),
     /** One cell per entry of `models`, same order; train-split statistics. */
     cells: z.array(z.object({ error: maybeNum, cost: maybeNum, dominated: z.boolean() })),
     chosen: name,
     /** The served plan in words. */
     plan: z.string(),
+    /** Every model the served plan may call, in order (first pass, partner, escalations). */
+    planModels: z.array(name),
+    /**
+     * What the tuner compared for this cluster (null for an imported config: the tune is not at hand):
+     * the plans, and which of them the served region serves (null after a hand-set threshold).
+     */
+    candidates: z.object({ compared: z.number().int().nonnegative(), shown: z.array(CandidateViewSchema), served: z.number().int().nonnegative().nullable() }).nullable(),
   })),
   lambda: nonNeg,
 });
@@ -300,6 +340,8 @@ export const BudgetViewSchema = z.object({
     /** What cross-fitting on train expects of this region: the figures a budget or target is certified against. */
     expected: ExpectedFiguresSchema,
     routing: z.array(name),
+    /** Per cluster, every model the region's plan may call, in order. */
+    planModels: z.array(z.array(name)),
   })),
   /** Accuracy against cost per query of every region, cheapest first. */
   frontier: z.array(z.object({ costPerQuery: num, accuracy: num, lambda: nonNeg })),
@@ -345,6 +387,25 @@ export const TraceRowSchema = z.object({
   cost: maybeNum,
   /** The plan that handled the query, in words. */
   plan: z.string(),
+  planKind: z.enum(['answer', 'cascade', 'agree']),
+  /** The agreement partner of an agree-or-escalate plan; null otherwise. */
+  partner: name.nullable(),
+  /** Every pass the plan ran, in order (core/cascade/explain.ts). */
+  passes: z.array(z.object({
+    model: name,
+    role: z.enum(['stage1', 'partner', 'escalation']),
+    answer: z.string().nullable(),
+    correct: z.boolean().nullable(),
+    qeScore: maybeNum,
+    threshold: maybeNum,
+    agree: z.boolean().nullable(),
+    cost: maybeNum,
+    latencyMs: maybeNum,
+  })),
+  /** Why the last decision was taken (core/cascade/plan.ts `decide`). */
+  reason: z.enum(['final', 'confident', 'agreed', 'cap', 'doubtful', 'disagreed']),
+  /** The rule that fired at each decision, in words. */
+  rule: z.string(),
 });
 export type TraceRow = z.infer<typeof TraceRowSchema>;
 

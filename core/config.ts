@@ -72,7 +72,12 @@ const PoolEntrySchema = z.object({
   figures: ModelCostFiguresSchema.optional().describe('Cost figures the tune used where the log had none (prices or pool-file figures).'),
 });
 
-const KCurvePointSchema = z.object({ k: z.number().int().positive(), score: z.number() });
+const KCurvePointSchema = z.object({
+  k: z.number().int().positive(),
+  score: z.number(),
+  /** Standard error of the mean across the CV folds (cvCurve only; configs made before it lack it). */
+  se: z.number().nonnegative().optional(),
+});
 
 /** One cluster's routing-table row as the config stores it; `modelOf(i)` names the model of `row[i]`. */
 export function clusterStatsEntries(row: ModelClusterStats[], modelOf: (i: number) => string, eligible: boolean[]): z.infer<typeof ModelStatsSchema>[] {

@@ -6,6 +6,7 @@ import type { Embedder, EmbedderFactory, EmbedderSpec } from './embedder.js';
 import { InvalidInputError, OutOfRangeError } from './errors.js';
 import { aiq, routedTotals, type LabelledCells } from './evaluate.js';
 import { buildReport, type EngineReport } from './report.js';
+import type { ClusterCandidates } from './frontier/build.js';
 import { fitFrontier, FIT_DEFAULTS, type Stage2Options } from './frontier/fit.js';
 import type { OperatingCriterion } from './frontier/operating-point.js';
 import { singleModelRoutes, type SingleModelRoutes } from './frontier/single-model.js';
@@ -151,6 +152,8 @@ export function poolCells(w: Workload, cost: Float64Array, rows: ArrayLike<numbe
 export interface TuneResult {
   config: TunedConfig;
   report: EngineReport;
+  /** Per cluster, the plans the frontier compared, in short (not part of the config: it explains the choice, serving never reads it). */
+  candidates: ClusterCandidates[];
   /** What the tune fitted, so no caller embeds or assigns clusters again (scikit-learn's fitted attributes). */
   fitted: { embeddings: Float32Array[]; labels: Int32Array; testLabels: Int32Array; train: Int32Array; test: Int32Array };
 }
@@ -273,12 +276,12 @@ export async function tune(log: RunLog, options: TuneOptions = {}): Promise<Tune
     bootstrap: { samples: o.bootstrapSamples, seed: o.seed },
   });
   o.onProgress('evaluate', 1, 1);
-  return { config, report, fitted: { embeddings, labels: fitted.labels, testLabels, train: split.train, test: split.test } };
+  return { config, report, candidates: frontier.summaries, fitted: { embeddings, labels: fitted.labels, testLabels, train: split.train, test: split.test } };
 }
 
 interface KSelection {
   fitted: FittedClusters;
-  cvCurve: { k: number; score: number }[];
+  cvCurve: { k: number; score: number; se: number }[];
   silhouetteCurve: { k: number; score: number }[];
 }
 
@@ -311,20 +314,21 @@ function chooseK(train: LabelledCells, trainX: Float32Array[], costScale: number
     return { inRows, outRows, inCells: subsetCells(train, inRows), outCells, inX: inRows.map((r) => trainX[r]), outX: outRows.map((r) => trainX[r]), cMin: Math.min(...costs), cMax: Math.max(...costs) };
   });
   const silhouetteCurve: { k: number; score: number }[] = [];
-  const cvCurve: { k: number; score: number }[] = [];
+  const cvCurve: { k: number; score: number; se: number }[] = [];
   let best = { k: 1, score: -Infinity };
   // A k that cannot be fitted on every fold's training part is skipped, not an error: small logs are a normal case.
   const fittable = Math.min(...foldRows.map((f) => f.inX.length));
   ks.filter((k) => k <= fittable).forEach((k, i, usable) => {
     o.onProgress('choose k', i, usable.length);
-    let score = 0;
-    foldRows.forEach((f, fi) => {
+    const scores = foldRows.map((f, fi) => {
       const fit = new KMeansClusterer({ k, restarts: CV_RESTARTS, seed: o.seed + 1000 * (fi + 1) }).fit(f.inX);
       const routes = singleModelRoutes(clusterStats(f.inCells.correct, f.inCells.cost, f.inCells.models, fit.labels, k, { priorStrength: o.priorStrength }), costScale);
-      score += aiq(routesOn(routes, f.outCells, assignClusters(fit, f.outX)), f.cMin, f.cMax) / o.cvFolds;
       if (fi === 0 && k >= 2) silhouetteCurve.push({ k, score: sample.score(assignClusters(fit, trainX), k) });
+      return aiq(routesOn(routes, f.outCells, assignClusters(fit, f.outX)), f.cMin, f.cMax);
     });
-    cvCurve.push({ k, score });
+    const score = scores.reduce((a, b) => a + b / o.cvFolds, 0);
+    const se = Math.sqrt(scores.reduce((a, x) => a + (x - score) ** 2, 0) / (o.cvFolds - 1) / o.cvFolds);
+    cvCurve.push({ k, score, se });
     if (score > best.score + 1e-12) best = { k, score };
   });
   o.onProgress('choose k', ks.length, ks.length);

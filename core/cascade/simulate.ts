@@ -40,6 +40,18 @@ export interface QueryOutcome {
   finalModel: number;
 }
 
+/** One step of a query's way through its plan, as `simulateQuery` records it when asked. */
+export interface SimulatedStep {
+  /** Workload model indices this step ran (two for an agreement plan's first step). */
+  models: number[];
+  /** QE score of the step's answer, where the decision read one. */
+  qe: number | null;
+  /** Whether the two answers agreed (agreement plans, first step). */
+  agree: boolean | null;
+  /** The decision taken after the step. */
+  decision: Decision;
+}
+
 export interface SimulationSummary {
   /** Queries with a known outcome. */
   n: number;
@@ -61,8 +73,11 @@ function tokensOf(w: Workload, q: number, m: number): number {
   return (Number.isFinite(w.promptTokens[q]) ? w.promptTokens[q] : 0) + (Number.isFinite(w.outputTokens[i]) ? w.outputTokens[i] : 0);
 }
 
-/** Runs one query through its cluster's plan, every pass paid, using the same `decide` as serving. */
-export function simulateQuery(q: number, plan: ClusterPlan, caps: CascadeCaps, input: SimulationInput): QueryOutcome {
+/**
+ * Runs one query through its cluster's plan, every pass paid, using the same `decide` as serving.
+ * `steps`, when given, receives each step and its decision (the traces explain themselves from it).
+ */
+export function simulateQuery(q: number, plan: ClusterPlan, caps: CascadeCaps, input: SimulationInput, steps?: SimulatedStep[]): QueryOutcome {
   const { w, cost } = input;
   const cell = (m: number) => cellIndex(w, q, m);
   let total = 0;
@@ -83,18 +98,23 @@ export function simulateQuery(q: number, plan: ClusterPlan, caps: CascadeCaps, i
     pay([current, partner]);
     const kind = input.answerKinds[input.clusterOf[q]] ?? 'text';
     const agree = !unknown && answersAgree(kind, w.responses[cell(current)]!.answer, w.responses[cell(partner)]!.answer);
-    decision = decide(plan, caps, { step, agree, tokensSoFar: tokens, ...(plan.threshold > 0 && !unknown && { qe: input.score(q, current) }) });
+    const qe = plan.threshold > 0 && !unknown ? input.score(q, current) : null;
+    decision = decide(plan, caps, { step, agree, tokensSoFar: tokens, ...(qe !== null && { qe }) });
+    steps?.push({ models: [current, partner], qe, agree: unknown ? null : agree, decision });
   } else {
     current = modelIndex(w, plan.action === 'answer' ? plan.model : plan.rungs[0]);
     pay([current]);
-    const needsQe = plan.action === 'cascade' && !unknown;
-    decision = decide(plan, caps, { step, tokensSoFar: tokens, ...(needsQe && { qe: input.score(q, current) }) });
+    const qe = plan.action === 'cascade' && !unknown ? input.score(q, current) : null;
+    decision = decide(plan, caps, { step, tokensSoFar: tokens, ...(qe !== null && { qe }) });
+    steps?.push({ models: [current], qe, agree: null, decision });
   }
   while (decision.kind === 'escalate' && !unknown) {
     current = modelIndex(w, decision.model);
     pay([current]);
     step++;
-    decision = unknown ? { kind: 'accept', reason: 'final' } : decide(plan, caps, { step, tokensSoFar: tokens, ...(plan.action === 'cascade' && step < plan.rungs.length - 1 && { qe: input.score(q, current) }) });
+    const qe = !unknown && plan.action === 'cascade' && step < plan.rungs.length - 1 ? input.score(q, current) : null;
+    decision = unknown ? { kind: 'accept', reason: 'final' } : decide(plan, caps, { step, tokensSoFar: tokens, ...(qe !== null && { qe }) });
+    steps?.push({ models: [current], qe, agree: null, decision });
   }
   return { correct: unknown ? -1 : w.correct[cell(current)], cost: total, escalations: step, finalModel: current };
 }

@@ -86,7 +86,30 @@ export interface BuiltFrontier {
   strongestAccuracy: number;
   /** Per cluster, how many plans were compared. */
   candidates: number[];
+  /** Per cluster, the plans compared in short: every single model, the hull, and a thinned sample of the rest. */
+  summaries: ClusterCandidates[];
 }
+
+/** One plan a cluster's tune compared, with its figures on the cluster's train queries and their standard errors across the cross-fitting folds. */
+export interface CandidateSummary {
+  plan: ClusterPlan;
+  accuracy: number;
+  accuracySe: number;
+  cost: number;
+  costSe: number;
+  escalationRate: number;
+  /** On the cluster's concave hull over all of train: optimal at some λ. */
+  onHull: boolean;
+}
+
+export interface ClusterCandidates {
+  /** Plans compared (the ladder-eligible candidates), of which `shown` is a summary. */
+  compared: number;
+  shown: CandidateSummary[];
+}
+
+/** Dominated stage-2 plans kept per cluster summary, besides single models and the hull: enough to see the cloud. */
+const SUMMARY_OTHERS = 40;
 
 interface Option extends HullPoint {
   candidate: Candidate;
@@ -230,6 +253,30 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
       out.push({ candidate: cand, accuracy, cost: spend / n, escalationRate: esc / n });
     }
     return out;
+  };
+
+  /** Standard error of a candidate's per-fold means (accuracy, cost) across the folds with queries. */
+  const foldSe = (c: number, cand: Candidate, which: 0 | 1): number => {
+    const cw = clusters[c];
+    const means: number[] = [];
+    for (let f = 0; f < folds; f++) if (cw.perFold[f]) means.push(cand.sums[3 * f + which] / cw.perFold[f]);
+    if (means.length < 2) return Number.NaN;
+    const mean = means.reduce((a, b) => a + b, 0) / means.length;
+    return Math.sqrt(means.reduce((a, x) => a + (x - mean) ** 2, 0) / (means.length - 1) / means.length);
+  };
+  const summaryOf = (c: number): ClusterCandidates => {
+    const options = optionsOf(c, folds, input.score === null);
+    const hull = new Set(concaveHull(options));
+    const others = options.filter((o) => o.candidate.models.length > 1 && !hull.has(o));
+    const step = Math.max(1, others.length / SUMMARY_OTHERS);
+    const sample = new Set(Array.from({ length: Math.min(others.length, SUMMARY_OTHERS) }, (_, i) => others[Math.floor(i * step)]));
+    const shown = options.filter((o) => hull.has(o) || o.candidate.models.length === 1 || sample.has(o));
+    return {
+      compared: options.length,
+      shown: shown.map((o) => ({
+        plan: o.candidate.plan, accuracy: o.accuracy, accuracySe: foldSe(c, o.candidate, 0), cost: o.cost, costSe: foldSe(c, o.candidate, 1), escalationRate: o.escalationRate, onHull: hull.has(o),
+      })),
+    };
   };
 
   // A cell the log lacks (a model known only from a probe, in adapt) costs what that model costs the cluster on average.
@@ -387,7 +434,9 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
     const guarded = referenceGuard(plans, own, s.lambda);
     singleRegions.push({ kind: 'frontier', lambdaFrom: s.lambdaFrom, lambdaTo: s.lambdaTo, plans, ...figuresOf(own), guarded });
   }
-  if (!stage2) return { regions: singleRegions, stage1: null, answerKinds, strongestAccuracy, candidates: clusters.map((c) => c.candidates.length) };
+  const summaries = clusters.map((_, c) => summaryOf(c));
+  const candidates = clusters.map((c) => c.candidates.length);
+  if (!stage2) return { regions: singleRegions, stage1: null, answerKinds, strongestAccuracy, candidates, summaries };
 
   const joint = sweep(false);
   const singleFoldAt = (c: number, f: number, lambda: number) => {
@@ -404,5 +453,5 @@ export function buildFrontier(input: FrontierInput): BuiltFrontier {
     const toReference = referenceGuard(plans, own, r.lambda);
     regions.push({ kind: 'frontier', lambdaFrom: r.lambdaFrom, lambdaTo: r.lambdaTo, plans, ...figuresOf(own), guarded: [...new Set([...toSingle, ...toReference])].sort((a, b) => a - b) });
   }
-  return { regions, stage1: singleRegions, answerKinds, strongestAccuracy, candidates: clusters.map((c) => c.candidates.length) };
+  return { regions, stage1: singleRegions, answerKinds, strongestAccuracy, candidates, summaries };
 }

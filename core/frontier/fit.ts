@@ -7,7 +7,7 @@ import { compositionOf } from '../cascade/simulate.js';
 import type { Region, TunedConfig } from '../config.js';
 import type { TrainQeOptions } from '../qe/model.js';
 import { cellIndex } from '../workload.js';
-import { buildFrontier, type BuiltRegion, type FrontierData } from './build.js';
+import { buildFrontier, type BuiltRegion, type ClusterCandidates, type FrontierData } from './build.js';
 import { certificateOf, checkConfidence, pickOnHull, pickOperatingPoint, type OperatingCriterion } from './operating-point.js';
 import { concaveHull } from './hull.js';
 
@@ -45,6 +45,8 @@ export type FittedFrontier = Pick<TunedConfig, 'crossFit' | 'regions' | 'stage1R
   timings: { qeMs: number; frontierMs: number };
   /** Plans compared per cluster. */
   candidates: number[];
+  /** Per cluster, the compared plans in short (for a "why this plan" view). */
+  summaries: ClusterCandidates[];
 };
 
 export const FIT_DEFAULTS = { folds: 5, guard: 1, caps: { maxEscalations: 2, maxTotalTokens: null } as CascadeCaps } as const;
@@ -136,5 +138,6 @@ export function fitFrontier(input: FitFrontierInput, options: FitFrontierOptions
     cascade,
     timings: { qeMs: t1 - t0, frontierMs: Date.now() - t1 },
     candidates: built.candidates,
+    summaries: built.summaries,
   };
 }

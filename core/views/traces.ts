@@ -1,6 +1,7 @@
 import type { TraceDetail, TraceFilter, TracePage, TraceRow } from '../app-api.js';
 import { describePlan, firstQeThreshold, planModels, type ClusterPlan } from '../cascade/plan.js';
-import { compositionOf, simulateQuery } from '../cascade/simulate.js';
+import { explainQuery } from '../cascade/explain.js';
+import { compositionOf } from '../cascade/simulate.js';
 import type { AnswerKind } from '../extract.js';
 import { cellIndex } from '../workload.js';
 import { finiteOrNull, type TunedState } from './tuned-state.js';
@@ -13,10 +14,11 @@ export function traceRow(t: TunedState, q: number): TraceRow {
   const m = t.w.models.indexOf(first);
   const answered = m >= 0 && t.w.correct[cellIndex(t.w, q, m)] !== -1;
   const threshold = firstQeThreshold(plan);
-  const outcome = simulateQuery(q, plan, t.config.cascade?.caps ?? { maxEscalations: 0, maxTotalTokens: null }, {
+  const explained = explainQuery(q, plan, t.config.cascade?.caps ?? { maxEscalations: 0, maxTotalTokens: null }, {
     w: t.w, rows: [q], clusterOf: t.clusterOf, cost: t.cost, composition: compositionOf(t.config.cost.metric),
     score: t.score ?? (() => Number.NaN), answerKinds: (t.config.cascade?.answerKinds ?? []) as AnswerKind[],
   });
+  const { outcome } = explained;
   return {
     qid: t.w.qids[q], task: t.w.tasks[q], cluster, stage1Model: first,
     qeScore: answered && threshold !== null && t.score ? t.score(q, m) : null,
@@ -26,6 +28,7 @@ export function traceRow(t: TunedState, q: number): TraceRow {
     correct: outcome.correct === -1 ? null : outcome.correct === 1,
     cost: finiteOrNull(outcome.cost),
     plan: describePlan(plan),
+    planKind: explained.planKind, partner: explained.partner, passes: explained.passes, reason: explained.reason, rule: explained.rule,
   };
 }
 

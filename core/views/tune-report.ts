@@ -1,6 +1,7 @@
 import type { EvaluationRow, TuneReport } from '../app-api.js';
 import type { TunedConfig } from '../config.js';
-import { finiteOrNull, operatingPoint, type TunedState } from './tuned-state.js';
+import { figureCsv } from '../figure-csv.js';
+import { configId, finiteOrNull, operatingPoint, type TunedState } from './tuned-state.js';
 
 /** Each k the tune scored: its silhouette and its held-out routing error, where it has them. */
 export function kCurve(config: TunedConfig): TuneReport['kCurve'] {
@@ -9,7 +10,7 @@ export function kCurve(config: TunedConfig): TuneReport['kCurve'] {
     const cv = config.clustering.cvCurve.find((p) => p.k === k);
     const sil = config.clustering.silhouetteCurve.find((p) => p.k === k);
     // The engine scores k by held-out AIQ (higher is better); 1 − AIQ reads as a held-out routing error.
-    return { k, silhouette: sil ? sil.score : null, heldOutError: cv ? 1 - cv.score : null };
+    return { k, silhouette: sil ? sil.score : null, heldOutError: cv ? 1 - cv.score : null, heldOutErrorSe: cv?.se ?? null };
   });
 }
 
@@ -42,22 +43,17 @@ export function tuneReport(t: TunedState): TuneReport {
     operatingPoint: operatingPoint(t),
     costUnit: t.config.cost.unit,
     simulated: t.simulated,
+    dataSet: t.dataSet,
+    configId: configId(t.config),
     durationMs: t.durationMs,
     fromCache: t.fromCache,
     warnings,
   };
 }
 
-/** A CSV field: numbers as they are, unknown empty, text quoted where it holds a quote, comma or newline (RFC 4180). */
-function csvField(v: string | number | null): string {
-  if (v === null) return '';
-  if (typeof v === 'number') return String(v);
-  return /[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
-}
-
-/** The report's evaluation table as CSV, one policy a row; the cost column names its unit. */
-export function reportCsv(report: Pick<TuneReport, 'costUnit' | 'evaluation'>): string {
-  const lines = [`policy,accuracy,cost_per_query_${report.costUnit.replaceAll(/\W+/g, '_')},retention,cost_reduction,escalation_rate`];
-  for (const r of report.evaluation) lines.push([r.policy, r.accuracy, r.costPerQuery, r.retention, r.costReduction, r.escalationRate].map(csvField).join(','));
-  return `${lines.join('\n')}\n`;
+/** The report's evaluation table as CSV (provenance first, as `#` lines), one policy a row; the cost column names its unit. */
+export function reportCsv(report: Pick<TuneReport, 'costUnit' | 'evaluation' | 'dataSet' | 'configId' | 'simulated' | 'testQueries'>): string {
+  const meta = { title: 'Cascade Lab report: every policy on the test split', dataSet: report.dataSet, configId: report.configId, simulated: report.simulated, measuredOn: `test split, ${report.testQueries} queries` };
+  const header = ['policy', 'accuracy', `cost_per_query_${report.costUnit.replaceAll(/\W+/g, '_')}`, 'retention', 'cost_reduction', 'escalation_rate'];
+  return figureCsv(meta, header, report.evaluation.map((r) => [r.policy, r.accuracy, r.costPerQuery, r.retention, r.costReduction, r.escalationRate]));
 }

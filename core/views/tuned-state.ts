@@ -3,7 +3,9 @@ import { describePlan, planModels, withQeThreshold } from '../cascade/plan.js';
 import { assignClusters } from '../cluster.js';
 import { flatCentroids, withOperatingPoint, type TunedConfig } from '../config.js';
 import { InvalidInputError } from '../errors.js';
+import type { ClusterCandidates } from '../frontier/build.js';
 import { costBound } from '../frontier/operating-point.js';
+import { fnv1a, mix32 } from '../hash.js';
 import { qeScorer } from '../qe/dataset.js';
 import { LearnedQe } from '../qe/model.js';
 import { buildReport, type EngineReport } from '../report.js';
@@ -19,6 +21,10 @@ export interface TunedState {
   /** Read back from the tune cache rather than computed for this workspace. */
   fromCache: boolean;
   simulated: boolean;
+  /** The workspace's label. */
+  dataSet: string;
+  /** Per cluster, the plans the tune compared; null for an imported config. */
+  candidates: ClusterCandidates[] | null;
   /** The workload the config was tuned on. */
   w: Workload;
   /** Every workload row's embedding under the config's embedder (the cluster map projects them). */
@@ -42,7 +48,7 @@ export interface TunedState {
   budget: number | null;
 }
 
-export type TunedStateInput = Pick<TunedState, 'config' | 'report' | 'kMode' | 'durationMs' | 'fromCache' | 'simulated' | 'w' | 'embeddings' | 'cost'>;
+export type TunedStateInput = Pick<TunedState, 'config' | 'report' | 'kMode' | 'durationMs' | 'fromCache' | 'simulated' | 'dataSet' | 'candidates' | 'w' | 'embeddings' | 'cost'>;
 
 /** Throws when the config routes to a model the workload lacks: its views could not be computed. */
 export function checkConfigModels(config: TunedConfig, w: Workload): void {
@@ -104,13 +110,25 @@ export function expectedOf(t: TunedState, region: number) {
   };
 }
 
+const configIds = new WeakMap<TunedConfig, string>();
+/** A short id of the config as `exportConfig` writes it (two FNV-1a lanes: the core has no crypto, and an id needs none). */
+export function configId(config: TunedConfig): string {
+  let id = configIds.get(config);
+  if (!id) {
+    const json = JSON.stringify(config);
+    const lane = (seed: number) => mix32(fnv1a(json, seed)).toString(16).padStart(8, '0');
+    configIds.set(config, (id = (lane(0x811c9dc5) + lane(0x5bd1e995)).slice(0, 12)));
+  }
+  return id;
+}
+
 export function operatingPoint(t: TunedState): OperatingPoint {
   const op = t.config.operatingPoint;
   const region = t.config.regions[t.region];
   return {
     lambda: t.lambda, budget: t.budget, ...regionFigures(t, t.region), routing: firstModels(t, t.region), region: t.region,
     kind: region.kind, plans: region.plans.map(describePlan), expected: expectedOf(t, t.region),
-    certified: op.certified, confidence: op.confidence, note: op.note, manualOverride: t.manualOverride,
+    certified: op.certified, confidence: op.confidence, note: op.note, manualOverride: t.manualOverride, configId: configId(t.config),
   };
 }
 

@@ -16,6 +16,8 @@ interface ScatterCanvasProps {
   /** The hover card's text for point i. */
   describe(i: number): string;
   onOpen(i: number): void;
+  /** Told which point the pointer or the keyboard is on (-1: none), e.g. to fetch more for its card. */
+  onHover?(i: number): void;
 }
 
 const PAD = 14;
@@ -92,7 +94,7 @@ function prepare(canvas: HTMLCanvasElement, width: number, height: number): Canv
  * style or size change, and hovering only repaints a small overlay, so a mouse move costs a grid
  * lookup and one marker instead of a React render of every point.
  */
-export function ScatterCanvas({ data, styles, height, label, describe, onOpen }: ScatterCanvasProps) {
+export function ScatterCanvas({ data, styles, height, label, describe, onOpen, onHover }: ScatterCanvasProps) {
   const wrapRef = useRef<HTMLDivElement>(null);
   const baseRef = useRef<HTMLCanvasElement>(null);
   const overlayRef = useRef<HTMLCanvasElement>(null);
@@ -108,6 +110,7 @@ export function ScatterCanvas({ data, styles, height, label, describe, onOpen }:
   }, []);
 
   const layout = useMemo(() => layoutPoints(data, width, height), [data, width, height]);
+  useEffect(() => onHover?.(hover), [hover, onHover]);
   // Keyboard order: left to right, so arrow keys walk across the map.
   const order = useMemo(() => Array.from(layout.px.keys()).sort((a, b) => layout.px[a] - layout.px[b]), [layout]);
 

@@ -60,11 +60,11 @@ export function TokenTimingChart({ times, label }: { times: readonly number[]; l
       <figcaption>
         <span data-testid="live-ttft">TTFT {ms(ttft)}</span> · <span data-testid="live-tpot">TPOT {ms(tpot)}</span> · {times.length} tokens
       </figcaption>
-      <ResponsiveContainer width="100%" height={160}>
-        <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: 4 }}>
+      <ResponsiveContainer width="100%" height={200}>
+        <LineChart data={data} margin={{ top: 6, right: 12, bottom: 22, left: 4 }}>
           <CartesianGrid stroke="var(--grid)" />
-          <XAxis dataKey="token" type="number" domain={[2, 'dataMax']} allowDecimals={false} stroke="var(--muted)" />
-          <YAxis width={52} stroke="var(--muted)" label={{ value: 'ms', angle: -90, position: 'insideLeft', fill: 'var(--muted)' }} />
+          <XAxis dataKey="token" type="number" domain={[2, 'dataMax']} allowDecimals={false} stroke="var(--muted)" label={{ value: 'output token (index)', position: 'bottom', offset: 2, fill: 'var(--text)', fontSize: 12 }} />
+          <YAxis width={52} stroke="var(--muted)" label={{ value: 'time (ms)', angle: -90, position: 'insideLeft', fill: 'var(--text)', fontSize: 12 }} />
           <Tooltip contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }} formatter={(v) => ms(Number(v))} />
           <Legend verticalAlign="top" height={20} />
           <Line dataKey="gap" name="gap before token" stroke={gap.color} dot={false} isAnimationActive={false} />

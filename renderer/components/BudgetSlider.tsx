@@ -88,6 +88,13 @@ export function BudgetSlider() {
       <output htmlFor="budget-slider" data-testid="budget-value" data-lambda={lambda} data-budget={cap} data-region={region} aria-live="off">
         {shown} <span className="muted">· region {region} of 0–{view.regions.length - 1}, {where}</span>
       </output>
+      {mode === 'budget' && (
+        <p className="hint budget-note" data-testid="budget-note">
+          The budget is met on <strong>train</strong>: the region served is the most accurate one whose cost bound (cross-fitted on train
+          {view.current.confidence > 0 ? `, upper bound at confidence ${view.current.confidence}` : ''}) is within it — here {fmtCost(r.expected.costBound, view.costUnit)} ≤ {fmtCost(cap, view.costUnit)}.
+          The cost per query in the figures is measured on the <strong>test</strong> split ({fmtCost(r.costPerQuery, view.costUnit)}), so it can lie above the budget.
+        </p>
+      )}
     </div>
   );
 }

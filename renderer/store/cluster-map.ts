@@ -2,7 +2,7 @@ import type { AppClient, ClusterMap } from '../../core/app-api.js';
 import { describeError, type SliceCreator } from './types.js';
 
 export type Projection = ClusterMap['projection'];
-export type ColourBy = 'cluster' | 'model';
+export type ColourBy = 'cluster' | 'plan';
 
 export interface ClusterMapSlice {
   clusterMap: ClusterMap | null;
@@ -16,7 +16,8 @@ export interface ClusterMapSlice {
 
 export const createClusterMapSlice = (api: AppClient): SliceCreator<ClusterMapSlice> => (set, get) => ({
   clusterMap: null,
-  projection: 'pca',
+  // LDA on the cluster labels lays the clusters apart; PCA and UMAP are a choice away.
+  projection: 'lda',
   colourBy: 'cluster',
   clusterMapLoading: false,
   clusterMapError: null,

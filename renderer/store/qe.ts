@@ -33,8 +33,8 @@ export const createQeSlice = (api: AppClient): SliceCreator<QeSlice> => (set, ge
         if (mine !== seq) return;
         set({ qe: result.qe, enginePoint: result.operatingPoint, qeError: null });
         // The budget regions' escalation figures change with the threshold.
-        const budget = await api.getBudget();
-        set({ budget });
+        const [budget, routingTable] = await Promise.all([api.getBudget(), api.getRoutingTable()]);
+        set({ budget, routingTable });
         void get().loadTraces();
       } catch (err) {
         if (mine === seq) set({ qeError: describeError(err) });

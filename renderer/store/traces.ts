@@ -1,4 +1,4 @@
-import type { AppClient, TraceDetail, TraceFilter, TracePage } from '../../core/app-api.js';
+import type { AppClient, TraceDetail, TraceFilter, TracePage, TraceRow } from '../../core/app-api.js';
 import { describeError, type SliceCreator } from './types.js';
 
 export interface TracesSlice {
@@ -13,6 +13,8 @@ export interface TracesSlice {
   /** Opens one query's trace (from the list, or from the cluster map) and shows the traces view. */
   openTrace(qid: string): Promise<void>;
   closeTrace(): void;
+  /** One query's trace row under the served region, for a hover card; null when it cannot be read. */
+  fetchTraceRow(qid: string): Promise<TraceRow | null>;
 }
 
 export const PAGE_SIZE = 100;
@@ -54,6 +56,7 @@ export const createTracesSlice = (api: AppClient): SliceCreator<TracesSlice> => 
         if (seq === detailSeq) set({ traceDetailError: describeError(err) });
       }
     },
+    fetchTraceRow: (qid) => api.getTrace({ qid }).then((d) => d.row, () => null),
     closeTrace: () => {
       detailSeq++;
       set({ openQid: null, traceDetail: null, traceDetailError: null });

@@ -126,6 +126,8 @@ export const createTuningSlice = (api: AppClient): SliceCreator<TuningSlice> => 
     refreshAfterOperatingPoint: () => {
       void get().loadTraces();
       void get().loadQe();
+      // The table's plans in words and each cluster's winning candidate follow the served region.
+      api.getRoutingTable().then((routingTable) => set({ routingTable }), (err: unknown) => set({ tuneError: describeError(err) }));
     },
     setBudgetCap: (budgetCap) => {
       const { budget } = get();

@@ -1,10 +1,7 @@
-import { useMemo, useRef, useState } from 'react';
-import { readBaselines } from '../charts/baselines.js';
-import { FrontierChart } from '../charts/FrontierChart.js';
-import { ChartExportButtons } from '../components/ChartExportButtons.js';
+import { useState } from 'react';
 import { downloadText } from '../download.js';
 import { useApp } from '../store/index.js';
-import { FrontierLegend } from './BudgetView.js';
+import { FrontierFigure } from './BudgetView.js';
 
 function ExportButtons() {
   const exportFile = useApp((s) => s.exportFile);
@@ -80,13 +77,7 @@ function ServePanel() {
 export function ExportView() {
   const message = useApp((s) => s.transferMessage);
   const error = useApp((s) => s.transferError);
-  const budget = useApp((s) => s.budget);
-  const tune = useApp((s) => s.tune);
-  const region = useApp((s) => s.region);
-  const dark = useApp((s) => s.theme === 'dark');
-  const models = useApp((s) => s.routingTable?.models);
-  const baselines = useMemo(() => (tune ? readBaselines(tune.evaluation, models ?? []) : []), [tune, models]);
-  const svgRef = useRef<SVGSVGElement>(null);
+  const tuned = useApp((s) => s.budget !== null && s.tune !== null);
   return (
     <div className="view">
       <section className="panel" aria-labelledby="export-title">
@@ -104,12 +95,10 @@ export function ExportView() {
         {message && <p className="ok" data-testid="transfer-message">{message}</p>}
         {error && <p className="error" role="alert" data-testid="transfer-error">{error}</p>}
       </div>
-      {budget && tune && (
+      {tuned && (
         <section className="panel" aria-labelledby="export-chart-title">
           <h2 id="export-chart-title">Frontier chart</h2>
-          <FrontierChart budget={budget} baselines={baselines} region={region} dark={dark} svgRef={svgRef} height={340} />
-          <FrontierLegend />
-          <ChartExportButtons svgRef={svgRef} baseName="frontier" />
+          <FrontierFigure />
         </section>
       )}
     </div>

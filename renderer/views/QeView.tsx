@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type PointerEvent } from 'react';
 import { NotTuned } from '../components/NotTuned.js';
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, LabelList, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { QeView as QeViewData } from '../../core/app-api.js';
 import { Metric } from '../components/Metric.js';
 import { num } from '../format.js';
@@ -9,8 +9,9 @@ import { useApp } from '../store/index.js';
 type QeModel = QeViewData['models'][number];
 
 // The plot area's horizontal extent inside the chart, fixed so a pointer x maps to a score without asking recharts.
-const MARGIN = { top: 16, right: 20, bottom: 8, left: 10 };
-const Y_AXIS_WIDTH = 44;
+const MARGIN = { top: 16, right: 20, bottom: 24, left: 22 };
+const Y_AXIS_WIDTH = 60;
+const AXIS_TITLE = { fill: 'var(--text)', fontSize: 12 };
 
 function HatchDefs({ id, color }: { id: string; color: string }) {
   return (
@@ -36,7 +37,7 @@ function ScoreHistogram({ model }: { model: QeModel }) {
   useEffect(() => setDraft(model.threshold ?? 0.5), [model.threshold, model.model]);
 
   const data = useMemo(
-    () => model.histogram.correct.map((c, i) => ({ mid: (model.histogram.edges[i] + model.histogram.edges[i + 1]) / 2, correct: c, incorrect: model.histogram.incorrect[i] })),
+    () => model.histogram.correct.map((c, i) => ({ mid: (model.histogram.edges[i] + model.histogram.edges[i + 1]) / 2, correct: c, incorrect: model.histogram.incorrect[i], n: c + model.histogram.incorrect[i] })),
     [model],
   );
   const solid = dark ? '#7fd49a' : '#1f6b3a';
@@ -49,10 +50,14 @@ function ScoreHistogram({ model }: { model: QeModel }) {
     return Math.min(1, Math.max(0, (event.clientX - rect.left - left) / (right - left)));
   }
   const commit = (t: number) => void setThreshold(Number(t.toFixed(3)), model.model);
+  const answers = data.reduce((a, d) => a + d.n, 0);
+  const below = data.filter((d) => d.mid < draft).reduce((a, d) => a + d.n, 0);
 
   return (
     <figure className="grow">
-      <figcaption>Score histogram of {model.model}: the cascade escalates answers scoring below the threshold.</figcaption>
+      <figcaption>
+        Score histogram of {model.model}'s answers on the test split ({answers} answers, {model.histogram.correct.length} bins of {num(model.histogram.edges[1] - model.histogram.edges[0], 2)}; the number over each bin counts its answers): the cascade escalates answers scoring below the threshold, about {answers ? Math.round((100 * below) / answers) : 0}% of them here.
+      </figcaption>
       <div
         ref={wrapRef}
         className="drag-area"
@@ -69,16 +74,18 @@ function ScoreHistogram({ model }: { model: QeModel }) {
           commit(scoreAt(e));
         }}
       >
-        <ResponsiveContainer width="100%" height={240}>
+        <ResponsiveContainer width="100%" height={320}>
           <BarChart data={data} margin={MARGIN} barGap={0} barCategoryGap={1}>
             <HatchDefs id="hatch-incorrect" color={hatch} />
             <CartesianGrid stroke="var(--grid)" vertical={false} />
-            <XAxis dataKey="mid" type="number" domain={[0, 1]} ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]} stroke="var(--muted)" />
-            <YAxis width={Y_AXIS_WIDTH} stroke="var(--muted)" allowDecimals={false} />
+            <XAxis dataKey="mid" type="number" domain={[0, 1]} ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]} stroke="var(--muted)" label={{ value: 'QE score (calibrated probability the answer is right)', position: 'bottom', offset: 4, ...AXIS_TITLE }} />
+            <YAxis width={Y_AXIS_WIDTH} stroke="var(--muted)" allowDecimals={false} label={{ value: 'answers per bin (test)', angle: -90, position: 'insideBottomLeft', offset: 14, ...AXIS_TITLE }} />
             <Tooltip contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }} labelFormatter={(v) => `score ≈ ${Number(v).toFixed(2)}`} />
-            <Legend verticalAlign="bottom" height={22} />
-            <Bar dataKey="correct" name="correct answers" fill={solid} isAnimationActive={false} />
-            <Bar dataKey="incorrect" name="incorrect answers" fill="url(#hatch-incorrect)" stroke={hatch} isAnimationActive={false} />
+            <Legend verticalAlign="top" height={24} />
+            <Bar dataKey="correct" name="correct answers" stackId="answers" fill={solid} isAnimationActive={false} />
+            <Bar dataKey="incorrect" name="incorrect answers" stackId="answers" fill="url(#hatch-incorrect)" stroke={hatch} isAnimationActive={false}>
+              <LabelList dataKey="n" position="top" fontSize={10} fill="var(--text)" formatter={(v: unknown) => (Number(v) > 0 ? String(v) : '')} />
+            </Bar>
             <ReferenceLine x={draft} stroke="var(--focus)" strokeWidth={3} strokeDasharray={unset ? '4 4' : undefined} label={{ value: unset ? 'no threshold: drag to set one' : `threshold ${draft.toFixed(2)}`, position: draft < 0.5 ? 'insideTopLeft' : 'insideTopRight', fill: 'var(--text)' }} />
           </BarChart>
         </ResponsiveContainer>
@@ -105,17 +112,24 @@ function ScoreHistogram({ model }: { model: QeModel }) {
 
 function Reliability({ model }: { model: QeModel }) {
   const dark = useApp((s) => s.theme === 'dark');
+  const colour = dark ? '#8fb8ff' : '#1d4f91';
+  const total = model.reliability.reduce((a, b) => a + b.count, 0);
   return (
     <figure className="grow">
-      <figcaption>Reliability of {model.model}'s QE scores: observed accuracy against predicted (the diagonal is perfect calibration).</figcaption>
-      <ResponsiveContainer width="100%" height={240}>
+      <figcaption>
+        Reliability of {model.model}'s QE scores on the test split: observed accuracy against the mean predicted score per bin ({model.reliability.length} non-empty bins, {total} answers; the number beside each point counts its answers). The dashed diagonal is perfect calibration.
+      </figcaption>
+      <ResponsiveContainer width="100%" height={320}>
         <LineChart data={model.reliability} margin={MARGIN}>
           <CartesianGrid stroke="var(--grid)" />
-          <XAxis dataKey="predicted" type="number" domain={[0, 1]} ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]} stroke="var(--muted)" />
-          <YAxis width={Y_AXIS_WIDTH} type="number" domain={[0, 1]} stroke="var(--muted)" />
+          <XAxis dataKey="predicted" type="number" domain={[0, 1]} ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]} stroke="var(--muted)" label={{ value: 'mean predicted QE score in the bin', position: 'bottom', offset: 4, ...AXIS_TITLE }} />
+          <YAxis width={Y_AXIS_WIDTH} type="number" domain={[0, 1]} stroke="var(--muted)" label={{ value: 'observed accuracy in the bin', angle: -90, position: 'insideBottomLeft', offset: 14, ...AXIS_TITLE }} />
           <Tooltip contentStyle={{ background: 'var(--panel)', borderColor: 'var(--border)' }} />
+          <Legend verticalAlign="top" height={24} />
           <ReferenceLine segment={[{ x: 0, y: 0 }, { x: 1, y: 1 }]} stroke="var(--muted)" strokeDasharray="5 4" />
-          <Line dataKey="observed" name="observed accuracy" stroke={dark ? '#8fb8ff' : '#1d4f91'} strokeWidth={2} dot={{ r: 4 }} isAnimationActive={false} />
+          <Line dataKey="observed" name="observed accuracy (n per bin beside each point)" stroke={colour} strokeWidth={2} dot={{ r: 4 }} isAnimationActive={false}>
+            <LabelList dataKey="count" position="right" fontSize={10} fill="var(--text)" />
+          </Line>
         </LineChart>
       </ResponsiveContainer>
     </figure>

@@ -1,8 +1,11 @@
-import type { TraceDetail, TraceFilter } from '../../core/app-api.js';
+import type { TraceDetail, TraceFilter, TraceRow } from '../../core/app-api.js';
+import { PLAN_KIND_NAMES, traceSummary } from '../../core/cascade/explain.js';
 import { NotTuned } from '../components/NotTuned.js';
-import { cost as fmtCost, num } from '../format.js';
+import { cost as fmtCost, ms, num } from '../format.js';
 import { useApp } from '../store/index.js';
 import { PAGE_SIZE } from '../store/traces.js';
+
+const ROLE_NAMES: Record<TraceRow['passes'][number]['role'], string> = { stage1: 'stage 1', partner: 'partner (run beside stage 1)', escalation: 'escalation' };
 
 const triState = (v: boolean | undefined) => (v === undefined ? '' : v ? 'yes' : 'no');
 const fromTriState = (v: string) => (v === '' ? undefined : v === 'yes');
@@ -74,8 +77,8 @@ function TraceTable() {
         <table className="data" data-testid="trace-table">
           <thead>
             <tr>
-              <th scope="col">Query</th><th scope="col">Task</th><th scope="col">Cluster</th><th scope="col">Plan</th><th scope="col">Stage-1 model</th>
-              <th scope="col">QE score / threshold</th><th scope="col">Escalated</th><th scope="col">Final model</th><th scope="col">Correct</th><th scope="col">Cost</th>
+              <th scope="col">Query</th><th scope="col">Task</th><th scope="col">Cluster</th><th scope="col">Stage-1 model</th>
+              <th scope="col">Decision (plan: rule)</th><th scope="col">Escalated</th><th scope="col">Final model</th><th scope="col">Correct</th><th scope="col">Cost (all passes)</th>
             </tr>
           </thead>
           <tbody>
@@ -96,9 +99,8 @@ function TraceTable() {
                 <td>{r.qid}</td>
                 <td>{r.task}</td>
                 <td>{r.cluster}</td>
-                <td className="muted">{r.plan}</td>
                 <td>{r.stage1Model}</td>
-                <td>{num(r.qeScore, 2)} {r.qeScore !== null && r.threshold !== null && (r.qeScore < r.threshold ? '<' : '≥')} {num(r.threshold, 2)}</td>
+                <td data-testid="trace-decision" title={r.plan}>{traceSummary(r)}</td>
                 <td>{r.escalated ? '↑ yes' : 'no'}</td>
                 <td>{r.finalModel}</td>
                 <td>{r.correct === null ? '—' : r.correct ? '✓ yes' : '✗ no'}</td>
@@ -119,8 +121,11 @@ function TraceTable() {
 function Answers({ detail }: { detail: TraceDetail }) {
   const unit = useApp((s) => s.budget?.costUnit ?? '');
   const { row } = detail;
-  // The answers that made the trace go first: stage 1, then the final model, then the rest.
-  const rank = (m: string) => (m === row.stage1Model ? 0 : m === row.finalModel ? 1 : 2);
+  // The answers of the plan's passes first, in their order, then the rest.
+  const rank = (m: string) => {
+    const i = row.passes.findIndex((p) => p.model === m);
+    return i < 0 ? row.passes.length : i;
+  };
   const answers = [...detail.answers].sort((a, b) => rank(a.model) - rank(b.model));
   return (
     <div className="answers" data-testid="trace-answers">
@@ -128,8 +133,7 @@ function Answers({ detail }: { detail: TraceDetail }) {
         <article key={a.model} className={`answer ${a.correct === null ? '' : a.correct ? 'correct' : 'wrong'}`} aria-label={`Answer of ${a.model}`}>
           <h4>
             {a.model}
-            {a.model === row.stage1Model && ' · stage 1'}
-            {row.escalated && a.model === row.finalModel && ' · escalated to'}
+            {rank(a.model) < row.passes.length && ` · pass ${rank(a.model) + 1} (${ROLE_NAMES[row.passes[rank(a.model)].role]})`}
           </h4>
           <div className="hint">
             {a.correct === null ? 'not answered' : a.correct ? '✓ correct' : '✗ wrong'} · answer {a.answer ?? '—'} · QE {num(a.qeScore, 2)} · {fmtCost(a.cost, unit)} · {a.outputTokens ?? '—'} tokens
@@ -141,11 +145,43 @@ function Answers({ detail }: { detail: TraceDetail }) {
   );
 }
 
+/** Every pass the plan ran, in order, with what the decision read from it. */
+function Passes({ row }: { row: TraceRow }) {
+  const unit = useApp((s) => s.budget?.costUnit ?? '');
+  return (
+    <table className="data" data-testid="trace-passes">
+      <caption className="visually-hidden">Passes of the plan, in order</caption>
+      <thead>
+        <tr>
+          <th scope="col">#</th><th scope="col">Role</th><th scope="col">Model</th><th scope="col">Answer</th><th scope="col">Correct</th>
+          <th scope="col">QE score vs threshold</th><th scope="col">Agreement</th><th scope="col">Cost</th><th scope="col">Time (log)</th>
+        </tr>
+      </thead>
+      <tbody>
+        {row.passes.map((p, i) => (
+          <tr key={`${i}-${p.model}`}>
+            <td>{i + 1}</td>
+            <td>{ROLE_NAMES[p.role]}</td>
+            <td>{p.model}</td>
+            <td>{p.answer ?? '—'}</td>
+            <td>{p.correct === null ? '—' : p.correct ? '✓ yes' : '✗ no'}</td>
+            <td>{p.qeScore === null ? '—' : `${num(p.qeScore, 2)}${p.threshold === null ? '' : ` ${p.qeScore >= p.threshold ? '≥' : '<'} ${num(p.threshold, 2)}`}`}</td>
+            <td>{p.agree === null ? '—' : p.agree ? 'agree' : 'disagree'}</td>
+            <td>{fmtCost(p.cost, unit)}</td>
+            <td>{ms(p.latencyMs)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function TraceDetailPanel() {
   const qid = useApp((s) => s.openQid);
   const detail = useApp((s) => s.traceDetail);
   const error = useApp((s) => s.traceDetailError);
   const close = useApp((s) => s.closeTrace);
+  const unit = useApp((s) => s.budget?.costUnit ?? '');
   if (!qid) return null;
   return (
     <section className="panel" aria-labelledby="trace-title" data-testid="trace-detail">
@@ -157,11 +193,15 @@ function TraceDetailPanel() {
       {!detail && !error && <p className="muted" role="status">Loading…</p>}
       {detail && (
         <>
-          <p data-testid="trace-plan">Plan of cluster {detail.row.cluster} in the served region: {detail.row.plan}</p>
-          <p>
-            cluster {detail.row.cluster} · stage 1 {detail.row.stage1Model} · QE {num(detail.row.qeScore, 2)} vs threshold {num(detail.row.threshold, 2)} ·{' '}
-            {detail.row.escalated ? `escalated to ${detail.row.finalModel}` : 'accepted'} · {detail.row.correct === null ? 'unknown' : detail.row.correct ? '✓ correct' : '✗ wrong'}
+          <p data-testid="trace-plan">
+            Plan of cluster {detail.row.cluster} in the served region (<strong>{PLAN_KIND_NAMES[detail.row.planKind]}</strong>
+            {detail.row.partner && <> with partner <strong>{detail.row.partner}</strong></>}): {detail.row.plan}
           </p>
+          <p data-testid="trace-rule">
+            <strong>Rule that fired:</strong> {detail.row.rule}. Final answer from {detail.row.finalModel}:{' '}
+            {detail.row.correct === null ? 'unknown' : detail.row.correct ? '✓ correct' : '✗ wrong'}; cost of every pass together {fmtCost(detail.row.cost, unit)}.
+          </p>
+          <Passes row={detail.row} />
           <h3>Prompt</h3>
           <pre className="stream">{detail.prompt}</pre>
           <p>Reference answer: <strong>{detail.reference ?? '—'}</strong></p>

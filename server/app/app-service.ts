@@ -15,6 +15,8 @@ import { parseTunedConfig, servedPlans, type TunedConfig } from '../../core/conf
 import { COST_UNITS, costMatrix, type Pricing } from '../../core/cost.js';
 import { BuiltinEmbedder } from '../../core/embed/tfidf.js';
 import { ConflictError, InvalidInputError, MissingColumnError, UnsatisfiableError } from '../../core/errors.js';
+import type { ClusterCandidates } from '../../core/frontier/build.js';
+import type { ProjectionAxis } from '../../core/lda-projection.js';
 import { liveReadiness } from '../../core/live-readiness.js';
 import { findTierSpec, modelCostFigures, parsePoolFile } from '../../core/pool.js';
 import type { EngineReport } from '../../core/report.js';
@@ -109,7 +111,7 @@ export class AppService implements AppClient {
   readonly #env: Record<string, string | undefined>;
   readonly #listeners = new Set<AppEventListener>();
   readonly #streams = new Map<string, AbortController>();
-  readonly #projections = new Map<string, Float64Array>();
+  readonly #projections = new Map<string, { xy: Float64Array; axes?: [ProjectionAxis, ProjectionAxis] }>();
   #serve: ServeToggle | null = null;
   /**
    * The workspace pool's tiers, lent to Live, Compare, runs and the serve toggle: each tier loads
@@ -405,7 +407,7 @@ export class AppService implements AppClient {
     if (this.#workspace !== ws || ws.settings !== settings) throw new ConflictError('the workspace or its settings changed while it was being tuned: tune again', 'tune');
     const { config, report, embeddings, durationMs } = outcome;
     const rows = embeddings && Array.from(ws.w.qids, (_, q) => embeddings.subarray(q * config.embedder.dimensions, (q + 1) * config.embedder.dimensions));
-    const state = await this.#stateOf(ws, config, report, request.k === 'auto' ? 'auto' : 'fixed', durationMs, rows, cached !== null);
+    const state = await this.#stateOf(ws, config, report, request.k === 'auto' ? 'auto' : 'fixed', durationMs, rows, cached !== null, outcome.candidates);
     if (this.#workspace !== ws || ws.settings !== settings) throw new ConflictError('the workspace or its settings changed while it was being tuned: tune again', 'tune');
     this.#projections.clear();
     this.#tuned = state;
@@ -415,26 +417,30 @@ export class AppService implements AppClient {
   /** The views' state of a config on this workspace: `embeddings` are the rows' embeddings when the tune worker made them. */
   async #stateOf(
     ws: Workspace, config: TunedConfig, report: EngineReport | null, kMode: 'auto' | 'fixed', durationMs: number, embeddings: Float32Array[] | null = null, fromCache = false,
+    candidates: ClusterCandidates[] | null = null,
   ): Promise<TunedState> {
     if (!config.embedder.state) throw new UnsatisfiableError(`the playground embeds with the built-in embedder only; this config uses "${config.embedder.spec.kind}"`, 'embedder');
     checkConfigModels(config, ws.w);
     embeddings ??= await embedAll(BuiltinEmbedder.fromState(config.embedder.state), ws.w.prompts, () => undefined);
     const cost = costMatrix(ws.w, config.cost.metric, this.#pricing(ws));
     const evaluated = report ?? (await evaluateTunedConfig(config, ws.log));
-    return tunedState({ config, report: evaluated, kMode, durationMs, fromCache, simulated: ws.info.simulated, w: ws.w, embeddings, cost });
+    return tunedState({ config, report: evaluated, kMode, durationMs, fromCache, simulated: ws.info.simulated, dataSet: ws.info.label, candidates, w: ws.w, embeddings, cost });
   }
 
   async getClusterMap(request: ClusterMapRequest): Promise<ClusterMap> {
     const t = this.#requireTuned('getClusterMap');
-    let xy = this.#projections.get(request.projection);
-    if (!xy) {
+    let projected = this.#projections.get(request.projection);
+    if (!projected) {
       const { project2d } = await import('../../core/projection.js');
-      xy = await project2d(t.embeddings, request.projection, { seed: t.config.provenance.seed });
+      const { ldaProject } = await import('../../core/lda-projection.js');
+      projected = request.projection === 'lda'
+        ? ldaProject(t.embeddings, t.clusterOf, t.config.clusters.length)
+        : { xy: await project2d(t.embeddings, request.projection, { seed: t.config.provenance.seed }) };
       // A tune that finished meanwhile is the one to draw.
       if (this.#tuned !== t) return this.getClusterMap(request);
-      this.#projections.set(request.projection, xy);
+      this.#projections.set(request.projection, projected);
     }
-    return clusterMap(t, request.projection, xy);
+    return clusterMap(t, request.projection, projected.xy, projected.axes);
   }
 
   async getRoutingTable(): Promise<RoutingTable> {
@@ -604,7 +610,11 @@ export class AppService implements AppClient {
     const config = parseTunedConfig(raw, where);
     const ws = this.#requireWorkspace('importConfig');
     this.#projections.clear();
-    this.#tuned = await this.#stateOf(ws, config, null, config.clustering.selection === 'cv' ? 'auto' : 'fixed', 0);
+    // A config from this very tune (an export read back) keeps the tune's compared plans: they depend only on what is compared here.
+    const previous = this.#tuned;
+    const fitOf = (c: TunedConfig) => JSON.stringify([c.split, c.clusters, c.pool, c.crossFit, c.cascade?.qe ?? null]);
+    const candidates = previous?.candidates && previous.w === ws.w && fitOf(previous.config) === fitOf(config) ? previous.candidates : null;
+    this.#tuned = await this.#stateOf(ws, config, null, config.clustering.selection === 'cv' ? 'auto' : 'fixed', 0, null, false, candidates);
     return this.getState();
   }
 

@@ -7,7 +7,7 @@ import { deserialize, serialize } from 'node:v8';
 import type { TuneOutcome, TuneWorkerInput } from './tune-worker.js';
 
 /** Bumped whenever what an entry holds changes shape. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /**
  * Code whose change can change a tune's outcome, relative to this module in the source tree (and

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { traceSummary } from '../../core/cascade/explain.js';
+import { decide, type CascadeCaps, type ClusterPlan } from '../../core/cascade/plan.js';
+import { evidence } from '../helpers/trace-replay.js';
 import { buildRenderer, DATASET_DIR, ROOT, screenshot, startApp, type RunningApp } from './harness.js';
 
 const VIEWS = ['Workspace', 'Cluster map', 'Routing table', 'Budget', 'Query traces', 'QE', 'Live', 'Compare', 'Runs', 'Export / import'];
@@ -171,6 +174,89 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     const engine = await app.api.getTrace({ qid });
     expect(await page.getByTestId('trace-answers').locator('article').count()).toBe(engine.answers.length);
     expect(engine.answers.length).toBe(18);
+    expect(await page.getByTestId('trace-passes').locator('tbody tr').count()).toBe(engine.row.passes.length);
+    expect(await page.getByTestId('trace-rule').textContent()).toContain(engine.row.rule);
+  });
+
+  it('names each trace\'s plan, partner and the rule that fired, as the core decides them', async () => {
+    const { page, api } = app;
+    // Serve a region with agree-or-escalate or cascade plans, so the traces have decisions to explain.
+    const config = JSON.parse((await api.exportConfig()).text) as {
+      regions: { kind: string; lambdaFrom: number; plans: ClusterPlan[] }[]; cascade: { caps: CascadeCaps } | null; operatingPoint: { region: number };
+    };
+    const stage2 = (r: (typeof config.regions)[number], kind?: string) => r.kind === 'frontier' && r.plans.some((p) => (kind ? p.action === kind : p.action !== 'answer'));
+    const withAgree = config.regions.findIndex((r) => stage2(r, 'agree'));
+    const staged = withAgree >= 0 ? withAgree : config.regions.findIndex((r) => stage2(r));
+    expect(staged, 'a region with a stage-2 plan').toBeGreaterThan(0);
+    await api.setOperatingPoint({ lambda: config.regions[staged].lambdaFrom });
+    await page.reload();
+    await expect.poll(() => page.getByTestId('tune-summary').textContent(), { timeout: 60_000 }).toMatch(/k = \d+/);
+    const plans = config.regions[staged].plans;
+    const caps = config.cascade!.caps;
+    await showView(page, 'Query traces');
+    const table = page.getByTestId('trace-table');
+    await table.locator('tbody tr').first().waitFor();
+    const engine = await api.listTraces({ offset: 0, limit: 100 });
+    const shown = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => ({
+      qid: r.querySelector('td')!.textContent!,
+      decision: r.querySelector('[data-testid="trace-decision"]')!.textContent!,
+    })));
+    expect(shown.length).toBe(engine.rows.length);
+    const kinds = new Set<string>();
+    for (const [i, row] of engine.rows.entries()) {
+      expect(shown[i].qid).toBe(row.qid);
+      // The page says what the engine's row says, in the one formatter's words.
+      expect(shown[i].decision).toBe(traceSummary(row));
+      // And the engine's row is the core's decision: the plan of the query's cluster, its partner,
+      // and `decide` replayed over the passes' evidence gives each escalation and the last reason.
+      const plan = plans[row.cluster];
+      expect(row.planKind).toBe(plan.action);
+      expect(row.partner).toBe(plan.action === 'agree' ? plan.partner : null);
+      if (row.correct === null) continue;
+      kinds.add(plan.action);
+      const steps = row.passes.filter((p) => p.role !== 'partner');
+      expect(row.passes.filter((p) => p.role === 'partner').map((p) => p.model)).toEqual(plan.action === 'agree' ? [plan.partner] : []);
+      let decision = decide(plan, caps, evidence(steps[0], 0));
+      for (let s = 1; s < steps.length; s++) {
+        expect(decision).toMatchObject({ kind: 'escalate', model: steps[s].model });
+        decision = decide(plan, caps, evidence(steps[s], s));
+      }
+      // A token cap can stop a climb the scores alone would continue; the engine says so by name.
+      if (row.reason !== 'cap') expect(decision).toMatchObject({ kind: 'accept', reason: row.reason });
+      expect(row.escalated).toBe(steps.length > 1);
+      expect(row.finalModel).toBe(steps[steps.length - 1].model);
+    }
+    expect(kinds.size, 'the page shows more than one plan kind').toBeGreaterThan(1);
+
+    // The cluster map's hover card says the same thing as the list, for a test query.
+    await showView(page, 'Cluster map');
+    const canvas = page.getByTestId('cluster-canvas');
+    await canvas.waitFor();
+    await canvas.focus();
+    const tip = page.getByTestId('cluster-tooltip');
+    let matched = false;
+    for (let step = 0; step < 60 && !matched; step++) {
+      await page.keyboard.press('PageDown');
+      const text = (await tip.textContent()) ?? '';
+      const qid = text.split(' · ')[0];
+      if (!/ test query\n/.test(text)) continue;
+      const row = (await api.getTrace({ qid })).row;
+      await expect.poll(async () => (await tip.textContent()) ?? '', { timeout: 10_000 }).toContain(traceSummary(row));
+      matched = true;
+    }
+    expect(matched, 'a test query under the keyboard cursor').toBe(true);
+
+    // The why-this-plan panel names the served plan of the cluster and marks it among the compared plans.
+    await showView(page, 'Routing table');
+    const why = page.getByTestId('why-plan');
+    await expect.poll(() => why.getByTestId('why-served').textContent()).toContain(`Served at region ${staged}`);
+    const routing = await api.getRoutingTable();
+    expect(await why.getByTestId('why-served').textContent()).toContain(routing.clusters[0].plan);
+    expect(routing.clusters[0].candidates!.served).not.toBeNull();
+    expect(await why.getByTestId('served-candidate').count()).toBe(1);
+    // The heatmap marks every model of the served plan, not only its first.
+    const row0 = page.getByTestId('routing-row-0').first();
+    expect(await row0.getAttribute('data-plan')).toBe(routing.clusters[0].planModels.join(' → '));
   });
 
   it('moves a QE threshold from the keyboard, and the engine takes it', async () => {
@@ -209,10 +295,41 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(report).toHaveProperty('strongest');
 
+    const { configId, dataSet } = (await app.api.getState()).tune!;
+    const { models } = await app.api.getRoutingTable();
+    const provenance = (t: string) => {
+      expect(t).toContain(`data set: ${dataSet}`);
+      expect(t).toContain(configId);
+      // The public log is measured, not made up: no SIMULATED mark.
+      expect(t).not.toContain('SIMULATED');
+    };
     for (const [button, check] of [
-      ['Export report (CSV)', (t: Buffer) => expect(t.toString('utf8').split('\n')[0]).toContain(',')],
-      ['Export chart as SVG', (t: Buffer) => expect(t.toString('utf8')).toMatch(/^<\?xml[^]*<svg[^]*Accuracy–cost frontier/)],
+      ['Export report (CSV)', (t: Buffer) => {
+        const lines = t.toString('utf8').split('\n');
+        expect(lines[0]).toMatch(/^# Cascade Lab report/);
+        expect(lines.find((l) => !l.startsWith('#'))).toMatch(/^policy,accuracy,/);
+        provenance(t.toString('utf8'));
+      }],
+      ['Export chart as SVG', (t: Buffer) => {
+        const svg = t.toString('utf8');
+        expect(svg).toMatch(/^<\?xml[^]*<svg[^]*<title[^>]*>Accuracy–cost frontier<\/title>/);
+        // The title is drawn too (a <title> is only a tooltip), and the legend is inside the SVG with every marker.
+        expect(svg).toMatch(/<text[^>]*>Accuracy–cost frontier<\/text>/);
+        expect(svg).toContain('data-testid="svg-legend"');
+        for (const entry of ['λ-region frontier (test split)', 'operating point', 'single models', 'random mix of cheapest and strongest (dashed)', 'random routing', 'oracle (best model per query)', 'k = 1 (one cluster)']) {
+          expect(svg).toMatch(new RegExp(`data-testid="svg-legend"[^]*>${entry.replace(/[()]/g, '\\$&')}</text>`));
+        }
+        // Every single model is named on the plot.
+        for (const m of models) expect(svg).toContain(`>${m}</text>`);
+        provenance(svg);
+      }],
       ['Export chart as PNG', (t: Buffer) => expect(t.subarray(1, 4).toString('latin1')).toBe('PNG')],
+      ['Export chart data as CSV', (t: Buffer) => {
+        const text = t.toString('utf8');
+        expect(text.split('\n')[0]).toBe('# Accuracy–cost frontier');
+        expect(text).toMatch(/\nkind,label,cost_per_query_USD,accuracy,escalation_rate,lambda_from,lambda_to\n/);
+        provenance(text);
+      }],
     ] as const) {
       const saved = page.waitForEvent('download');
       await page.getByRole('button', { name: button }).click();
@@ -319,16 +436,24 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     for (const column of await columns.all()) expect(await column.textContent()).toMatch(/TTFT \d.*TPOT .*\d+ tokens.*\$/);
   });
 
-  it('saves a screenshot of every view in the light and the dark theme', async () => {
+  it('saves a screenshot of every view in the light and the dark theme, at 1280×800 and 1920×1080', async () => {
     const { page } = app;
     for (const theme of ['light', 'dark'] as const) {
       if (theme === 'dark') await page.getByRole('button', { name: /Dark theme/ }).click();
       expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
-      for (const [i, name] of VIEWS.entries()) {
-        await showView(page, name);
-        await page.waitForTimeout(300);
-        await screenshot(page, `${theme}-${String(i).padStart(2, '0')}-${name.toLowerCase().replace(/[^a-z]+/g, '-')}`);
+      for (const size of [{ width: 1280, height: 800 }, { width: 1920, height: 1080 }]) {
+        await page.setViewportSize(size);
+        for (const [i, name] of VIEWS.entries()) {
+          await showView(page, name);
+          // The traces view with a trace open: its plan, rule and passes are what it is for.
+          if (name === 'Query traces' && (await page.getByTestId('trace-detail').count()) === 0) await page.getByTestId('trace-table').locator('tbody tr').nth(4).click();
+          await page.waitForTimeout(400);
+          // Nothing wider than the window: a view that needs a horizontal scroll bar wastes the other axis.
+          expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at ${size.width}`).toBeLessThanOrEqual(size.width);
+          await screenshot(page, `${theme}-${size.width}x${size.height}-${String(i).padStart(2, '0')}-${name.toLowerCase().replace(/[^a-z]+/g, '-')}`);
+        }
       }
     }
+    await page.setViewportSize({ width: 1400, height: 1000 });
   });
 });

@@ -30,6 +30,9 @@ describe('the default workspace is the SIMULATED pool, and says so', () => {
     await screenshot(page, 'simulated-workspace');
     await page.getByRole('tab', { name: 'Budget', exact: true }).click();
     await page.getByTestId('frontier-chart').waitFor();
+    // The figure says it too, inside the SVG an export saves: watermark and provenance line.
+    expect(await page.getByTestId('simulated-watermark').textContent()).toBe('SIMULATED');
+    expect(await page.getByTestId('figure-header').first().textContent()).toContain('SIMULATED data');
     await screenshot(page, 'simulated-budget');
   });
 });

@@ -234,13 +234,29 @@ describe('HTTP bridge', () => {
         expect(table.models).toContain(c.chosen);
         expect(c.cells[table.models.indexOf(c.chosen)].dominated).toBe(false);
       }
+      for (const c of table.clusters) {
+        // The tuner's compared plans come with the tune; the served one is among them (no threshold was set by hand).
+        expect(c.candidates!.compared).toBeGreaterThanOrEqual(c.candidates!.shown.length);
+        expect(c.candidates!.shown.filter((p) => p.kind === 'answer').length).toBeGreaterThan(1);
+        expect(c.candidates!.shown[c.candidates!.served!].plan).toBe(c.plan);
+        expect(c.planModels[0]).toBe(c.chosen);
+        expect(c.testSize).toBe((await api.listTraces({ cluster: c.cluster, limit: 1 })).total);
+      }
       const map = await api.getClusterMap({ projection: 'pca' });
       expect(map.points).toHaveLength(2119);
       expect(new Set(map.points.map((p) => p.cluster)).size).toBe(3);
+      expect(map.axes[0].name).toBe('PC 1');
+      const lda = await api.getClusterMap({ projection: 'lda' });
+      expect(lda.axes.map((a) => a.name)).toEqual(['LD 1', 'LD 2']);
+      expect(lda.axes[0].meaning).toMatch(/between-cluster ÷ within-cluster variance/);
       const page = await api.listTraces({ limit: 5 });
       expect(page.rows).toHaveLength(5);
       const wrong = await api.listTraces({ correct: false, limit: 1 });
       expect(wrong.rows[0].correct).toBe(false);
+      for (const row of page.rows) {
+        expect(row.passes[0].model).toBe(row.stage1Model);
+        expect(row.rule.length).toBeGreaterThan(10);
+      }
       const detail = await api.getTrace({ qid: page.rows[0].qid });
       expect(detail.answers).toHaveLength(18);
       expect(detail.row.qid).toBe(page.rows[0].qid);
@@ -295,7 +311,13 @@ describe('HTTP bridge', () => {
       await tuned();
       const json = JSON.parse((await api.exportReport({ format: 'json' })).text);
       expect(json.report.evaluation.length).toBeGreaterThan(3);
-      const csv = (await api.exportReport({ format: 'csv' })).text.trim().split('\n');
+      const lines = (await api.exportReport({ format: 'csv' })).text.trim().split('\n');
+      // Provenance first, as comment lines: the data set and the config the figures belong to.
+      const comments = lines.filter((l) => l.startsWith('# '));
+      expect(comments).toContain(`# data set: ${json.report.dataSet}`);
+      expect(comments).toContain(`# config: ${json.report.configId}`);
+      expect(json.report.configId).toMatch(/^[0-9a-f]{12}$/);
+      const csv = lines.slice(comments.length);
       expect(csv[0]).toBe('policy,accuracy,cost_per_query_USD,retention,cost_reduction,escalation_rate');
       expect(csv.length).toBe(json.report.evaluation.length + 1);
     });

@@ -44,7 +44,7 @@ beforeAll(async () => {
   const { config, report } = await tune(log, { k: 2, bootstrapSamples: 50, restarts: 1 });
   const w = buildWorkload(log);
   const embeddings = await embedAll(BuiltinEmbedder.fromState(config.embedder.state!), w.prompts, () => undefined);
-  t = tunedState({ config, report, kMode: 'fixed', durationMs: 0, fromCache: false, simulated: true, w, embeddings, cost: costMatrix(w, config.cost.metric, { prices: log.prices, perModel: {} }) });
+  t = tunedState({ config, report, kMode: 'fixed', durationMs: 0, fromCache: false, simulated: true, dataSet: 'synthetic', candidates: null, w, embeddings, cost: costMatrix(w, config.cost.metric, { prices: log.prices, perModel: {} }) });
 }, 60_000);
 
 const allTraces = (s: TunedState) => listTraces(s, { limit: Number.MAX_SAFE_INTEGER }).rows;
@@ -160,12 +160,17 @@ describe('summaries', () => {
     expect(map.points[3]).toMatchObject({ x: 6, y: 7, cluster: t.clusterOf[3] });
   });
 
-  it('the report CSV has one row per evaluated policy, names the cost unit and quotes text that needs it', () => {
+  it('the report CSV starts with its provenance, has one row per evaluated policy, names the cost unit and quotes text that needs it', () => {
     const report = tuneReport(t);
     const lines = reportCsv(report).trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^policy,accuracy,cost_per_query_\w+,retention,cost_reduction,escalation_rate$/);
-    expect(lines.length).toBe(report.evaluation.length + 1);
-    const csv = reportCsv({ costUnit: 'USD / query', evaluation: [{ policy: 'single:a "b", c', accuracy: 0.5, costPerQuery: 2, retention: null, costReduction: null, escalationRate: 0 }] });
-    expect(csv).toBe('policy,accuracy,cost_per_query_USD_query,retention,cost_reduction,escalation_rate\n"single:a ""b"", c",0.5,2,,,0\n');
+    const comments = lines.filter((l) => l.startsWith('#'));
+    expect(comments).toContain(`# config: ${report.configId}`);
+    expect(comments).toContain('# data set: synthetic');
+    expect(comments.some((l) => /SIMULATED/.test(l))).toBe(true);
+    const table = lines.slice(comments.length);
+    expect(table[0]).toMatch(/^policy,accuracy,cost_per_query_\w+,retention,cost_reduction,escalation_rate$/);
+    expect(table.length).toBe(report.evaluation.length + 1);
+    const csv = reportCsv({ costUnit: 'USD / query', dataSet: 'd', configId: 'c', simulated: false, testQueries: 1, evaluation: [{ policy: 'single:a "b", c', accuracy: 0.5, costPerQuery: 2, retention: null, costReduction: null, escalationRate: 0 }] });
+    expect(csv.split('\n').filter((l) => !l.startsWith('#')).join('\n')).toBe('policy,accuracy,cost_per_query_USD_query,retention,cost_reduction,escalation_rate\n"single:a ""b"", c",0.5,2,,,0\n');
   });
 });
