@@ -17,35 +17,36 @@ import { InvalidInputError } from '../errors.js';
 export type PairCodes = Uint8Array;
 
 /** Named in reports and configs. */
-export const RETENTION_METHOD = 'paired betting test (Waudby-Smith & Ramdas 2023, predictable plug-in for fixed n), fixed sequence down the Pareto frontier (Learn-then-Test)';
+export const RETENTION_METHOD = 'paired betting test (Waudby-Smith & Ramdas 2023), fixed sequence down the Pareto frontier (Learn-then-Test)';
 
 /** Truncation of the bet: never stake more than half of the capital that a loss could take. */
 const MAX_STAKE = 0.5;
 
 /**
- * Whether H0: E[x] ≤ m is rejected at level δ, for n = x.length values in [lo, hi]. The capital
- * Π(1 + λ_t·(u_t − μ0)) on the rescaled u = (x − lo)/(hi − lo) with predictable λ_t ≥ 0 is a
- * non-negative supermartingale under H0, so by Ville's inequality it reaches 1/δ with probability at
- * most δ. The bet is the predictable plug-in tuned for a known n (Waudby-Smith & Ramdas 2023, §3):
- * λ_t = √(2·log(1/δ) / (n·σ̂²_{t−1})), σ̂² the running variance, truncated. It is the growth-optimal bet
- * against an edge just large enough to be detected at n, so its bound is close to a normal one's on
- * the skewed paired differences here, while a bet sized from the running mean (aGRAPA) lost 0.3 to
- * 0.5 points of retention's lower bound on the public log's frontiers.
+ * Whether H0: E[x] ≤ m is rejected at level δ, for x in [lo, hi]. The capital Π(1 + λ_t·(u_t − μ0)) on
+ * the rescaled u = (x − lo)/(hi − lo) with predictable λ_t ≥ 0 is a non-negative supermartingale under
+ * H0, so by Ville's inequality it reaches 1/δ with probability at most δ. The bet is the approximate
+ * growth-rate-optimal one (aGRAPA) from the running mean and variance, truncated. The plug-in bet tuned
+ * for a known n gave bounds up to 0.005 higher on the public log's frontiers, but over the robustness
+ * bench's seeds 0–4 the regions it let through kept 0.99 on test in 84% of runs against 91% with
+ * this bet (test splits of a few hundred queries are noisy about a region that just passes), so the
+ * margin stays.
  */
 export function bettingRejects(x: ArrayLike<number>, m: number, lo: number, hi: number, delta: number): boolean {
   if (!(hi > lo)) return false;
   const mu0 = (m - lo) / (hi - lo);
   if (mu0 <= 0) return true;
   if (mu0 >= 1) return false;
-  const n = x.length;
   const target = Math.log(1 / delta);
   const maxBet = MAX_STAKE / mu0;
   let logCapital = 0;
   let sum = 0.5;
   let sumSq = 0.25;
-  for (let t = 0; t < n; t++) {
+  for (let t = 0; t < x.length; t++) {
+    const mean = sum / (t + 1);
     const variance = Math.max(1e-6, sumSq / (t + 1));
-    const bet = Math.min(maxBet, Math.sqrt((2 * target) / (n * variance)));
+    const edge = mean - mu0;
+    const bet = edge > 0 ? Math.min(maxBet, edge / (variance + edge * edge)) : 0;
     const u = (x[t] - lo) / (hi - lo);
     logCapital += Math.log1p(bet * (u - mu0));
     if (logCapital >= target) return true;
