@@ -1,4 +1,5 @@
-import type { CascadeCaps, ClusterPlan, Decision } from './plan.js';
+import { cellIndex } from '../workload.js';
+import { qeThreshold, type CascadeCaps, type ClusterPlan, type Decision } from './plan.js';
 import { simulateQuery, type QueryOutcome, type SimulatedStep, type SimulationInput } from './simulate.js';
 
 /*
@@ -44,13 +45,6 @@ export interface ExplainedQuery {
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
 const score = (x: number) => x.toFixed(2);
 
-/** The threshold a step's score was held to: a cascade's rung threshold, or an agreement plan's. */
-function thresholdAt(plan: ClusterPlan, step: number): number | null {
-  if (plan.action === 'cascade') return step < plan.rungs.length - 1 ? plan.thresholds[Math.min(step, plan.thresholds.length - 1)] : null;
-  if (plan.action === 'agree') return step === 0 && plan.threshold > 0 ? plan.threshold : null;
-  return null;
-}
-
 /** One decision in words, given the step it followed. */
 function decisionInWords(plan: ClusterPlan, step: SimulatedStep, threshold: number | null, kept: string, caps: CascadeCaps): string {
   const d = step.decision;
@@ -75,15 +69,14 @@ function decisionInWords(plan: ClusterPlan, step: SimulatedStep, threshold: numb
 /** Runs one query through its plan (as `simulateQuery`) and explains every pass and decision. */
 export function explainQuery(q: number, plan: ClusterPlan, caps: CascadeCaps, input: SimulationInput): ExplainedQuery {
   const { w, cost } = input;
-  const M = w.models.length;
   const steps: SimulatedStep[] = [];
   const outcome = simulateQuery(q, plan, caps, input, steps);
   const passes: ExplainedPass[] = [];
   const words: string[] = [];
   steps.forEach((step, i) => {
-    const threshold = thresholdAt(plan, i);
+    const threshold = qeThreshold(plan, i);
     step.models.forEach((m, j) => {
-      const cell = q * M + m;
+      const cell = cellIndex(w, q, m);
       const v = w.correct[cell];
       passes.push({
         model: w.models[m],

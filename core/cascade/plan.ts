@@ -98,10 +98,13 @@ export function describePlan(plan: ClusterPlan): string {
   }
 }
 
-/** The QE threshold a plan holds the answer of `step` to, or null where it has none: the one place thresholds are read. */
+/**
+ * The QE threshold a plan holds the answer of `step` to, or null where it has none (an agreement plan
+ * with threshold 0 keeps any agreed answer: no score is read): the one place thresholds are read.
+ */
 export function qeThreshold(plan: ClusterPlan, step: number): number | null {
   if (plan.action === 'cascade') return step < plan.rungs.length - 1 ? plan.thresholds[Math.min(step, plan.thresholds.length - 1)] : null;
-  if (plan.action === 'agree') return step === 0 ? plan.threshold : null;
+  if (plan.action === 'agree') return step === 0 && plan.threshold > 0 ? plan.threshold : null;
   return null;
 }
 

@@ -1,7 +1,7 @@
 import { servedPlans, routeEmbedding, type TunedConfig } from '../config.js';
 import { configEmbedder, type EmbedTexts } from '../embed/config-embedder.js';
-import type { Embedder } from '../embedder.js';
-import { InvalidInputError, UnsatisfiableError } from '../errors.js';
+import { normalise, type Embedder } from '../embedder.js';
+import { InvalidInputError } from '../errors.js';
 import { extractFinalAnswer } from '../extract.js';
 import { answersAgree } from '../graders.js';
 import { DENSE_FEATURES } from '../qe/features.js';
@@ -84,14 +84,6 @@ export function directDecision(tier: string): CascadeDecision {
 /** How much the latest user turn counts against the system prompt and earlier turns when both are there. */
 const LAST_TURN_WEIGHT = 0.7;
 
-function normalise(v: Float32Array): Float32Array {
-  let n = 0;
-  for (let i = 0; i < v.length; i++) n += v[i] * v[i];
-  n = Math.sqrt(n);
-  if (n > 0) for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
-}
-
 /**
  * Maps the config's run-log models onto pool tiers: an explicit `tierMap` entry wins, else a
  * tier of the same name. Throws naming any map entry that points nowhere.
@@ -149,13 +141,12 @@ export class TunedRouter implements CascadeRouter {
   readonly #modelTier: Map<string, string>;
   /** Mapped models, strongest first, one per tier (the strongest model a tier stands for). */
   readonly #byStrength: { model: string; tier: string }[];
-  /** Per cluster, the decision without its per-request parts (built once, copied per request), or the first model of its plan no tier stands for. */
-  readonly #decisions: (CascadeDecision | { unmapped: string })[];
-  readonly #tierNames: readonly string[];
+  /** Per cluster, the decision without its per-request parts (built once, copied per request). */
+  readonly #decisions: CascadeDecision[];
   /** Per cluster, the served region's plan. */
   readonly #plans: ClusterPlan[];
 
-  private constructor(name: string, config: TunedConfig, embed: EmbedTexts, modelTier: Map<string, string>, tierNames: readonly string[]) {
+  private constructor(name: string, config: TunedConfig, embed: EmbedTexts, modelTier: Map<string, string>) {
     this.name = name;
     this.#config = config;
     this.#cascade = config.cascade;
@@ -163,7 +154,6 @@ export class TunedRouter implements CascadeRouter {
     this.wantsLogprobs = config.cascade !== null && config.cascade.qe.spec.denseMean[DENSE_FEATURES.indexOf('hasLogprobs')] > 0;
     this.#embed = embed;
     this.#modelTier = modelTier;
-    this.#tierNames = tierNames;
     const seen = new Set<string>();
     this.#byStrength = [...config.pool]
       .filter((p) => modelTier.has(p.model))
@@ -172,28 +162,25 @@ export class TunedRouter implements CascadeRouter {
       .filter((e) => !seen.has(e.tier) && (seen.add(e.tier), true));
     this.tiers = this.#byStrength.map((e) => e.tier);
     this.#plans = servedPlans(config);
-    this.#decisions = this.#plans.map((plan, c) => {
-      const unmapped = planModels(plan).find((m) => !modelTier.has(m));
-      return unmapped === undefined ? this.#plannedDecision(c, plan) : { unmapped };
-    });
+    this.#decisions = this.#plans.map((plan, c) => this.#plannedDecision(c, plan));
   }
 
   /**
    * Builds the router. The built-in embedder is rebuilt from the config's fitted state; a GGUF or
    * OpenAI-compatible one is the caller's (`embedder`, whose id must be the fitted one). An
    * InvalidInputError (naming `where`) refuses a map entry that points nowhere, and a config whose
-   * plans name a model no pool tier stands for; with `partial` (the Live playground, trying a pool
-   * that is still being filled) such a config is taken, and only a request routed to such a plan is refused.
+   * plans name a model no pool tier stands for (the app's Live view refuses such a pool before it
+   * gets here, with the same reason its readiness check shows).
    */
-  static create(name: string, config: TunedConfig, tierNames: readonly string[], tierMap: Record<string, string>, where: string, embedder?: Embedder, partial = false): TunedRouter {
+  static create(name: string, config: TunedConfig, tierNames: readonly string[], tierMap: Record<string, string>, where: string, embedder?: Embedder): TunedRouter {
     const embed = configEmbedder(config, embedder, where);
     // parseTunedConfig already checked the section against the clusters and the pool.
     const modelTier = mapModels(config, tierNames, tierMap, where);
     const unmapped = modelsCalled(config).filter((m) => !modelTier.has(m));
-    if (unmapped.length > 0 && !partial) {
+    if (unmapped.length > 0) {
       throw new InvalidInputError(`the config's plans call ${unmapped.map((m) => `"${m}"`).join(', ')}, which no pool tier stands for: name a tier after each, or map it (a tier's standsFor, or --map MODEL=TIER)`, where);
     }
-    return new TunedRouter(name, config, embed, modelTier, tierNames);
+    return new TunedRouter(name, config, embed, modelTier);
   }
 
   #plannedDecision(cluster: number, plan: ClusterPlan): CascadeDecision {
@@ -232,9 +219,6 @@ export class TunedRouter implements CascadeRouter {
   async route(text: RoutingText): Promise<CascadeDecision> {
     const { cluster } = routeEmbedding(this.#config, await this.embed(text));
     const d = this.#decisions[cluster];
-    if ('unmapped' in d) {
-      throw new UnsatisfiableError(`the cascade routes to "${d.unmapped}", but no pool tier stands for it: add a tier of that name, or list it in a tier's standsFor (the pool has: ${this.#tierNames.join(', ')})`, 'pool');
-    }
     return { ...d, ladder: [...d.ladder], models: [...d.models] };
   }
 

@@ -5,7 +5,7 @@ import { flatCentroids, withOperatingPoint, type TunedConfig } from '../config.j
 import { InvalidInputError } from '../errors.js';
 import type { ClusterCandidates } from '../frontier/build.js';
 import { costBound } from '../frontier/operating-point.js';
-import { fnv1a, mix32 } from '../hash.js';
+import { fnv1a, FNV_OFFSET, mix32 } from '../hash.js';
 import { qeScorer } from '../qe/dataset.js';
 import { LearnedQe } from '../qe/model.js';
 import { buildReport, type EngineReport } from '../report.js';
@@ -117,7 +117,7 @@ export function configId(config: TunedConfig): string {
   if (!id) {
     const json = JSON.stringify(config);
     const lane = (seed: number) => mix32(fnv1a(json, seed)).toString(16).padStart(8, '0');
-    configIds.set(config, (id = (lane(0x811c9dc5) + lane(0x5bd1e995)).slice(0, 12)));
+    configIds.set(config, (id = (lane(FNV_OFFSET) + lane(FNV_OFFSET ^ 0x5bd1e995)).slice(0, 12)));
   }
   return id;
 }

@@ -22,6 +22,7 @@ import { findTierSpec, modelCostFigures, parsePoolFile } from '../../core/pool.j
 import type { EngineReport } from '../../core/report.js';
 import type { RunLog } from '../../core/runlog.js';
 import { SPLIT_DEFAULTS } from '../../core/split.js';
+import { taskCounts } from '../../core/tasks.js';
 import { unansweredByModel, type UnansweredTally } from '../../core/unanswered.js';
 import { embedAll, evaluateTunedConfig } from '../../core/tune.js';
 import { buildWorkload, type Workload } from '../../core/workload.js';
@@ -120,6 +121,8 @@ export class AppService implements AppClient {
    */
   #tiers: TierPool | null = null;
   readonly #retired = new Set<TierPool>();
+  /** How many streams and runs are using each pool: a replaced pool is disposed only once none is. */
+  readonly #borrowers = new Map<TierPool, number>();
   #runs: RunManager | null = null;
   readonly #runsDir: string;
   readonly #stateDir: string | null;
@@ -504,9 +507,24 @@ export class AppService implements AppClient {
     this.#releaseRetired();
   }
 
+  /** Counts a user of a pool; the returned function, called once, ends that use. */
+  #lend(pool: TierPool): () => void {
+    this.#borrowers.set(pool, (this.#borrowers.get(pool) ?? 0) + 1);
+    let returned = false;
+    return () => {
+      if (returned) return;
+      returned = true;
+      const left = (this.#borrowers.get(pool) ?? 1) - 1;
+      if (left > 0) this.#borrowers.set(pool, left);
+      else this.#borrowers.delete(pool);
+      this.#releaseRetired();
+    };
+  }
+
   async #streamContext(method: string): Promise<StreamContext> {
     const ws = this.#requireWorkspace(method);
     const tiers = await this.#tierPool(ws, method);
+    const giveBack = this.#lend(tiers);
     const streamId = randomUUID();
     const controller = new AbortController();
     this.#streams.set(streamId, controller);
@@ -516,7 +534,10 @@ export class AppService implements AppClient {
       config: this.#tuned?.config ?? null,
       signal: controller.signal,
       emit: (event) => this.#emit(event),
-      done: () => this.#streams.delete(streamId),
+      done: () => {
+        this.#streams.delete(streamId);
+        giveBack();
+      },
     };
   }
 
@@ -572,7 +593,7 @@ export class AppService implements AppClient {
       const { RunManager } = await import('./runs.js');
       this.#runs = new RunManager({ dir: this.#runsDir, emit: (e) => this.#emit(e) });
     }
-    return this.#runs.start({ ...request, benchPath: set.path, pool });
+    return this.#runs.start({ ...request, benchPath: set.path, pool, onSettled: this.#lend(pool) });
   }
 
   async pauseRun(request: { runId: string }): Promise<RunInfo> {
@@ -635,10 +656,12 @@ export class AppService implements AppClient {
       const { ServeToggle } = await import('./serve-toggle.js');
       this.#serve = new ServeToggle((status) => this.#emit({ type: 'serve.status', status }));
     }
+    // Lent while the endpoint starts: a pool replaced meanwhile is not disposed under it.
+    const giveBack = this.#lend(tiers);
     try {
       return await this.#serve.start({ config: t.config, tiers, ...request });
     } finally {
-      this.#releaseRetired();
+      giveBack();
     }
   }
 
@@ -649,10 +672,10 @@ export class AppService implements AppClient {
     return status;
   }
 
-  /** Disposes replaced pools the endpoint no longer serves with. */
+  /** Disposes replaced pools that neither the endpoint nor a stream or run still uses. */
   #releaseRetired(): void {
     for (const pool of this.#retired) {
-      if (pool === this.#serve?.tiers) continue;
+      if (pool === this.#serve?.tiers || this.#borrowers.has(pool)) continue;
       this.#retired.delete(pool);
       void pool.dispose();
     }
@@ -683,8 +706,6 @@ function unansweredOf(log: RunLog): Map<string, UnansweredTally> {
 }
 
 function counts(log: RunLog): Pick<WorkspaceInfo, 'queries' | 'tasks' | 'tokensApproximate'> {
-  const tasks = new Map<string, number>();
-  for (const q of log.queries) tasks.set(q.task, (tasks.get(q.task) ?? 0) + 1);
-  return { queries: log.queries.length, tasks: [...tasks.entries()].map(([task, queries]) => ({ task, queries })), tokensApproximate: log.tokensApproximate };
+  return { queries: log.queries.length, tasks: taskCounts(log.queries.map((q) => q.task)), tokensApproximate: log.tokensApproximate };
 }
 

@@ -20,6 +20,8 @@ export interface StartRunOptions extends RunRequest {
   benchPath: string;
   /** The workspace's pool, lent: a run uses its tiers and leaves them loaded. */
   pool: TierPool;
+  /** Called once the run has ended (done, failed or its start refused): the lender may let the pool go. */
+  onSettled?: () => void;
 }
 
 interface LiveRun {
@@ -46,6 +48,15 @@ export class RunManager {
   }
 
   async start(o: StartRunOptions): Promise<RunInfo> {
+    try {
+      return await this.#start(o);
+    } catch (err) {
+      o.onSettled?.();
+      throw err;
+    }
+  }
+
+  async #start(o: StartRunOptions): Promise<RunInfo> {
     const pool = o.pool.loaded.pool;
     const names = o.tiers ?? pool.tiers.map((t) => t.name);
     const specs = names.map((n) => findTierSpec(pool, n, 'startRun'));
@@ -54,8 +65,9 @@ export class RunManager {
     this.#store ??= RunStore.open(join(this.#options.dir, 'runs.sqlite'));
     const store = this.#store;
     const runId = `run-${new Date().toISOString().replaceAll(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
-    store.ensureRun(runId, { path: bench.path, sha256: bench.sha256, queries });
+    // Tiers first: a model that fails to load leaves no run row behind.
     const loaded = await o.pool.acquire(names);
+    store.ensureRun(runId, { path: bench.path, sha256: bench.sha256, queries });
     const tiers = names.map((n) => loaded.get(n)!);
     for (const spec of specs) store.setPrice(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut });
     const info: RunInfo = {
@@ -90,7 +102,11 @@ export class RunManager {
         this.#progress(live);
       });
     }
-    void this.#finish(live, store);
+    // A progress listener that throws must not become an unhandled rejection: the run is marked failed.
+    this.#finish(live, store).catch((err: unknown) => {
+      live.info.state = 'failed';
+      live.info.tiers.forEach((t) => (t.lastError ??= (err as Error).message));
+    }).finally(() => o.onSettled?.());
     return structuredClone(info);
   }
 

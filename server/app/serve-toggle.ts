@@ -50,7 +50,7 @@ export class ServeToggle {
     if (unmapped.length > 0) {
       // Said in the app's terms before anything stops or starts; the endpoint's own check speaks of the CLI's --map.
       return Promise.reject(new UnsatisfiableError(
-        `the config routes to ${unmapped.map((m) => `"${m}"`).join(', ')}, which no tier of the live pool stands for (a tier serves the run-log model it is named after; the pool has: ${pool.tiers.map((t) => t.name).join(', ')}): add a tier named after each`,
+        `the config routes to ${unmapped.map((m) => `"${m}"`).join(', ')}, which no tier of the live pool stands for (the pool has: ${pool.tiers.map((t) => t.name).join(', ')}): pick each in a tier's Stands for, or name a tier after it`,
         'startServe',
       ));
     }

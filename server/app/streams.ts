@@ -140,13 +140,19 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
     if (ctx.config) {
       // A config tuned with a GGUF or OpenAI-compatible embedder routes with that embedder.
       if (ctx.config.embedder.spec.kind !== 'builtin') embedder = await createEmbedder(ctx.config.embedder.spec);
-      // Partial: a prompt whose plan has its tiers runs while the pool is still being filled; another is refused, naming the missing model.
-      router = TunedRouter.create('cascade', ctx.config, pool.tiers.map((t) => t.name), modelTierMap(ctx.config, pool), 'pool', embedder, true);
+      router = TunedRouter.create('cascade', ctx.config, pool.tiers.map((t) => t.name), modelTierMap(ctx.config, pool), 'pool', embedder);
     }
     const text = { last: request.prompt, context: '' };
     const decision = router ? await router.route(text) : directDecision(pool.tiers[0].name);
-    // Every tier the decision may call, loaded (or found loaded) before the first call.
-    const tiers = await ctx.tiers.acquire([...decision.ladder, ...(decision.partner === null ? [] : [decision.partner])], ctx.signal);
+    // The plan's tiers, loaded (or found loaded) before the first call: the readiness check vouched for them.
+    const tiers = await ctx.tiers.acquire([...decision.ladder.slice(0, decision.rungs), ...(decision.partner === null ? [] : [decision.partner])], ctx.signal);
+    // Failover tiers are best effort: one that cannot load (a missing file, an unset key) leaves this
+    // prompt's ladder instead of failing a plan that does not need it.
+    const failover = await Promise.allSettled(decision.ladder.slice(decision.rungs).map((name) => ctx.tiers.acquire([name], ctx.signal)));
+    for (const r of failover) if (r.status === 'fulfilled') for (const [name, tier] of r.value) tiers.set(name, tier);
+    const usable = decision.ladder.map((name, i) => i < decision.rungs || tiers.has(name));
+    decision.models = decision.models.filter((_, i) => usable[i]);
+    decision.ladder = decision.ladder.filter((_, i) => usable[i]);
     const sink = new LiveEvents(ctx, router ? decision.cluster : null, tiers);
     const generate: GenerateRequest = { ...requestOf(request), ...(decision.gate && router?.wantsLogprobs && { logprobs: true }) };
     const outcome = await runCascade({ tiers, router, decision, text, request: generate, policy: LIVE_POLICY, signal: ctx.signal, sink, calls: [] });
@@ -156,8 +162,11 @@ export async function runLive(ctx: StreamContext, request: LiveRequest): Promise
     if (ctx.signal.aborted) ctx.emit({ type: 'live.done', streamId, finalTier: null, text: '', aborted: true });
     else ctx.emit({ type: 'stream.error', streamId, tier: null, message: (err as Error).message });
   } finally {
-    await embedder?.dispose();
-    ctx.done();
+    try {
+      await embedder?.dispose();
+    } finally {
+      ctx.done();
+    }
   }
 }
 

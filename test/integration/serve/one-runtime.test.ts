@@ -141,11 +141,11 @@ describe('one cascade runtime', () => {
     expect(disagreed).toMatchObject({ final: 'strong', escalated: true, called: ['strong', 'strong', 'unsure'] });
   });
 
-  it('a plan that names a model no tier stands for: serve refuses the config, the Live playground a prompt routed to it, naming the model', async () => {
+  it('a plan that names a model no tier stands for: serve and the Live path refuse it alike, naming the model', async () => {
     const routed = withPlan(config, { action: 'cascade', rungs: [models[0], models[4]], thresholds: [0.5] });
     await expect(startServer({ source: { config: routed, pool }, watch: false })).rejects.toThrow(ConfigRejectedError);
     const events: AppEvent[] = [];
     await runLive({ streamId: 's', tiers: pool, config: routed, signal: new AbortController().signal, emit: (e) => events.push(e), done: () => undefined }, { prompt: PROMPTS[0] });
-    expect(events).toEqual([{ type: 'stream.error', streamId: 's', tier: null, message: expect.stringContaining(`the cascade routes to "${models[4]}", but no pool tier stands for it`) }]);
+    expect(events).toEqual([{ type: 'stream.error', streamId: 's', tier: null, message: expect.stringContaining(`"${models[4]}", which no pool tier stands for`) }]);
   });
 });
