@@ -380,7 +380,12 @@ describe('Cascade Lab in the browser, against the real engine on zeroeval-gsm8k-
     await showView(page, 'Workspace');
     await page.getByLabel('Stands for (run-log models)').last().selectOption(needed);
     await page.getByRole('button', { name: 'Save pool' }).click();
-    await page.getByText(`answers for ${needed.join(', ')}`).waitFor({ timeout: 60_000 });
+    // The form lists the picked models in the log's order, not the order the plan names them.
+    const picked = page.getByText(/^answers for /).last();
+    await expect.poll(async () => {
+      const text = (await picked.textContent()) ?? '';
+      return needed.every((m) => text.includes(m));
+    }, { timeout: 60_000 }).toBe(true);
     await showView(page, 'Live');
     await page.getByRole('button', { name: 'Run cascade' }).click({ timeout: 30_000 });
     await expect.poll(() => page.getByTestId('live-status').textContent(), { timeout: 240_000 }).toMatch(/^(error|done)$/);
