@@ -3,9 +3,12 @@
  * cluster labels. PCA keeps the directions of largest variance of the embeddings, which need not
  * be the ones that tell the clusters apart (on the public log it lays three of four clusters on
  * top of each other); LDA keeps the directions along which the clusters' means differ most
- * relative to the spread inside each cluster. Written out here because the discriminant needs only
- * a Cholesky solve and a k×k eigenproblem (k clusters), which no dependency of the core offers.
+ * relative to the spread inside each cluster. The linear algebra (a Cholesky solve and symmetric
+ * eigenproblems) is ml-matrix's; the discriminant's set-up is written here because no library offers
+ * LDA on a ridged within-cluster covariance.
  */
+
+import { CholeskyDecomposition, EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
 /** One axis of a projection and what it means. */
 export interface ProjectionAxis {
@@ -21,86 +24,19 @@ export interface LdaProjection {
 }
 
 const RIDGE = 1e-3;
-const JACOBI_SWEEPS = 60;
-
-/** Eigenvalues (descending) and unit eigenvectors (columns of `vectors`, n×n row-major) of a symmetric n×n matrix, by cyclic Jacobi rotations. */
+/** Eigenvalues (descending) and unit eigenvectors (columns of `vectors`, n×n row-major) of a symmetric n×n matrix. */
 export function symmetricEigen(matrix: Float64Array, n: number): { values: number[]; vectors: Float64Array } {
-  const a = Float64Array.from(matrix);
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  for (let sweep = 0; sweep < JACOBI_SWEEPS; sweep++) {
-    let off = 0;
-    let diag = 0;
-    for (let p = 0; p < n; p++) {
-      diag += a[p * n + p] ** 2;
-      for (let q = p + 1; q < n; q++) off += a[p * n + q] ** 2;
-    }
-    if (off <= 1e-22 * Math.max(diag, 1e-300)) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p * n + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let r = 0; r < n; r++) {
-          const arp = a[r * n + p];
-          const arq = a[r * n + q];
-          a[r * n + p] = c * arp - s * arq;
-          a[r * n + q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < n; r++) {
-          const apr = a[p * n + r];
-          const aqr = a[q * n + r];
-          a[p * n + r] = c * apr - s * aqr;
-          a[q * n + r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < n; r++) {
-          const vrp = v[r * n + p];
-          const vrq = v[r * n + q];
-          v[r * n + p] = c * vrp - s * vrq;
-          v[r * n + q] = s * vrp + c * vrq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => a[y * n + y] - a[x * n + x]);
+  const m = new Matrix(n, n);
+  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) m.set(r, c, matrix[r * n + c]);
+  const eig = new EigenvalueDecomposition(m, { assumeSymmetric: true });
+  const values = eig.realEigenvalues;
+  const v = eig.eigenvectorMatrix;
+  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => values[y] - values[x]);
   const vectors = new Float64Array(n * n);
   order.forEach((col, j) => {
-    for (let r = 0; r < n; r++) vectors[r * n + j] = v[r * n + col];
+    for (let r = 0; r < n; r++) vectors[r * n + j] = v.get(r, col);
   });
-  return { values: order.map((i) => a[i * n + i]), vectors };
-}
-
-/** Lower-triangular L with L·Lᵀ = s (symmetric positive definite, d×d). */
-function cholesky(s: Float64Array, d: number): Float64Array {
-  const l = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      let sum = s[i * d + j];
-      for (let k = 0; k < j; k++) sum -= l[i * d + k] * l[j * d + k];
-      l[i * d + j] = i === j ? Math.sqrt(Math.max(sum, 1e-300)) : sum / l[j * d + j];
-    }
-  }
-  return l;
-}
-
-/** x with L·Lᵀ·x = b, for one right-hand side. */
-function cholSolve(l: Float64Array, d: number, b: Float64Array): Float64Array {
-  const y = new Float64Array(d);
-  for (let i = 0; i < d; i++) {
-    let sum = b[i];
-    for (let k = 0; k < i; k++) sum -= l[i * d + k] * y[k];
-    y[i] = sum / l[i * d + i];
-  }
-  const x = new Float64Array(d);
-  for (let i = d - 1; i >= 0; i--) {
-    let sum = y[i];
-    for (let k = i + 1; k < d; k++) sum -= l[k * d + i] * x[k];
-    x[i] = sum / l[i * d + i];
-  }
-  return x;
+  return { values: order.map((i) => values[i]), vectors };
 }
 
 /** A direction's sign fixed by its largest entry (positive), so the map does not flip between runs. */
@@ -160,9 +96,11 @@ export function ldaProject(rows: readonly ArrayLike<number>[], labels: ArrayLike
   let separation = 0;
   if (present.length >= 2) {
     // Between-cluster scatter is B·Bᵀ with B's columns √(n_c/n)(μ_c − μ): the eigenproblem of Sw⁻¹·B·Bᵀ reduces to Bᵀ·Sw⁻¹·B (k×k).
-    const l = cholesky(sw, d);
+    const swm = new Matrix(d, d);
+    for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) swm.set(r, c, sw[r * d + c]);
+    const chol = new CholeskyDecomposition(swm);
     const b = present.map((c) => Float64Array.from({ length: d }, (_, j) => Math.sqrt(sizes[c] / n) * (means[c * d + j] - mean[j])));
-    const x = b.map((col) => cholSolve(l, d, col));
+    const x = b.map((col) => Float64Array.from(chol.solve(Matrix.columnVector(Array.from(col))).getColumn(0)));
     const m = present.length;
     const g = new Float64Array(m * m);
     for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) for (let t = 0; t < d; t++) g[i * m + j] += b[i][t] * x[j][t];
