@@ -474,5 +474,25 @@ describe('HTTP bridge', () => {
       expect(ws.queries).toBe(4);
       expect(ws.models).toMatchObject([{ model: 'fast', answered: 3, unanswered: 1, unansweredReasons: { context_length: 1 } }]);
     });
+
+    it('keeps a running benchmark\'s tiers when the pool is replaced under it', async () => {
+      await tuned();
+      const tier = { kind: 'cloud' as const, baseUrl: upstream.url, model: 'm', usdPerMtokIn: 1, usdPerMtokOut: 2, concurrency: 1, timeoutMs: 5000, retry: { maxRetries: 0, initialDelayMs: 0, maxDelayMs: 0 }, sampling: { temperature: 0, maxTokens: 16, stop: [] } };
+      await api.setPool({ version: 1, tiers: [{ ...tier, name: 'first' }] });
+      let finished: (run: RunInfo) => void = () => undefined;
+      const done = new Promise<RunInfo>((r) => (finished = r));
+      const stop = await subscribed('first', (e) => {
+        if (e.type === 'run.progress' && (e.run.state === 'done' || e.run.state === 'failed')) finished(e.run);
+      });
+      const started = await api.startRun({ dataSet: DATA_SET, limit: 3 });
+      await api.pauseRun({ runId: started.runId });
+      // The workspace's pool changes while the run is paused with queries left: its tiers must outlive the change.
+      await api.setPool({ version: 1, tiers: [{ ...tier, name: 'second' }] });
+      await api.resumeRun({ runId: started.runId });
+      const run = await done;
+      stop();
+      expect(run.state).toBe('done');
+      expect(run.tiers).toMatchObject([{ tier: 'first', done: 3, errors: 0, lastError: null }]);
+    });
   });
 });
