@@ -28,13 +28,24 @@ export function mix32(h: number): number {
   return h >>> 0;
 }
 
-/** A 64-bit-ish hex digest of bytes (two independent FNV-1a lanes), for stable ids of fitted state. */
-export function hexDigest(bytes: Uint8Array): string {
+/** Two independent FNV-1a lanes over `length` units read by `at`, as 16 hex digits. */
+function twoLanes(length: number, at: (i: number) => number): string {
   let a = FNV_OFFSET;
   let b = FNV_OFFSET ^ 0x5bd1e995;
-  for (let i = 0; i < bytes.length; i++) {
-    a = fnvStep(a, bytes[i]);
-    b = fnvStep(b, bytes[i] ^ 0xa5);
+  for (let i = 0; i < length; i++) {
+    const x = at(i);
+    a = fnvStep(a, x);
+    b = fnvStep(b, x ^ 0xa5);
   }
   return mix32(a).toString(16).padStart(8, '0') + mix32(b).toString(16).padStart(8, '0');
+}
+
+/** A 64-bit-ish hex digest of bytes (two independent FNV-1a lanes), for stable ids of fitted state. */
+export function hexDigest(bytes: Uint8Array): string {
+  return twoLanes(bytes.length, (i) => bytes[i]);
+}
+
+/** The same digest over a string's UTF-16 code units, for ids of JSON documents. */
+export function textDigest(text: string): string {
+  return twoLanes(text.length, (i) => text.charCodeAt(i));
 }

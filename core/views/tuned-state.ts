@@ -5,7 +5,7 @@ import { flatCentroids, withOperatingPoint, type TunedConfig } from '../config.j
 import { InvalidInputError } from '../errors.js';
 import type { ClusterCandidates } from '../frontier/build.js';
 import { costBound } from '../frontier/operating-point.js';
-import { fnv1a, FNV_OFFSET, mix32 } from '../hash.js';
+import { textDigest } from '../hash.js';
 import { qeScorer } from '../qe/dataset.js';
 import { LearnedQe } from '../qe/model.js';
 import { buildReport, type EngineReport } from '../report.js';
@@ -111,14 +111,10 @@ export function expectedOf(t: TunedState, region: number) {
 }
 
 const configIds = new WeakMap<TunedConfig, string>();
-/** A short id of the config as `exportConfig` writes it (two FNV-1a lanes: the core has no crypto, and an id needs none). */
+/** A short id of the config as `exportConfig` writes it (the core has no crypto, and an id needs none). */
 export function configId(config: TunedConfig): string {
   let id = configIds.get(config);
-  if (!id) {
-    const json = JSON.stringify(config);
-    const lane = (seed: number) => mix32(fnv1a(json, seed)).toString(16).padStart(8, '0');
-    configIds.set(config, (id = (lane(FNV_OFFSET) + lane(FNV_OFFSET ^ 0x5bd1e995)).slice(0, 12)));
-  }
+  if (!id) configIds.set(config, (id = textDigest(JSON.stringify(config)).slice(0, 12)));
   return id;
 }
 
