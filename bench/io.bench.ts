@@ -13,6 +13,7 @@ import { gradeExactMatch, gradeNumeric, gradePythonLiteral } from '../core/grade
 import { createEmbedder } from '../native-models/embedders/index.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
 import { o200kCounter } from '../native-models/tokenizer.js';
+import { median } from './stats.js';
 
 const here = fileURLToPath(import.meta.url);
 const repoRoot = path.resolve(path.dirname(here), '..');
@@ -20,7 +21,6 @@ const sharedDir = path.resolve(repoRoot, '../shared/data/zeroeval-gsm8k-crux');
 const simulatedDir = path.resolve(repoRoot, 'fixtures/simulated');
 const stories = path.resolve(repoRoot, '../shared/models/stories260K.gguf');
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** Child mode: load one run log, print the time and the RSS high-water mark as JSON. */

@@ -25,7 +25,7 @@ import { CloudTier } from '../native-models/tiers/cloud-tier.js';
 import { sharedLlama } from '../native-models/tiers/llama-instance.js';
 import { LocalTier } from '../native-models/tiers/local-tier.js';
 import { start } from '../test/helpers/openai-upstream.js';
-import { quantile } from './stats.js';
+import { median, quantile } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const modelPath = path.resolve(root, '../shared/models/stories260K.gguf');
@@ -35,7 +35,6 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1000;
 };
-const median = (xs: number[]) => quantile(xs, 0.5);
 
 /** The main thread's time spent waiting for a core so far (Linux `/proc/thread-self/schedstat`), or 0 elsewhere. */
 function runQueueWaitMs(): number {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { sliceRunLog, type RunLogSlice } from '../core/runlog-slice.js';
 import { tune } from '../core/tune.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
-import { quantile } from './stats.js';
+import { median } from './stats.js';
 
 const here = fileURLToPath(import.meta.url);
 const dataDir = path.resolve(path.dirname(here), '../../shared/data/zeroeval-gsm8k-crux');
@@ -106,11 +106,11 @@ async function parent(): Promise<void> {
     'share ≥ 0.99': share((r) => r.testRetention >= TARGET),
     'share certified bound ≤ test retention': share((r) => r.certifiedLower === null || r.certifiedLower <= r.testRetention),
     'share fell back to the strongest model': share((r) => r.fellBack),
-    'median test − expected retention, where not fallen back': quantile(rows.filter((r) => !r.fellBack).map((r) => r.testRetention - r.expectedRetention), 0.5),
-    'median cost reduction': quantile(rows.map((r) => r.costReduction), 0.5),
-    'median cost reduction, full pool 60/40': quantile(full.map((r) => r.costReduction), 0.5),
-    'median test accuracy ratio to stage 1': quantile(rows.map((r) => r.testRetention / r.stage1Retention), 0.5),
-    'median stage-1 cost reduction': quantile(rows.map((r) => r.stage1CostReduction), 0.5),
+    'median test − expected retention, where not fallen back': median(rows.filter((r) => !r.fellBack).map((r) => r.testRetention - r.expectedRetention)),
+    'median cost reduction': median(rows.map((r) => r.costReduction)),
+    'median cost reduction, full pool 60/40': median(full.map((r) => r.costReduction)),
+    'median test accuracy ratio to stage 1': median(rows.map((r) => r.testRetention / r.stage1Retention)),
+    'median stage-1 cost reduction': median(rows.map((r) => r.stage1CostReduction)),
   };
   console.table(Object.entries(summary).map(([k, v]) => ({ figure: k, value: typeof v === 'number' ? +v.toFixed(4) : v })));
   console.log(JSON.stringify({ bench: 'robust', summary, rows }));
