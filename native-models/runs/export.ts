@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -5,6 +6,14 @@ import writeFileAtomic from 'write-file-atomic';
 import type { RunLog } from '../../core/runlog.js';
 
 const jsonLines = (rows: unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+
+/** The files of an exported run log, in the order they are written. */
+const FILES = ['questions.jsonl.gz', 'responses.jsonl.gz', 'prices.json', 'models.json'] as const;
+
+/** Whether `dir` holds a whole export (each file is written atomically, so a crash leaves some missing, never one cut short). */
+export function hasExport(dir: string): boolean {
+  return FILES.every((name) => existsSync(join(dir, name)));
+}
 
 /**
  * Writes a run log as a ../shared/data folder (questions.jsonl.gz, responses.jsonl.gz,
@@ -50,12 +59,7 @@ export async function exportSharedFormat(log: RunLog, dir: string, note = 'Recor
     model: t.model, task: t.task, source_name: t.model, published_accuracy: null, your_accuracy: (100 * t.right) / t.n, n: t.n,
   }));
   // gzip from node:zlib writes mtime 0, as the shared format asks.
-  const files: [string, Buffer | string][] = [
-    ['questions.jsonl.gz', gzipSync(jsonLines(questions))],
-    ['responses.jsonl.gz', gzipSync(jsonLines(responses))],
-    ['prices.json', `${JSON.stringify(prices, null, 2)}\n`],
-    ['models.json', `${JSON.stringify(models, null, 2)}\n`],
-  ];
-  for (const [name, data] of files) await writeFileAtomic(join(dir, name), data);
-  return files.map(([name]) => join(dir, name));
+  const data: (Buffer | string)[] = [gzipSync(jsonLines(questions)), gzipSync(jsonLines(responses)), `${JSON.stringify(prices, null, 2)}\n`, `${JSON.stringify(models, null, 2)}\n`];
+  for (const [i, name] of FILES.entries()) await writeFileAtomic(join(dir, name), data[i]);
+  return FILES.map((name) => join(dir, name));
 }

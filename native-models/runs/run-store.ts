@@ -231,6 +231,24 @@ export class RunStore {
     return this.#db.prepare('SELECT id, bench, bench_sha256 AS benchSha256, created_at AS createdAt FROM runs ORDER BY created_at').all() as RunInfo[];
   }
 
+  /** The tiers the run was started with, in the order they were recorded. */
+  tiers(runId: string): string[] {
+    this.#check();
+    return this.#db.prepare('SELECT tier FROM tier_prices WHERE run_id = ? ORDER BY rowid').pluck().all(runId) as string[];
+  }
+
+  queryCount(runId: string): number {
+    this.#check();
+    return this.#db.prepare('SELECT COUNT(*) FROM queries WHERE run_id = ?').pluck().get(runId) as number;
+  }
+
+  /** Seconds from a tier's first stored answer of the run to its last (over every session; 0 for none). */
+  answerSpanS(runId: string, tier: string): number {
+    this.#check();
+    const row = this.#db.prepare('SELECT MIN(finished_at) AS first, MAX(finished_at) AS last FROM answers WHERE run_id = ? AND tier = ?').get(runId, tier) as { first: string | null; last: string | null };
+    return row.first && row.last ? Math.max(0, (Date.parse(row.last) - Date.parse(row.first)) / 1000) : 0;
+  }
+
   /** Records a tier's list price for the run (the exported prices.json). */
   setPrice(runId: string, tier: string, price: ModelPrice): void {
     this.#check();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import {
   APP_API_VERSION,
   type AppClient, type AppEvent, type AppEventListener, type AppState, type BudgetView, type ClusterMap, type ClusterMapRequest,
@@ -183,6 +183,7 @@ export class AppService implements AppClient {
     const service = new AppService(options);
     const dataSet = options.initialDataSet === undefined ? (service.#simulatedDir && existsSync(service.#simulatedDir) ? SIMULATED_ID : null) : options.initialDataSet;
     const ready = (async () => {
+      await service.#restoreRuns();
       const saved = service.#stateDir === null ? null : await readSavedWorkspace(service.#stateDir);
       if (saved) service.#carried = { settings: saved.settings, pool: saved.pool };
       const initial: WorkspaceSource | null = options.initialWorkspace ?? saved?.source ?? (dataSet ? { kind: 'dataset', id: dataSet } : null);
@@ -580,6 +581,29 @@ export class AppService implements AppClient {
 
   // ---- benchmark runs ---------------------------------------------------------------
 
+  async #runManager(): Promise<RunManager> {
+    if (!this.#runs) {
+      const { RunManager } = await import('./runs.js');
+      this.#runs = new RunManager({ dir: this.#runsDir, emit: (e) => this.#emit(e) });
+    }
+    return this.#runs;
+  }
+
+  /**
+   * Lists the runs earlier launches left in the runs folder, finished or interrupted. A store that
+   * cannot be read is logged with its path and the app starts without those runs.
+   */
+  async #restoreRuns(): Promise<void> {
+    if (!existsSync(join(this.#runsDir, 'runs.sqlite'))) return;
+    try {
+      const sets = await this.listDataSets();
+      // A run stores its benchmark's questions file; a data set is its folder.
+      (await this.#runManager()).restore((file) => sets.find((d) => d.path === file || d.path === dirname(file))?.id ?? basename(dirname(file)));
+    } catch (err) {
+      this.#onUnexpected(`cascade-lab: the runs of earlier launches in ${this.#runsDir} could not be read: ${describeFailure(err)}`);
+    }
+  }
+
   async listRuns(): Promise<RunInfo[]> {
     return this.#runs?.list() ?? [];
   }
@@ -589,11 +613,7 @@ export class AppService implements AppClient {
     const pool = await this.#tierPool(ws, 'startRun', 'a benchmark run needs a live pool: add a local GGUF or cloud tier first');
     const set = (await this.listDataSets()).find((d) => d.id === request.dataSet);
     if (!set) throw new InvalidInputError(`no data set "${request.dataSet}"`, 'startRun');
-    if (!this.#runs) {
-      const { RunManager } = await import('./runs.js');
-      this.#runs = new RunManager({ dir: this.#runsDir, emit: (e) => this.#emit(e) });
-    }
-    return this.#runs.start({ ...request, benchPath: set.path, pool, onSettled: this.#lend(pool) });
+    return (await this.#runManager()).start({ ...request, benchPath: set.path, pool, onSettled: this.#lend(pool) });
   }
 
   async pauseRun(request: { runId: string }): Promise<RunInfo> {
@@ -603,6 +623,11 @@ export class AppService implements AppClient {
 
   async resumeRun(request: { runId: string }): Promise<RunInfo> {
     if (!this.#runs) throw new InvalidInputError(`no run "${request.runId}"`, 'resumeRun');
+    if (this.#runs.isStored(request.runId)) {
+      const ws = this.#requireWorkspace('resumeRun');
+      const pool = await this.#tierPool(ws, 'resumeRun', 'resuming a run needs a live pool with a tier of each of its tier names: set the pool first');
+      return this.#runs.resumeStored({ runId: request.runId, pool, onSettled: this.#lend(pool) });
+    }
     return this.#runs.resume(request.runId);
   }
 

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppEvent, RunInfo, RunRequest } from '../../core/app-api.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { findTierSpec } from '../../core/pool.js';
+import type { Tier } from '../../core/tier.js';
 import { BenchmarkRun } from '../../native-models/runs/benchmark-runner.js';
 import { loadBenchmark } from '../../native-models/runs/benchmark.js';
-import { exportSharedFormat } from '../../native-models/runs/export.js';
-import { RunStore } from '../../native-models/runs/run-store.js';
+import { exportSharedFormat, hasExport } from '../../native-models/runs/export.js';
+import { RunStore, type RunInfo as StoredRun } from '../../native-models/runs/run-store.js';
 import type { TierPool } from '../../native-models/tiers/pool.js';
 
 export interface RunManagerOptions {
@@ -29,22 +31,73 @@ interface LiveRun {
   runs: BenchmarkRun[];
 }
 
+export interface ResumeStoredOptions {
+  runId: string;
+  /** The workspace's pool, lent: it must have a tier of each of the run's tier names. */
+  pool: TierPool;
+  /** Called once the run has ended (done, failed or its resume refused). */
+  onSettled?: () => void;
+}
+
 /**
  * Benchmark runs from the app: each tier of a run answers the data set's questions through
  * native-models/runs (graded and stored one by one), with progress, pause and resume; when every
  * tier has finished, the run is exported as a shared-format run log in `outDir`, loadable as a workspace.
+ * Runs an earlier launch left in the store are listed too (`restore`): a finished one opens as a
+ * workspace, and an interrupted one (the app closed or crashed mid-run) resumes where it stopped.
  */
 export class RunManager {
   readonly #options: RunManagerOptions;
   readonly #runs = new Map<string, LiveRun>();
+  /** Runs of earlier launches, not running in this one. */
+  readonly #stored = new Map<string, RunInfo>();
   #store: RunStore | null = null;
 
   constructor(options: RunManagerOptions) {
     this.#options = options;
   }
 
+  get #storePath(): string {
+    return join(this.#options.dir, 'runs.sqlite');
+  }
+
+  /**
+   * Lists the runs the store holds from earlier launches. A run is `done` when every tier answered
+   * every query and its run log was exported whole; otherwise it is `paused`, to resume.
+   * `dataSetOf` names the data set of a benchmark path.
+   */
+  restore(dataSetOf: (benchPath: string) => string): void {
+    if (!existsSync(this.#storePath)) return;
+    this.#store ??= RunStore.open(this.#storePath);
+    for (const run of this.#store.listRuns()) {
+      if (!this.#runs.has(run.id)) this.#stored.set(run.id, this.#storedInfo(this.#store, run, dataSetOf(run.bench)));
+    }
+  }
+
+  #storedInfo(store: RunStore, run: StoredRun, dataSet: string): RunInfo {
+    const total = store.queryCount(run.id);
+    const tiers = store.tiers(run.id).map((tier) => {
+      const t = store.tierTotals(run.id, tier);
+      const summary = t.done < total ? null : {
+        answered: t.answered, correct: t.correct, accuracy: t.answered ? t.correct / t.answered : null, inputTokens: t.inputTokens, outputTokens: t.outputTokens,
+        costUsd: t.costUsd, elapsedS: store.answerSpanS(run.id, tier), ttftMsMedian: t.ttftMsMedian, tpotMsMedian: t.tpotMsMedian,
+      };
+      return { tier, done: t.done, errors: 0, lastError: null, unanswered: t.unanswered, summary };
+    });
+    const outDir = join(this.#options.dir, run.id);
+    const finished = tiers.length > 0 && tiers.every((t) => t.summary !== null) && hasExport(outDir);
+    return { runId: run.id, dataSet, state: finished ? 'done' : 'paused', total, tiers, startedAt: run.createdAt, outDir };
+  }
+
+  /** Every run, the latest first. */
   list(): RunInfo[] {
-    return [...this.#runs.values()].map((r) => structuredClone(r.info));
+    const all = [...this.#stored.values(), ...[...this.#runs.values()].map((r) => r.info)];
+    return all.sort((a, b) => b.startedAt.localeCompare(a.startedAt)).map((info) => structuredClone(info));
+  }
+
+  /** Whether the run is one of an earlier launch's, not running in this one (resuming it needs a pool). */
+  isStored(runId: string): boolean {
+    return this.#stored.has(runId);
   }
 
   async start(o: StartRunOptions): Promise<RunInfo> {
@@ -62,20 +115,45 @@ export class RunManager {
     const specs = names.map((n) => findTierSpec(pool, n, 'startRun'));
     const bench = await loadBenchmark(o.benchPath);
     const queries = o.limit ? bench.queries.slice(0, o.limit) : bench.queries;
-    this.#store ??= RunStore.open(join(this.#options.dir, 'runs.sqlite'));
+    this.#store ??= RunStore.open(this.#storePath);
     const store = this.#store;
     const runId = `run-${new Date().toISOString().replaceAll(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
     // Tiers first: a model that fails to load leaves no run row behind.
     const loaded = await o.pool.acquire(names);
     store.ensureRun(runId, { path: bench.path, sha256: bench.sha256, queries });
-    const tiers = names.map((n) => loaded.get(n)!);
     for (const spec of specs) store.setPrice(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut });
     const info: RunInfo = {
       runId, dataSet: o.dataSet, state: 'running', total: queries.length,
       tiers: specs.map((s) => ({ tier: s.name, done: 0, errors: 0, lastError: null, unanswered: {}, summary: null })),
       startedAt: new Date().toISOString(), outDir: join(this.#options.dir, runId),
     };
-    const live: LiveRun = { info, runs: tiers.map((tier) => BenchmarkRun.start({ store, runId, tier, concurrency: o.concurrency ?? 1 })) };
+    return this.#launch(info, names.map((n) => loaded.get(n)!), store, o.concurrency ?? 1, o.onSettled);
+  }
+
+  /** Resumes a run of an earlier launch with the pool's tiers of the same names: each answers only what it has not stored. */
+  async resumeStored(o: ResumeStoredOptions): Promise<RunInfo> {
+    try {
+      const info = this.#stored.get(o.runId);
+      if (!info || !this.#store) throw new InvalidInputError(`no run "${o.runId}"`, 'resumeRun');
+      if (info.state === 'done') {
+        o.onSettled?.();
+        return structuredClone(info);
+      }
+      const names = info.tiers.map((t) => t.tier);
+      for (const name of names) findTierSpec(o.pool.loaded.pool, name, 'resumeRun');
+      const loaded = await o.pool.acquire(names);
+      // Acquiring waited: a second resume of the same run may have won the race.
+      if (!this.#stored.delete(o.runId)) throw new InvalidInputError(`run "${o.runId}" is already running`, 'resumeRun');
+      return this.#launch({ ...info, state: 'running' }, names.map((n) => loaded.get(n)!), this.#store, 1, o.onSettled);
+    } catch (err) {
+      o.onSettled?.();
+      throw err;
+    }
+  }
+
+  #launch(info: RunInfo, tiers: Tier[], store: RunStore, concurrency: number, onSettled?: () => void): RunInfo {
+    const runId = info.runId;
+    const live: LiveRun = { info, runs: tiers.map((tier) => BenchmarkRun.start({ store, runId, tier, concurrency })) };
     this.#runs.set(runId, live);
     for (const run of live.runs) {
       const row = info.tiers.find((t) => t.tier === run.tier)!;
@@ -106,7 +184,7 @@ export class RunManager {
     this.#finish(live, store).catch((err: unknown) => {
       live.info.state = 'failed';
       live.info.tiers.forEach((t) => (t.lastError ??= (err as Error).message));
-    }).finally(() => o.onSettled?.());
+    }).finally(() => onSettled?.());
     return structuredClone(info);
   }
 
@@ -136,6 +214,8 @@ export class RunManager {
   }
 
   pause(runId: string): RunInfo {
+    const stored = this.#stored.get(runId);
+    if (stored) return structuredClone(stored);
     const live = this.#get(runId, 'pauseRun');
     if (live.info.state === 'running') {
       live.runs.forEach((r) => r.pause());
@@ -159,6 +239,7 @@ export class RunManager {
   async dispose(): Promise<void> {
     await Promise.allSettled([...this.#runs.values()].flatMap((r) => r.runs.map((run) => run.stop())));
     this.#runs.clear();
+    this.#stored.clear();
     this.#store?.close();
     this.#store = null;
   }

@@ -1,7 +1,8 @@
 // The live pool as a workspace keeps it, over the real HTTP bridge on 127.0.0.1: saved in the
 // state folder and back after a restart, a broken saved file named in the error, GGUF files
-// checked before they become tiers, the Live view's readiness against the served plan, and a
-// finished benchmark run opened as a workspace that tunes.
+// checked before they become tiers, the Live view's readiness against the served plan, a
+// finished benchmark run opened as a workspace that tunes, and the runs of an earlier launch
+// listed after a restart (finished ones to open, an interrupted one to resume).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import { parsePoolFile, type CloudTierSpec } from '../../../core/pool.js';
 import { EngineLink } from '../../../renderer/api/engine-link.js';
 import { createHttpClient } from '../../../renderer/api/http-client.js';
 import { startAppServer, type AppServer } from '../../../server/app/app-server.js';
+import { AppService } from '../../../server/app/app-service.js';
 import { bridgeClient } from '../../helpers/bridge-client.js';
 import { start as startUpstream, type Upstream } from '../../helpers/openai-upstream.js';
 
@@ -195,5 +197,101 @@ describe('Live readiness and runs opened as workspaces', () => {
     // The run's own tiers stand for the log's models by name: the live cascade can serve it as it is.
     expect((await api.checkLive()).ready).toBe(true);
     expect((await failure(api.openRun({ runId: 'nope' }))).message).toBe('openRun: no run "nope"');
+  });
+});
+
+describe('runs of earlier launches', () => {
+  let upstream: Upstream;
+  let runsDir: string;
+  const servers: AppServer[] = [];
+  const launch = async () => {
+    const server = await startAppServer({ port: 0, dataDirs: [DATA], simulatedDir: null, runsDir, initialDataSet: DATA_SET });
+    servers.push(server);
+    return { server, api: bridgeClient(server) };
+  };
+  /** Resolves with the first progress of a run that `settles`; subscribe before the call that starts it. */
+  const progressOf = (api: AppClient, settles: (run: RunInfo) => boolean) => {
+    let stop = () => {};
+    const seen = new Promise<RunInfo>((resolve) => {
+      stop = api.subscribe((e) => {
+        if (e.type === 'run.progress' && settles(e.run)) resolve(e.run);
+      });
+    });
+    return seen.finally(() => stop());
+  };
+
+  beforeAll(async () => {
+    // Slow enough tokens that a 40-query run is still going when its app closes.
+    upstream = await startUpstream({ reply: 'The answer is 18.', tokenDelayMs: 15 });
+    runsDir = await mkdtemp(join(tmpdir(), 'cascade-lab-earlier-runs-'));
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(servers.map((s) => s.close()));
+    await upstream?.close();
+    await rm(runsDir, { recursive: true, force: true });
+  });
+
+  it('lists a finished run after a restart and opens it, and resumes an interrupted one where it stopped', async () => {
+    const pool: PoolFile = { version: 1, tiers: [cloud('run-a', upstream.url)] };
+    const first = await launch();
+    await first.api.setPool(pool);
+    const finishing = progressOf(first.api, (r) => r.state === 'done' || r.state === 'failed');
+    await first.api.startRun({ dataSet: DATA_SET, limit: 6 });
+    const finished = await finishing;
+    expect(finished.state).toBe('done');
+    const underway = progressOf(first.api, (r) => r.total === 40 && r.tiers[0].done >= 3);
+    const cutShort = await first.api.startRun({ dataSet: DATA_SET, limit: 40 });
+    await underway;
+    // The app quits mid-run.
+    await first.server.close();
+    const answeredBefore = upstream.answered;
+
+    const second = await launch();
+    const runs = await second.api.listRuns();
+    expect(runs.map((r) => r.runId)).toEqual([cutShort.runId, finished.runId]);
+    const [cut, old] = runs;
+    expect(old).toMatchObject({ state: 'done', dataSet: DATA_SET, total: 6, outDir: finished.outDir });
+    expect(old.tiers).toEqual([expect.objectContaining({ tier: 'run-a', done: 6, summary: expect.objectContaining({ answered: 6, correct: finished.tiers[0].summary!.correct }) })]);
+    expect(cut.state).toBe('paused');
+    const stored = cut.tiers[0].done;
+    expect(stored).toBeGreaterThanOrEqual(3);
+    expect(stored).toBeLessThan(40);
+    expect(cut.tiers[0].summary).toBeNull();
+
+    expect((await failure(second.api.resumeRun({ runId: cut.runId }))).message).toBe('resumeRun: resuming a run needs a live pool with a tier of each of its tier names: set the pool first');
+    await second.api.setPool({ version: 1, tiers: [cloud('other', upstream.url)] });
+    expect((await failure(second.api.resumeRun({ runId: cut.runId }))).message).toBe('resumeRun: no tier "run-a" in the pool (it has: other)');
+    await second.api.setPool(pool);
+    const resuming = progressOf(second.api, (r) => r.runId === cut.runId && (r.state === 'done' || r.state === 'failed'));
+    expect((await second.api.resumeRun({ runId: cut.runId })).state).toBe('running');
+    const resumed = await resuming;
+    expect(resumed.state).toBe('done');
+    expect(resumed.tiers[0].done).toBe(40);
+    // Only what was not stored is asked again (the one answer in flight when the app quit, at most, twice).
+    expect(upstream.answered - answeredBefore).toBeGreaterThanOrEqual(40 - stored);
+    expect(upstream.answered - answeredBefore).toBeLessThanOrEqual(40 - stored + 1);
+    expect((await second.api.openRun({ runId: old.runId })).queries).toBe(6);
+    expect((await second.api.listRuns()).map((r) => [r.runId, r.state])).toEqual([[cut.runId, 'done'], [old.runId, 'done']]);
+  });
+});
+
+describe('a runs folder whose store cannot be read', () => {
+  it('starts without its runs and logs which store', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cascade-lab-bad-runs-'));
+    try {
+      await writeFile(join(dir, 'runs.sqlite'), 'not a database');
+      const messages: string[] = [];
+      const service = await AppService.create({ dataDirs: [DATA], simulatedDir: null, runsDir: dir, initialDataSet: null, onUnexpected: (m) => messages.push(m) });
+      try {
+        expect(await service.listRuns()).toEqual([]);
+        expect(messages).toHaveLength(1);
+        expect(messages[0]).toMatch(new RegExp(`^cascade-lab: the runs of earlier launches in ${dir} could not be read: .*${join(dir, 'runs.sqlite')}`));
+      } finally {
+        await service.dispose();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
