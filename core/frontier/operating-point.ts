@@ -36,7 +36,7 @@ export interface OperatingChoice {
   note: string | null;
 }
 
-export const COST_METHOD = 'one-sided normal bound on the out-of-sample mean cost (a budget: fixed sequence up the Pareto frontier from the cheapest region)';
+export const COST_METHOD = 'one-sided normal bound on the out-of-sample mean cost';
 
 export function checkConfidence(confidence: number, where = '--confidence'): void {
   if (!(confidence >= 0 && confidence < 1)) throw new InvalidInputError(`confidence must be in [0, 1), got ${confidence}`, where);
@@ -70,25 +70,19 @@ export function costBound(e: RegionFigures, confidence: number): number {
   return confidence === 0 ? e.cost : costUpperBound(e.cost, e.costSd, e.n, 1 - confidence);
 }
 
-/** What ordering a region along the frontier needs of it. */
-export interface SequencedRegion {
-  kind: PickableRegion['kind'];
-  expected: Pick<RegionFigures, 'accuracy' | 'cost'>;
-}
-
 /**
- * The most accurate frontier region whose cost bound fits a budget; -1 when none does. The Pareto
- * regions are tested from the cheapest up (fixed-sequence testing of "mean cost above the budget",
- * stopping at the first region whose bound exceeds it), so every region passed keeps the budget at
- * once with the stated confidence, not only each on its own; the last passed is the most accurate.
+ * The most accurate frontier region whose cost bound fits a budget (ties: the cheaper); -1 when none
+ * does. The regions are walked from the cheapest bound up, so a budget is matched the same way however
+ * the guards left costs ordered along λ.
  */
-export function regionWithinBudget(regions: readonly (SequencedRegion & { costBound: number })[], budget: number): number {
-  let last = -1;
-  for (const { r, i } of testSequence(regions).reverse()) {
-    if (!(r.costBound <= budget)) break;
-    last = i;
-  }
-  return last;
+export function regionWithinBudget(regions: readonly { kind: PickableRegion['kind']; costBound: number; accuracy: number }[], budget: number): number {
+  let best = -1;
+  regions.forEach((r, i) => {
+    if (r.kind !== 'frontier' || !(r.costBound <= budget)) return;
+    const b = regions[best];
+    if (best < 0 || r.accuracy > b.accuracy || (r.accuracy === b.accuracy && r.costBound < b.costBound)) best = i;
+  });
+  return best;
 }
 
 /**
@@ -98,8 +92,8 @@ export function regionWithinBudget(regions: readonly (SequencedRegion & { costBo
  * never the answer to any criterion, and testing it could only end the fixed sequence early on a
  * choice nobody wants (its failure would hide cheaper regions that are more accurate).
  */
-export function testSequence<R extends SequencedRegion>(regions: readonly R[]): { r: R; i: number }[] {
-  const beats = (a: SequencedRegion['expected'], b: SequencedRegion['expected']) => a.accuracy >= b.accuracy && a.cost <= b.cost && (a.accuracy > b.accuracy || a.cost < b.cost);
+export function testSequence<R extends Pick<PickableRegion, 'kind' | 'expected'>>(regions: readonly R[]): { r: R; i: number }[] {
+  const beats = (a: RegionFigures, b: RegionFigures) => a.accuracy >= b.accuracy && a.cost <= b.cost && (a.accuracy > b.accuracy || a.cost < b.cost);
   return regions
     .map((r, i) => ({ r, i }))
     .filter(({ r, i }) => r.kind === 'frontier' && !regions.some((o, j) => j !== i && beats(o.expected, r.expected)))
@@ -153,16 +147,13 @@ export function pickOperatingPoint(regions: readonly PickableRegion[], criterion
       const budget = criterion.budget;
       if (!(Number.isFinite(budget) && budget >= 0)) throw new InvalidInputError(`budget must be a number ≥ 0, got ${budget}`, '--budget');
       const bound = (r: PickableRegion) => costBound(r.expected, confidence);
-      const last = regionWithinBudget(regions.map((r) => ({ kind: r.kind, expected: r.expected, costBound: bound(r) })), budget);
+      const last = regionWithinBudget(regions.map((r) => ({ kind: r.kind, costBound: bound(r), accuracy: r.expected.accuracy })), budget);
       if (last < 0) {
-        const cheapest = testSequence(regions).at(-1)!.r;
+        const cheapest = frontier.map((x) => x.r).reduce((a, b) => (bound(b) < bound(a) ? b : a));
         const what = confidence > 0 ? `cost bound ${bound(cheapest).toPrecision(4)}${unit && ' ' + unit} at confidence ${confidence}` : `cost ${cheapest.expected.cost.toPrecision(4)}${unit && ' ' + unit}`;
         throw new UnsatisfiableError(`budget ${budget}${unit && ' ' + unit} per query is below the cheapest region's ${what}`, '--budget');
       }
-      if (confidence === 0) return done(last);
-      // What the sequence tested is the budget itself, for every region it passed: that is the bound certified.
-      const own = certificateOf(regions[last], confidence);
-      return { region: last, certified: { ...own, costUpper: budget }, note: null };
+      return done(last);
     }
   }
 }

@@ -4,7 +4,7 @@ import { regionAtLambda, regionWithinBudget } from '../../core/frontier/operatin
 /*
  * The slider's picks, made here with the core's own functions so each move is instant and gives the
  * region `setOperatingPoint` gives in the engine: a λ falls in one frontier region; a budget picks the
- * most accurate region whose cost bound fits it, testing the Pareto regions from the cheapest up.
+ * most accurate region whose cost bound fits it.
  */
 
 /** The region a λ falls in. */
@@ -14,6 +14,6 @@ export function regionForLambda(view: BudgetView, lambda: number): number {
 
 /** The most accurate region whose cost bound fits a budget; below the cheapest region, the cheapest. */
 export function regionForBudget(view: BudgetView, budget: number): number {
-  const found = regionWithinBudget(view.regions.map((r) => ({ kind: r.kind, expected: { accuracy: r.expected.accuracy, cost: r.expected.costPerQuery }, costBound: r.expected.costBound })), budget);
+  const found = regionWithinBudget(view.regions.map((r) => ({ kind: r.kind, costBound: r.expected.costBound, accuracy: r.expected.accuracy })), budget);
   return found >= 0 ? found : view.regions.length - 1;
 }

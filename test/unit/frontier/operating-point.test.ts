@@ -67,20 +67,6 @@ describe('the certified operating point', () => {
     expect(() => pickOperatingPoint(priced, { kind: 'budget', budget: 0.5 }, 0.9)).toThrow(/below the cheapest region's cost bound/);
   });
 
-  it('tests a budget up the Pareto regions from the cheapest and certifies the budget itself for the one it serves', () => {
-    const priced = [regions[0], region('frontier', 0, 8, 30, 0), region('frontier', 1, 5, 10, 8), region('frontier', 2, 3, 0, 20), region('frontier', 3, 1, 0, 60)];
-    const pick = pickOperatingPoint(priced, { kind: 'budget', budget: 6 }, 0.9);
-    expect(pick.region).toBe(2);
-    expect(pick.certified!.costUpper).toBe(6);
-    expect(pick.certified!.method).toMatch(/fixed sequence up the Pareto frontier/);
-    // The 3-unit region's costs vary so much that its bound (3 + 1.28·40/√1000 ≈ 4.62) exceeds a budget of
-    // 4.3: the sequence stops there, though the 4-unit region's own bound (≈ 4.08) would fit on its own.
-    const noisy = region('frontier', 2, 3, 0, 20);
-    const stalled = [priced[0], priced[1], region('frontier', 1, 4, 10, 8), { ...noisy, expected: { ...noisy.expected, costSd: 40 } }, priced[4]];
-    expect(pickOperatingPoint(stalled, { kind: 'budget', budget: 4.3 }, 0.9).region).toBe(4);
-    expect(pickOperatingPoint(stalled, { kind: 'budget', budget: 4.3 }, 0).region).toBe(2);
-  });
-
   it('finds the frontier region of a λ and refuses a confidence out of range', () => {
     expect(pickOperatingPoint(regions, { kind: 'lambda', lambda: 1.5 }, 0.9).region).toBe(2);
     expect(pickOperatingPoint(regions, { kind: 'lambda', lambda: 0 }, 0.9).region).toBe(1);
