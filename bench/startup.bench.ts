@@ -16,6 +16,7 @@ import { chromium, type Browser } from 'playwright-core';
 import WebSocket from 'ws';
 import { createHttpClient } from '../renderer/api/http-client.js';
 import { measureCliStartup } from './cli-startup.js';
+import { median } from './stats.js';
 
 const RUNS = Number(process.env.STARTUP_RUNS ?? 3);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -105,7 +106,6 @@ async function once(ws: Workspace): Promise<Launch> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
