@@ -504,6 +504,7 @@ export const RunTierSummarySchema = z.object({
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
   costUsd: nonNeg,
+  /** This launch's time on the run; for a run read back from an earlier launch, from its first stored answer to its last. */
   elapsedS: nonNeg,
   ttftMsMedian: maybeNum,
   tpotMsMedian: maybeNum,

@@ -13,6 +13,12 @@ import { APP_SCHEME_PRIVILEGES, APP_URL, lockDown, serveAppRequest, windowOption
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 
 async function main(): Promise<void> {
+  // One app per user-data folder: a second would take the first one's running benchmark runs for
+  // interrupted ones (and could resume them twice) and write the same workspace file.
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
   const root = app.getAppPath();
   const shared = join(root, '..', 'shared', 'data');
   // The first workspace loads (and starts tuning, or is read back from the tune cache) while
@@ -46,6 +52,11 @@ async function main(): Promise<void> {
     if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);
   });
   win.once('ready-to-show', () => win.show());
+  app.on('second-instance', () => {
+    if (win.isDestroyed()) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
   win.on('closed', unsubscribe);
   app.on('window-all-closed', () => app.quit());
   app.on('will-quit', (event) => {

@@ -124,6 +124,7 @@ export class AppService implements AppClient {
   /** How many streams and runs are using each pool: a replaced pool is disposed only once none is. */
   readonly #borrowers = new Map<TierPool, number>();
   #runs: RunManager | null = null;
+  #runsReady: Promise<RunManager> | null = null;
   readonly #runsDir: string;
   readonly #stateDir: string | null;
   #workspace: Workspace | null = null;
@@ -581,12 +582,17 @@ export class AppService implements AppClient {
 
   // ---- benchmark runs ---------------------------------------------------------------
 
-  async #runManager(): Promise<RunManager> {
-    if (!this.#runs) {
-      const { RunManager } = await import('./runs.js');
-      this.#runs = new RunManager({ dir: this.#runsDir, emit: (e) => this.#emit(e) });
-    }
-    return this.#runs;
+  /** The run manager, made on first use (its module loads SQLite); one however many calls race to make it. */
+  #runManager(): Promise<RunManager> {
+    this.#runsReady ??= import('./runs.js').then(({ RunManager }) => {
+      this.#runs = new RunManager({ dir: this.#runsDir, storePath: this.#runsStore, emit: (e) => this.#emit(e) });
+      return this.#runs;
+    });
+    return this.#runsReady;
+  }
+
+  get #runsStore(): string {
+    return join(this.#runsDir, 'runs.sqlite');
   }
 
   /**
@@ -594,7 +600,7 @@ export class AppService implements AppClient {
    * cannot be read is logged with its path and the app starts without those runs.
    */
   async #restoreRuns(): Promise<void> {
-    if (!existsSync(join(this.#runsDir, 'runs.sqlite'))) return;
+    if (!existsSync(this.#runsStore)) return;
     try {
       const sets = await this.listDataSets();
       // A run stores its benchmark's questions file; a data set is its folder.
@@ -623,7 +629,7 @@ export class AppService implements AppClient {
 
   async resumeRun(request: { runId: string }): Promise<RunInfo> {
     if (!this.#runs) throw new InvalidInputError(`no run "${request.runId}"`, 'resumeRun');
-    if (this.#runs.isStored(request.runId)) {
+    if (this.#runs.isInterrupted(request.runId)) {
       const ws = this.#requireWorkspace('resumeRun');
       const pool = await this.#tierPool(ws, 'resumeRun', 'resuming a run needs a live pool with a tier of each of its tier names: set the pool first');
       return this.#runs.resumeStored({ runId: request.runId, pool, onSettled: this.#lend(pool) });

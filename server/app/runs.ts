@@ -12,8 +12,10 @@ import { RunStore, type RunInfo as StoredRun } from '../../native-models/runs/ru
 import type { TierPool } from '../../native-models/tiers/pool.js';
 
 export interface RunManagerOptions {
-  /** Holds runs.sqlite (answers as they finish, so a run resumes after a crash) and each run's exported run log. */
+  /** Holds each run's exported run log. */
   dir: string;
+  /** The SQLite store of every run's answers as they finish, so a run resumes after a crash. */
+  storePath: string;
   emit: (event: AppEvent) => void;
 }
 
@@ -57,18 +59,14 @@ export class RunManager {
     this.#options = options;
   }
 
-  get #storePath(): string {
-    return join(this.#options.dir, 'runs.sqlite');
-  }
-
   /**
    * Lists the runs the store holds from earlier launches. A run is `done` when every tier answered
    * every query and its run log was exported whole; otherwise it is `paused`, to resume.
    * `dataSetOf` names the data set of a benchmark path.
    */
   restore(dataSetOf: (benchPath: string) => string): void {
-    if (!existsSync(this.#storePath)) return;
-    this.#store ??= RunStore.open(this.#storePath);
+    if (!existsSync(this.#options.storePath)) return;
+    this.#store ??= RunStore.open(this.#options.storePath);
     for (const run of this.#store.listRuns()) {
       if (!this.#runs.has(run.id)) this.#stored.set(run.id, this.#storedInfo(this.#store, run, dataSetOf(run.bench)));
     }
@@ -95,9 +93,9 @@ export class RunManager {
     return all.sort((a, b) => b.startedAt.localeCompare(a.startedAt)).map((info) => structuredClone(info));
   }
 
-  /** Whether the run is one of an earlier launch's, not running in this one (resuming it needs a pool). */
-  isStored(runId: string): boolean {
-    return this.#stored.has(runId);
+  /** Whether the run is an interrupted one of an earlier launch, not running in this one (resuming it needs a pool). */
+  isInterrupted(runId: string): boolean {
+    return this.#stored.get(runId)?.state === 'paused';
   }
 
   async start(o: StartRunOptions): Promise<RunInfo> {
@@ -115,7 +113,7 @@ export class RunManager {
     const specs = names.map((n) => findTierSpec(pool, n, 'startRun'));
     const bench = await loadBenchmark(o.benchPath);
     const queries = o.limit ? bench.queries.slice(0, o.limit) : bench.queries;
-    this.#store ??= RunStore.open(this.#storePath);
+    this.#store ??= RunStore.open(this.#options.storePath);
     const store = this.#store;
     const runId = `run-${new Date().toISOString().replaceAll(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
     // Tiers first: a model that fails to load leaves no run row behind.
@@ -135,16 +133,15 @@ export class RunManager {
     try {
       const info = this.#stored.get(o.runId);
       if (!info || !this.#store) throw new InvalidInputError(`no run "${o.runId}"`, 'resumeRun');
-      if (info.state === 'done') {
-        o.onSettled?.();
-        return structuredClone(info);
-      }
       const names = info.tiers.map((t) => t.tier);
       for (const name of names) findTierSpec(o.pool.loaded.pool, name, 'resumeRun');
       const loaded = await o.pool.acquire(names);
       // Acquiring waited: a second resume of the same run may have won the race.
-      if (!this.#stored.delete(o.runId)) throw new InvalidInputError(`run "${o.runId}" is already running`, 'resumeRun');
-      return this.#launch({ ...info, state: 'running' }, names.map((n) => loaded.get(n)!), this.#store, 1, o.onSettled);
+      if (!this.#stored.has(o.runId)) throw new InvalidInputError(`run "${o.runId}" is already running`, 'resumeRun');
+      // The original concurrency is not stored: one query at a time per tier, as a new run's default.
+      const resumed = this.#launch({ ...info, state: 'running' }, names.map((n) => loaded.get(n)!), this.#store, 1, o.onSettled);
+      this.#stored.delete(o.runId);
+      return resumed;
     } catch (err) {
       o.onSettled?.();
       throw err;
@@ -226,6 +223,8 @@ export class RunManager {
   }
 
   resume(runId: string): RunInfo {
+    const stored = this.#stored.get(runId);
+    if (stored) return structuredClone(stored);
     const live = this.#get(runId, 'resumeRun');
     if (live.info.state === 'paused') {
       live.info.state = 'running';
