@@ -99,8 +99,14 @@ export class LearnedQe {
     return logit(this.#state, row);
   }
 
-  /** The calibrated probability that the answer is right. Allocates nothing: it is on the serving hot path. */
+  /**
+   * The calibrated probability that the answer is right. An answer with no final answer scores 0:
+   * every grader marks it wrong (graders.ts), while a refusal, an empty reply or a small model's
+   * runaway text is unlike the answers the QE learned from and may score anything. Allocates
+   * nothing: it is on the serving hot path.
+   */
   score(input: QeInput): number {
+    if (input.answer === null) return 0;
     const row = extractFeaturesScratch(this.model.spec, input);
     return calibrate(this.model.calibrator, logit(this.#state, row, row.length));
   }

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
 import { adaptTunedConfig, formatAdaptDiff } from '../../core/adapt.js';
 import type { TunedConfig } from '../../core/config.js';
 import { ConflictError, InvalidInputError } from '../../core/errors.js';
@@ -8,6 +7,7 @@ import { readTunedConfig } from './eval.js';
 import { collect } from './options.js';
 import { stderrProgress } from './progress.js';
 import { addRunLogOptions, cliEmbedderFactory, loadRunLogs, type RunLogFlags } from './runlogs.js';
+import { checkOutFile, writeOutFile } from './output.js';
 
 /**
  * The run log a config was tuned on: `--base` paths when given, else the sources its provenance
@@ -54,6 +54,9 @@ export function register(program: Command): void {
     .option('--json', 'print the diff as one JSON object', false)
     .action(async (flags: AdaptFlags) => {
       if (flags.data.length === 0 && flags.remove.length === 0) throw new InvalidInputError('nothing to do: give --data with probe answers and/or --remove MODEL', 'adapt');
+      const diffPath = flags.diff ?? flags.out.replace(/(\.json)?$/, '.diff.json');
+      checkOutFile(flags.out, '--out');
+      checkOutFile(diffPath, flags.diff ? '--diff' : '--out');
       const config = await readTunedConfig(flags.config);
       const progress = stderrProgress('adapt');
       const embedders = cliEmbedderFactory(flags.embeddingCache);
@@ -61,9 +64,8 @@ export function register(program: Command): void {
         const base = await loadBaseLog(config, flags.base, flags);
         const log = flags.data.length > 0 ? joinRunLogs([base, await loadRunLogs(flags.data, flags)]) : base;
         const { config: next, diff } = await adaptTunedConfig(config, log, { remove: flags.remove, embedderFactory: embedders.factory, onProgress: progress.onProgress });
-        const diffPath = flags.diff ?? flags.out.replace(/(\.json)?$/, '.diff.json');
-        await writeFileAtomic(flags.out, JSON.stringify(next) + '\n');
-        await writeFileAtomic(diffPath, JSON.stringify(diff, null, 2) + '\n');
+        await writeOutFile(flags.out, JSON.stringify(next) + '\n', '--out');
+        await writeOutFile(diffPath, JSON.stringify(diff, null, 2) + '\n', flags.diff ? '--diff' : '--out');
         process.stdout.write(flags.json ? JSON.stringify({ ...diff, config: flags.out, diffFile: diffPath }) + '\n' : `${formatAdaptDiff(diff, next.cost.unit)}\n\nAdapted config written to ${flags.out}, diff to ${diffPath}\n`);
       } finally {
         progress.stop();

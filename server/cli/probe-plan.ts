@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
 import { probePlan } from '../../core/adapt.js';
 import { loadBaseLog } from './adapt.js';
 import { readTunedConfig } from './eval.js';
@@ -7,6 +6,7 @@ import { table } from './format.js';
 import { collect, integer } from './options.js';
 import { stderrProgress } from './progress.js';
 import { cliEmbedderFactory } from './runlogs.js';
+import { checkOutFile, writeOutFile } from './output.js';
 
 interface ProbePlanFlags {
   config: string;
@@ -31,6 +31,7 @@ export function register(program: Command): void {
     .option('--embedding-cache <dir>', 'on-disk embedding cache of gguf/openai embedders')
     .option('--json', 'print the plan as one JSON object', false)
     .action(async (flags: ProbePlanFlags) => {
+      if (flags.out) checkOutFile(flags.out, '--out');
       const config = await readTunedConfig(flags.config);
       const progress = stderrProgress('probe-plan');
       const embedders = cliEmbedderFactory(flags.embeddingCache);
@@ -39,7 +40,7 @@ export function register(program: Command): void {
         const plan = await probePlan(config, log, flags.perCluster, { embedderFactory: embedders.factory, onProgress: progress.onProgress, ...(flags.seed !== undefined && { seed: flags.seed }) });
         if (flags.out) {
           const lines = plan.map((p) => JSON.stringify({ qid: p.qid, task: p.task, prompt: p.prompt, reference: p.reference, ...(p.promptTokens !== null && { prompt_tokens: p.promptTokens }) }));
-          await writeFileAtomic(flags.out, lines.join('\n') + '\n');
+          await writeOutFile(flags.out, lines.join('\n') + '\n', '--out');
         }
         process.stdout.write(
           flags.json

@@ -9,6 +9,18 @@ function wholeNumber(value: string): number {
   return n;
 }
 
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a whole number > 0`);
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port (0–65535)`);
+  return n;
+}
+
 function milliseconds(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a whole number of milliseconds > 0`);
@@ -31,13 +43,16 @@ export function register(program: Command): void {
 
 function serveCommand(): Command {
   return new Command('serve')
+    // A command added whole does not inherit the program's settings: usage errors exit 2 here too.
+    .exitOverride()
+    .showHelpAfterError()
     .description('Serve a tuned config as an OpenAI-compatible endpoint that routes every request through the cascade')
     .requiredOption('--config <file>', 'tuned config (the output of `cascade-lab tune`)')
     .requiredOption('--pool <file>', 'pool file whose tiers answer')
     .option('--host <address>', 'address to bind; beyond loopback it needs --auth-token-env (or --insecure-no-auth)', '127.0.0.1')
     .option('--allowed-host <name>', 'a Host name to answer to besides loopback names and the bound address (repeatable; * for any)', collect, [])
     .option('--insecure-no-auth', 'listen beyond loopback with no token (prints a warning; only behind a firewall you trust)', false)
-    .addOption(new Option('--port <n>', 'port to bind (0: any free port)').default(8080).argParser(wholeNumber))
+    .addOption(new Option('--port <n>', 'port to bind (0: any free port)').default(8080).argParser(port))
     .option('--auth-token-env <VAR>', 'require `Authorization: Bearer <token>`, the token read from this environment variable')
     .option('--log-dir <dir>', 'write the JSONL decision log here')
     .option('--map <MODEL=TIER>', "serve the config's run-log MODEL with pool TIER (repeatable)", keyValue((v) => v))
@@ -47,9 +62,9 @@ function serveCommand(): Command {
     .option('--tier-timeout-for <TIER=MS>', 'deadline of one attempt on this tier (repeatable)', keyValue(milliseconds))
     .option('--stream-ungated', 'stream stage 1 at once for clusters the plan never gates', false)
     .option('--no-watch', 'do not reload when the config or pool file changes (SIGHUP still reloads)')
-    .addOption(new Option('--max-body-bytes <n>', 'largest request body').default(1024 * 1024).argParser(wholeNumber))
-    .addOption(new Option('--max-input-chars <n>', 'largest prompt, all messages together').default(200_000).argParser(wholeNumber))
-    .addOption(new Option('--max-output-tokens <n>', "most output tokens a request may ask for (a client's larger max_tokens is lowered to it)").argParser(wholeNumber))
+    .addOption(new Option('--max-body-bytes <n>', 'largest request body').default(1024 * 1024).argParser(positive))
+    .addOption(new Option('--max-input-chars <n>', 'largest prompt, all messages together').default(200_000).argParser(positive))
+    .addOption(new Option('--max-output-tokens <n>', "most output tokens a request may ask for (a client's larger max_tokens is lowered to it)").argParser(positive))
     .addOption(new Option('--drain-timeout <ms>', 'how long shutdown waits for in-flight requests').default(30_000).argParser(wholeNumber))
     .addOption(new Option('--log-max-bytes <n>', 'rotate the decision log past this size').default(64 * 1024 * 1024).argParser(wholeNumber))
     .action(async (o: {

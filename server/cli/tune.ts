@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
 import { CostMetricSchema } from '../../core/cost.js';
 import { parseEmbedderSpec } from '../../core/embedder.js';
 import type { TunedConfig } from '../../core/config.js';
@@ -13,6 +12,7 @@ import { formatReport, formatUnanswered } from './format.js';
 import { collect, commaList, finiteNumber, integer } from './options.js';
 import { stderrProgress } from './progress.js';
 import { addRunLogOptions, cliEmbedderFactory, formatCostSource, loadForCost, toolInfo, type RunLogFlags } from './runlogs.js';
+import { checkOutFile, writeOutFile } from './output.js';
 
 interface TuneFlags extends RunLogFlags {
   data: string[];
@@ -122,6 +122,7 @@ export function register(program: Command): void {
       };
       // Settings are checked before the (slow) run-log load, so a typo fails at once.
       resolveTuneOptions(options);
+      checkOutFile(flags.out, '--out');
       const progress = stderrProgress('tune');
       const embedders = cliEmbedderFactory(flags.embeddingCache);
       try {
@@ -132,7 +133,7 @@ export function register(program: Command): void {
         const tuned = await tune(log, { ...options, embedderFactory: embedders.factory, onProgress: progress.onProgress });
         const { report } = tuned;
         const config = withTpotBackends(tuned.config, flags.cost === 'tpot' ? (loaded.tpotBackends ?? {}) : {});
-        await writeFileAtomic(flags.out, JSON.stringify(config) + '\n');
+        await writeOutFile(flags.out, JSON.stringify(config) + '\n', '--out');
         const unanswered = unansweredByModel(log);
         const unansweredText = formatUnanswered(unanswered, log.queries.length);
         process.stdout.write(flags.json

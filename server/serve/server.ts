@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Cancellation } from '../../core/cancellation.js';
+import { InvalidInputError, UnknownTierError } from '../../core/errors.js';
 import type { GenerateRequest, GenerationResult } from '../../core/tier.js';
 import { checkBind, HostRules, requireJsonBody } from './access.js';
 import { readBody } from './body.js';
@@ -74,6 +75,18 @@ function decodedPathPart(part: string): string {
   }
 }
 
+/** A bind that fails for a reason the user can fix, as an error naming the address and the flag. */
+function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why: Record<string, [string, string]> = {
+    EADDRINUSE: ['another process is listening there', '--port'],
+    EACCES: ['permission denied (ports below 1024 need privileges)', '--port'],
+    EADDRNOTAVAIL: ['no network interface of this machine has that address', '--host'],
+  };
+  const known = code === undefined ? undefined : why[code];
+  return known ? new InvalidInputError(`cannot listen on ${host}:${port}: ${known[0]}`, known[1]) : err;
+}
+
 function tokenDigest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
@@ -92,6 +105,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   metrics.observeHardware(() => holder.current.tiers.values());
   let log: DecisionLog | undefined;
   try {
+    // A deadline for a tier the pool lacks is a typo that would otherwise go unnoticed.
+    const unknown = Object.keys(opts.tierTimeouts).filter((name) => !holder.current.tiers.has(name));
+    if (unknown.length) throw new UnknownTierError(`no tier ${unknown.map((n) => `"${n}"`).join(', ')} in the pool (it has: ${[...holder.current.tiers.keys()].join(', ')})`, '--tier-timeout-for');
     if (opts.logDir) {
       log = await DecisionLog.open({
         dir: opts.logDir,
@@ -325,7 +341,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     releaseGuard();
     await holder.close();
     await log?.close();
-    throw err;
+    throw listenError(err, opts.host, opts.port);
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTunedConfig } from '../../../core/config.js';
 import { cli } from '../../helpers/cli.js';
+import { cloudTier, simulatedConfig, writeServeFiles } from '../../helpers/serve-harness.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const dataDir = path.resolve(repoRoot, '../shared/data/zeroeval-gsm8k-crux');
@@ -59,6 +62,13 @@ describe('cascade-lab tune', () => {
     const { code, stderr } = await cli('tune', '--data', dataDir, '--out', path.join(dir, 'never.json'), ...(args as string[]));
     expect(code).toBe(2);
     expect(stderr).toMatch(message as RegExp);
+  });
+
+  it('refuses an --out whose folder does not exist before it tunes, naming the folder', async () => {
+    const out = path.join(dir, 'no-such-folder', 'tuned.json');
+    const { code, stderr } = await cli('tune', '--data', dataDir, '--out', out);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`cascade-lab: InvalidInputError: --out: the folder ${path.dirname(out)} of ${out} does not exist\n`);
   });
 
   it('refuses an unknown cost metric and a missing run log', async () => {
@@ -139,4 +149,36 @@ describe('cascade-lab eval', () => {
     expect(report.split.train).toBe(tuned.split.trainQids.length);
     expect(report.system.retention).toBeGreaterThan(0.9);
   }, 120_000);
+});
+
+describe('cascade-lab serve, refused at start', () => {
+  let files: { configPath: string; poolPath: string };
+  let busy: Server;
+
+  beforeAll(async () => {
+    const config = await simulatedConfig();
+    files = await writeServeFiles(dir, config, [cloudTier('only', 'http://127.0.0.1:9/v1', config.pool.map((m) => m.model))]);
+    busy = createServer((_req, res) => res.end());
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => busy.close(resolve));
+  });
+
+  it.each([
+    [['--port', '70000'], /--port <n>' argument '70000' is invalid\. "70000" is not a port \(0–65535\)/],
+    [['--port', '0', '--max-body-bytes', '0'], /--max-body-bytes <n>' argument '0' is invalid/],
+    [['--port', '0', '--tier-timeout-for', 'nope=50'], /^cascade-lab: UnknownTierError: --tier-timeout-for: no tier "nope" in the pool \(it has: only\)\n$/],
+  ])('refuses %j with exit code 2', async (args, message) => {
+    const { code, stderr } = await cli('serve', '--config', files.configPath, '--pool', files.poolPath, ...(args as string[]));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message as RegExp);
+  });
+
+  it('names the address when another process holds the port', async () => {
+    const port = (busy.address() as AddressInfo).port;
+    const { code, stderr } = await cli('serve', '--config', files.configPath, '--pool', files.poolPath, '--port', String(port));
+    expect(code).toBe(2);
+    expect(stderr).toBe(`cascade-lab: InvalidInputError: --port: cannot listen on 127.0.0.1:${port}: another process is listening there\n`);
+  });
 });

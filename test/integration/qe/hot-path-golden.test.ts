@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BuiltinEmbedder } from '../../../core/embed/tfidf.js';
 import { extractFinalAnswer, extractJsonAnswer } from '../../../core/extract.js';
+import { calibrate } from '../../../core/qe/calibration.js';
 import { extractFeatures, fitFeatureSpec, type FeatureSpec, type QeInput } from '../../../core/qe/features.js';
 import { LearnedQe, trainQe } from '../../../core/qe/model.js';
 import { buildWorkload, type Workload } from '../../../core/workload.js';
@@ -87,12 +88,16 @@ describe('hot path, bit for bit as before the allocation-free rewrite', () => {
       inputs.filter((_, i) => i % 7 === 1).map((input, i) => ({ input, correct: (i % 2) as 0 | 1 })),
       w.models, 3, { l2Grid: [1e-2] },
     ));
-    const scores = Float64Array.from(inputs, (x) => qe.score(x));
     const raw = Float64Array.from(inputs, (x) => qe.rawScore(extractFeatures(spec, x)));
+    // The learned score, before the rule that an answer with no final answer scores 0 (added since).
+    const learned = Float64Array.from(inputs, (x) => calibrate(qe.model.calibrator, qe.rawScore(extractFeatures(qe.model.spec, x))));
     const d = new Digest();
-    d.floats(scores);
+    d.floats(learned);
     d.floats(raw);
     expect(d.hex).toBe('7c170fe6');
+    const scores = Float64Array.from(inputs, (x) => qe.score(x));
+    expect(inputs.filter((x) => x.answer === null).length).toBeGreaterThan(TRICKY.length);
+    inputs.forEach((x, i) => expect(scores[i]).toBe(x.answer === null ? 0 : learned[i]));
   });
 
   it('built-in embeddings of every query and answer', () => {

@@ -40,6 +40,15 @@ describe('learned QE on the shared data', () => {
     for (const a of heldOut.slice(0, 200)) expect(again.score(a.input)).toBe(qe.score(a.input));
   });
 
+  it('scores an answer with no final answer 0, however its text reads', () => {
+    const qe = new LearnedQe(model);
+    const right = heldOut.find((a) => a.correct === 1 && a.input.answer !== null)!;
+    expect(qe.score(right.input)).toBeGreaterThan(0);
+    for (const response of ['', 'I do not know.', "I'm sorry, I can't help with that.", 'Once upon a time there was a little dog who']) {
+      expect(qe.score({ ...right.input, response, answer: null, wellFormed: false })).toBe(0);
+    }
+  });
+
   it('names a corrupt weight slot', () => {
     expect(() => new LearnedQe({ ...model, slots: [1e9], values: [1] })).toThrow(/qe\.slots.*outside the feature space/);
   });
