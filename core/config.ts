@@ -108,7 +108,8 @@ export const TunedConfigSchema = z
   split: z.object({
     seed: z.number().int(),
     trainFraction: z.number().gt(0).lt(1),
-    trainQids: z.array(z.string()).describe('The queries tuned on; eval evaluates on the others.'),
+    trainQids: z.array(z.string()).describe('The queries tuned on.'),
+    testQids: z.array(z.string()).optional().describe('The held-out queries the report measured; eval evaluates on these when the run log holds the train queries (on the others, in a config that lacks the list).'),
     testCount: z.number().int().nonnegative(),
   }),
   cost: z.object({

@@ -47,11 +47,16 @@ export function splitQueries(qids: readonly string[], tasks: readonly string[], 
 }
 
 /** The split a config recorded: its train qids on one side, everything else on the other. */
-export function splitByTrainQids(qids: readonly string[], trainQids: readonly string[]): QuerySplit {
+export function splitByTrainQids(qids: readonly string[], trainQids: readonly string[], testQids?: readonly string[]): QuerySplit {
   const inTrain = new Set(trainQids);
+  // A tune on a slice of the log (some tasks, say) held out only the slice's other queries.
+  const inTest = testQids && new Set(testQids);
   const train: number[] = [];
   const test: number[] = [];
-  qids.forEach((q, i) => (inTrain.has(q) ? train : test).push(i));
+  qids.forEach((q, i) => {
+    if (inTrain.has(q)) train.push(i);
+    else if (!inTest || inTest.has(q)) test.push(i);
+  });
   return { train: Int32Array.from(train), test: Int32Array.from(test) };
 }
 

@@ -229,7 +229,7 @@ export async function tune(log: RunLog, options: TuneOptions = {}): Promise<Tune
     createdAt: o.now().toISOString(),
     tool: o.tool,
     provenance: { sources: log.sources.map((s) => ({ path: s.path, sha256: s.sha256 })), seed: o.seed, tokensApproximate: log.tokensApproximate },
-    split: { seed: o.seed, trainFraction: o.trainFraction, trainQids: Array.from(split.train, (i) => w.qids[i]), testCount: split.test.length },
+    split: { seed: o.seed, trainFraction: o.trainFraction, trainQids: Array.from(split.train, (i) => w.qids[i]), testQids: Array.from(split.test, (i) => w.qids[i]), testCount: split.test.length },
     cost: { metric: o.costMetric, scale: costScale, unit },
     pool: pool.map((m, p) => {
       const figures = { ...(log.prices[w.models[m]] ?? {}), ...(o.pricing.perModel?.[w.models[m]] ?? {}) };
@@ -363,18 +363,26 @@ export interface EvaluateOptions {
   onProgress?: TuneProgress;
 }
 
+/** The log's answers by the config's pool: the models it was tuned on, whose answers its QE can read. */
+function poolOnly(log: RunLog, config: TunedConfig): RunLog {
+  const pool = new Set(config.pool.map((p) => p.model));
+  if (log.models.every((m) => pool.has(m))) return log;
+  return { ...log, models: log.models.filter((m) => pool.has(m)), responses: log.responses.filter((r) => pool.has(r.model)) };
+}
+
 /**
- * Evaluates a tuned config on a run log. When the log holds every query the config was tuned
- * on, only the other queries are evaluated (the config's own test split); otherwise all of them.
+ * Evaluates a tuned config on a run log, over the models of its pool. When the log holds every
+ * query the config was tuned on, only its held-out queries are evaluated (the config's own test
+ * split, so a config tuned on a task slice is not judged on the other tasks); otherwise all of them.
  */
 export async function evaluateTunedConfig(config: TunedConfig, log: RunLog, options: EvaluateOptions = {}): Promise<TuneResult['report']> {
   const onProgress = options.onProgress ?? DEFAULTS.onProgress;
-  const w = buildWorkload(log);
+  const w = buildWorkload(poolOnly(log, config));
   const perModel = Object.fromEntries(config.pool.filter((p) => p.figures).map((p) => [p.model, p.figures!]));
   const cost = costMatrix(w, config.cost.metric, { prices: log.prices, perModel });
   const known = new Set(w.qids);
   const onTestSplit = config.split.trainQids.every((q) => known.has(q));
-  const split = onTestSplit ? splitByTrainQids(w.qids, config.split.trainQids) : { train: new Int32Array(0), test: Int32Array.from(w.qids, (_, i) => i) };
+  const split = onTestSplit ? splitByTrainQids(w.qids, config.split.trainQids, config.split.testQids) : { train: new Int32Array(0), test: Int32Array.from(w.qids, (_, i) => i) };
   if (split.test.length === 0) throw new InvalidInputError('the run log has no queries outside the config\'s train split to evaluate on', 'run log');
   const embedder = config.embedder.state
     ? BuiltinEmbedder.fromState(config.embedder.state, 'config: embedder.state')

@@ -9,6 +9,7 @@ import type { EngineReport } from '../../../core/report.js';
 import type { RunLog } from '../../../core/runlog.js';
 import { evaluateTunedConfig, tune } from '../../../core/tune.js';
 import { loadRunLog } from '../../../native-models/runlog/load.js';
+import { sliceRunLog } from '../../../core/runlog-slice.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const dataDir = path.resolve(repoRoot, '../shared/data/zeroeval-gsm8k-crux');
@@ -140,5 +141,15 @@ describe('tune on zeroeval-gsm8k-crux (seed 0, 60/40 split, USD)', () => {
     const other = await evaluateTunedConfig(config, crux);
     expect(other.evaluatedOn).toBe('all-queries');
     expect(other.split).toEqual({ train: 0, test: 800 });
+  }, 120_000);
+
+  it('eval of a config tuned on a slice reproduces its report on the whole log: only the slice\'s test queries, only its pool', async () => {
+    const slice = sliceRunLog(log, { tasks: ['gsm8k'], excludeModels: ['o1-mini-2024-09-12'] });
+    const tuned = await tune(slice, { k: 2, bootstrapSamples: 50 });
+    const whole = await evaluateTunedConfig(tuned.config, log, { bootstrapSamples: 50 });
+    expect(whole.evaluatedOn).toBe('test-split');
+    expect(whole.split).toEqual(tuned.report.split);
+    expect(whole.system).toEqual(tuned.report.system);
+    expect(whole).toEqual(tuned.report);
   }, 120_000);
 });
