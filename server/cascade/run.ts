@@ -130,7 +130,7 @@ export async function runCascade(run: CascadeRun): Promise<CascadeOutcome> {
       if (fallbacks.length > 0 && fallbacks.every((f) => f.reason === 'context_length')) {
         throw new InputTooLongError(`The conversation does not fit the context of any tier on the ladder (${fallbacks.map((f) => f.from).join(', ')}): ${err.message}`, 400, 'messages');
       }
-      throw new AllTiersFailedError(fallbacks.map((f) => ({ tier: f.from, reason: f.reason })));
+      throw new AllTiersFailedError(fallbacks);
     } finally {
       tierMs += performance.now() - t0;
     }

@@ -1,7 +1,7 @@
 import type { CascadeDecision } from '../../core/cascade/router.js';
 import type { GenerationResult, TokenEvent } from '../../core/tier.js';
 import type { CascadeOutcome, CascadeSink, CascadeTrace, PassRole } from '../cascade/run.js';
-import type { TokenSink } from '../cascade/tier-call.js';
+import type { Fallback, TokenSink } from '../cascade/tier-call.js';
 import type { SseWriter } from './openai-format.js';
 
 /** Whether the client saw tokens as they were generated (`live`), after the cascade settled (`buffered`), or as one body (`json`). */
@@ -16,8 +16,13 @@ export function cascadeHeaders(trace: CascadeTrace): Record<string, string> {
     'x-cascade-escalated': String(trace.escalated),
     'x-cascade-qe': trace.qe === null ? 'none' : trace.qe.toFixed(4),
   };
-  if (trace.fallbacks.length > 0) headers['x-cascade-fallback'] = trace.fallbacks.map((f) => `${f.from}>${f.to ?? 'none'}:${f.reason}`).join(', ');
+  if (trace.fallbacks.length > 0) headers['x-cascade-fallback'] = fallbackHeader(trace.fallbacks);
   return headers;
+}
+
+/** `x-cascade-fallback`: each failed tier, where the request went next (`none`: nowhere) and why. */
+export function fallbackHeader(fallbacks: readonly Fallback[]): string {
+  return fallbacks.map((f) => `${f.from}>${f.to ?? 'none'}:${f.reason}`).join(', ');
 }
 
 /** The trace as the `cascade` extension field of a body or last chunk, with each paid call's tokens and cost (`usage` is their sum). */

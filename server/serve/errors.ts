@@ -1,4 +1,5 @@
 import { CascadeLabError } from '../../core/errors.js';
+import type { Fallback } from '../cascade/tier-call.js';
 
 /**
  * A request the endpoint refuses: carries the HTTP status and the fields of an
@@ -88,8 +89,9 @@ export class NotReadyError extends ServeRequestError {
 export class AllTiersFailedError extends ServeRequestError {
   readonly status = 502;
   readonly type = 'server_error';
-  constructor(readonly attempts: readonly { tier: string; reason: string }[]) {
-    super(`Every tier on the ladder failed: ${attempts.map((a) => `${a.tier} (${a.reason})`).join(', ')}`, null, 'upstream_failed');
+  /** Each failure in turn, as a trace lists them: the last one's `to` is null (nothing was left). */
+  constructor(readonly fallbacks: readonly Fallback[]) {
+    super(`Every tier on the ladder failed: ${fallbacks.map((f) => `${f.from} (${f.reason})`).join(', ')}`, null, 'upstream_failed');
   }
 }
 

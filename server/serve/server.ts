@@ -9,8 +9,8 @@ import { checkBind, HostRules, requireJsonBody } from './access.js';
 import { readBody } from './body.js';
 import { directDecision, type CascadeDecision } from '../../core/cascade/router.js';
 import { NO_SINK, runCascade, type CascadeOutcome } from '../cascade/run.js';
-import { ClientAbortedError, type TierCallPolicy } from '../cascade/tier-call.js';
-import { cascadeHeaders, SseDelivery, traceBody, type Delivery } from './delivery.js';
+import { ClientAbortedError, type Fallback, type TierCallPolicy } from '../cascade/tier-call.js';
+import { cascadeHeaders, fallbackHeader, SseDelivery, traceBody, type Delivery } from './delivery.js';
 import { DecisionLog } from './decision-log.js';
 import {
   AllTiersFailedError,
@@ -213,6 +213,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     let delivery: Delivery | null = null;
     const calls: GenerationResult[] = [];
     let status = 200;
+    let failed: readonly Fallback[] = [];
     const onClose = () => {
       if (!res.writableFinished) cancel.abort(new ClientAbortedError());
     };
@@ -256,7 +257,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (decision && err instanceof AllTiersFailedError) {
         headers['x-cascade-cluster'] = decision.cluster < 0 ? 'none' : String(decision.cluster);
         headers['x-cascade-stage1'] = decision.ladder[0];
-        headers['x-cascade-fallback'] = err.attempts.map((a) => `${a.tier}:${a.reason}`).join(', ');
+        headers['x-cascade-fallback'] = fallbackHeader(err.fallbacks);
+        failed = err.fallbacks;
       }
       writeError(res, err, headers, requestId);
     } finally {
@@ -264,18 +266,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       inflight.delete(cancel);
       metrics.inflight.dec();
       if (draining && inflight.size === 0) drained?.();
-      record(requestId, endpoint, request, decision, outcome, delivery, calls, status, performance.now() - t0);
+      record(requestId, endpoint, request, decision, outcome, delivery, calls, status, performance.now() - t0, failed);
     }
   }
 
-  /** `calls`: every tier call that answered, paid for whether or not the request then succeeded. */
-  function record(requestId: string, endpoint: Endpoint, request: ServeRequest | undefined, decision: CascadeDecision | undefined, outcome: CascadeOutcome | undefined, delivery: Delivery | null, calls: readonly GenerationResult[], status: number, totalMs: number) {
+  /**
+   * `calls`: every tier call that answered, paid for whether or not the request then succeeded;
+   * `failed`: the tiers' failures of a request that no tier answered (a trace holds the others').
+   */
+  function record(requestId: string, endpoint: Endpoint, request: ServeRequest | undefined, decision: CascadeDecision | undefined, outcome: CascadeOutcome | undefined, delivery: Delivery | null, calls: readonly GenerationResult[], status: number, totalMs: number, failed: readonly Fallback[]) {
     const cluster = decision && decision.cluster >= 0 ? String(decision.cluster) : 'none';
     metrics.requests.inc({ endpoint, model: request ? (decision ? request.model : 'unknown') : 'invalid', cluster, tier: outcome?.trace.final ?? 'none', status: String(status) });
+    for (const f of outcome?.trace.fallbacks ?? failed) metrics.fallbacks.inc({ cluster, from: f.from, to: f.to ?? 'none', reason: f.reason });
     if (outcome) {
       const { trace } = outcome;
       metrics.overhead.observe(Math.max(0, totalMs - outcome.tierMs) / 1000);
-      for (const f of trace.fallbacks) metrics.fallbacks.inc({ cluster, from: f.from, to: f.to ?? 'none', reason: f.reason });
       for (const score of trace.qeScores) metrics.qeScore.observe({ cluster }, score);
       if (trace.escalated) metrics.escalations.inc({ cluster, from: trace.stage1, to: trace.final });
     }
@@ -307,7 +312,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       escalated: trace?.escalated ?? false,
       qe: trace?.qeScores ?? [],
       agree: trace?.agree ?? null,
-      fallbacks: trace?.fallbacks ?? [],
+      fallbacks: trace?.fallbacks ?? failed,
       delivery,
       status,
       inputTokens: calls.reduce((n, r) => n + r.inputTokens, 0),

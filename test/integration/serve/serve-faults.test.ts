@@ -210,4 +210,21 @@ describe('a request abandoned after some tiers answered', () => {
     expect(line.outputTokens).toBeGreaterThan(7);
     expect(line.costUsd).toBeGreaterThan(0);
   });
+
+  it('tells a full outage the way it tells a failover: header, metrics and decision log', async () => {
+    const a = await upstream({ behaviour: { kind: 'status', status: 503 } });
+    const big = await upstream({ behaviour: { kind: 'status', status: 500 } });
+    const logDir = await mkdtemp(join(dir, 'log-'));
+    const server = await serve({ action: 'answer', model: models[0] }, { a, big }, {}, { logDir });
+    const res = await ask(server, {});
+    expect(res.status).toBe(502);
+    expect(res.headers.get('x-cascade-fallback')).toBe('a>big:http_5xx, big>none:http_5xx');
+    expect((await res.json() as { error: { code: string } }).error.code).toBe('upstream_failed');
+    const fallbacks = (await server.metrics.fallbacks.get()).values.map((v) => [v.labels.from, v.labels.to, v.labels.reason, v.value]);
+    expect(fallbacks).toEqual([['a', 'big', 'http_5xx', 1], ['big', 'none', 'http_5xx', 1]]);
+    await server.close();
+    const line = JSON.parse((await readFile(join(logDir, 'decisions.jsonl'), 'utf8')).trim()) as { status: number; fallbacks: unknown[] };
+    expect(line.status).toBe(502);
+    expect(line.fallbacks).toEqual([{ from: 'a', to: 'big', reason: 'http_5xx' }, { from: 'big', to: null, reason: 'http_5xx' }]);
+  });
 });
