@@ -86,7 +86,7 @@ export function formatReport(report: EngineReport, config: TunedConfig): string 
       .map(([name, x]) => m(`  ${name}`, x)),
   ];
   const unanswered = report.system.unanswered > 0 ? `\n${report.system.unanswered} queries had no answer from a model on their path: left out of accuracy and cost.` : '';
-  const perCluster = report.perCluster.map((c) => [c.cluster, c.n, c.plan.text, `${pct(c.system.accuracy)} at ${num(c.system.cost)}`, c.stage1Plan.text, `${pct(c.stage1.accuracy)} at ${num(c.stage1.cost)}`, c.helped ? 'yes' : '']);
+  const perCluster = report.perCluster.map((c) => [c.cluster, c.n, c.plan.text, `${pct(c.system.accuracy)} at ${num(c.system.cost)}`, c.stage1Plan.text, `${pct(c.stage1.accuracy)} at ${num(c.stage1.cost)}`, stage2Verdict(c)]);
   return [
     `Operating point: region ${op.region}${op.kind === 'reference' ? ' (the strongest model everywhere)' : ` (λ ${num(op.lambdaFrom)} to ${op.lambdaTo === null ? '∞' : num(op.lambdaTo)})`}, chosen by ${criterionText(op.criterion, unit)}`,
     `  ${certificateText(op, unit)}`,
@@ -120,4 +120,11 @@ export function formatUnanswered(tallies: UnansweredTally[], queries: number): s
   if (tallies.length === 0) return '';
   const rows = tallies.map((t) => [t.model, t.unanswered, pct(t.unanswered / queries), formatReasons(t.byReason)]);
   return `Unanswered cells (unknown, left out of every rate; of ${queries} queries)\n${table(['model', 'unanswered', 'share', 'reasons'], rows, ['l', 'r', 'r', 'l'])}`;
+}
+
+/** Whether the cluster's stage-2 plan beat stage 1 on its test queries: yes, no (as accurate or less, at the same cost or more), or a trade-off; blank for the same plan. */
+function stage2Verdict(c: EngineReport['perCluster'][number]): string {
+  if (c.plan.text === c.stage1Plan.text) return '';
+  if (c.helped) return 'yes';
+  return c.system.accuracy <= c.stage1.accuracy && c.system.cost >= c.stage1.cost ? 'no' : 'trade-off';
 }
