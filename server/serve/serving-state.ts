@@ -53,7 +53,7 @@ async function readJson(path: string, what: string): Promise<{ value: unknown; d
   try {
     return { value: JSON.parse(bytes.toString('utf8')), digest: createHash('sha256').update(bytes).digest('hex') };
   } catch (err) {
-    throw new ConfigRejectedError(`the ${what} is not valid JSON (${(err as Error).message})`, path);
+    throw new ConfigRejectedError(`the ${what} is malformed JSON (${(err as Error).message})`, path);
   }
 }
 
