@@ -135,10 +135,12 @@ export function register(program: Command): void {
         const config = withTpotBackends(tuned.config, flags.cost === 'tpot' ? (loaded.tpotBackends ?? {}) : {});
         await writeOutFile(flags.out, JSON.stringify(config) + '\n', '--out');
         const unanswered = unansweredByModel(log);
+        // Where the cost of each model tuned on comes from: the slice's models, not the whole log's.
+        const costSource = { ...loaded.costSource, models: Object.fromEntries(Object.entries(loaded.costSource.models).filter(([m]) => log.models.includes(m))) };
         const unansweredText = formatUnanswered(unanswered, log.queries.length);
         process.stdout.write(flags.json
-          ? JSON.stringify({ ...report, costSource: loaded.costSource, notes: log.notes ?? [], unansweredByModel: unanswered, config: flags.out }) + '\n'
-          : `${formatCostSource(loaded.costSource, log.notes)}\n\n${formatReport(report, config)}${unansweredText && `\n\n${unansweredText}`}\n\nTuned config written to ${flags.out}\n`);
+          ? JSON.stringify({ ...report, costSource, notes: log.notes ?? [], unansweredByModel: unanswered, config: flags.out }) + '\n'
+          : `${formatCostSource(costSource, log.notes)}\n\n${formatReport(report, config)}${unansweredText && `\n\n${unansweredText}`}\n\nTuned config written to ${flags.out}\n`);
       } finally {
         progress.stop();
         await embedders.dispose();
