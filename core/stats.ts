@@ -104,3 +104,11 @@ export function clusterStats(
   );
   return { global, clusters, sizes };
 }
+
+/** The median of `values`, the mean of the two middle ones for an even count; NaN for none. Sorts a copy. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { ConflictError, DisposedError, InvalidInputError, UnsupportedVersionError } from '../../core/errors.js';
 import type { ModelPrice, ModelResponse, Query, RunLog } from '../../core/runlog.js';
 import type { GenerationResult } from '../../core/tier.js';
+import { median } from '../../core/stats.js';
 
 /** One benchmark run: a set of queries answered by one or more tiers. */
 export interface RunInfo {
@@ -139,8 +140,9 @@ function migrate(db: Database.Database, path: string): void {
 }
 
 /** The median of values sorted ascending (the lower middle one for an even count); null for none. */
-function median(sorted: number[]): number | null {
-  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : null;
+/** The median of a column; null for none. */
+function medianOrNull(values: number[]): number | null {
+  return values.length ? median(values) : null;
 }
 
 interface AnswerRow {
@@ -350,8 +352,8 @@ export class RunStore {
     return {
       ...sums,
       unanswered: Object.fromEntries(reasons.map((r) => [r.reason, r.n])),
-      ttftMsMedian: median(column('SELECT ttft_ms FROM answers WHERE run_id = ? AND tier = ? AND correct IS NOT NULL AND output_tokens > 0 ORDER BY ttft_ms')),
-      tpotMsMedian: median(column('SELECT tpot_ms FROM answers WHERE run_id = ? AND tier = ? AND correct IS NOT NULL AND output_tokens > 1 ORDER BY tpot_ms')),
+      ttftMsMedian: medianOrNull(column('SELECT ttft_ms FROM answers WHERE run_id = ? AND tier = ? AND correct IS NOT NULL AND output_tokens > 0')),
+      tpotMsMedian: medianOrNull(column('SELECT tpot_ms FROM answers WHERE run_id = ? AND tier = ? AND correct IS NOT NULL AND output_tokens > 1')),
     };
   }
 

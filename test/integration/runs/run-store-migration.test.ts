@@ -92,8 +92,9 @@ describe('a run store written by the first release (schema version 0)', () => {
       expect(store.recordUnanswered('r', { qid: 'c', tier: 't', reason: 'context_length', message: 'too long', inputTokens: 600, latencyMs: 1 })).toBe(true);
       expect(store.recordUnanswered('r', { qid: 'c', tier: 't', reason: 'context_length', message: 'too long', inputTokens: 600, latencyMs: 1 })).toBe(false);
       expect(store.pending('r', 't')).toEqual([]);
+      // The median of two answers' timings is their mean.
       expect(store.tierTotals('r', 't')).toEqual({
-        done: 3, answered: 2, correct: 1, unanswered: { context_length: 1 }, inputTokens: 21, outputTokens: 11, costUsd: 0.00005, ttftMsMedian: 12.5, tpotMsMedian: 3.25,
+        done: 3, answered: 2, correct: 1, unanswered: { context_length: 1 }, inputTokens: 21, outputTokens: 11, costUsd: 0.00005, ttftMsMedian: 13.25, tpotMsMedian: 3.625,
       });
       const log = store.toRunLog('r');
       expect(log.models).toEqual(['t']);
