@@ -139,7 +139,6 @@ function migrate(db: Database.Database, path: string): void {
   }).immediate();
 }
 
-/** The median of values sorted ascending (the lower middle one for an even count); null for none. */
 /** The median of a column; null for none. */
 function medianOrNull(values: number[]): number | null {
   return values.length ? median(values) : null;
