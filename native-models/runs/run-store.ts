@@ -57,9 +57,11 @@ export interface TierTotals {
 
 /**
  * Version 1 lets an answer row be unanswered: `correct` NULL with an `unanswered_reason`.
- * `PRAGMA user_version` holds the version of the file; version 0 is the first release's.
+ * Version 2 records what each tier of a run is (`tier_prices.model`), so a resume cannot add
+ * another model's answers under the same tier name. `PRAGMA user_version` holds the version of
+ * the file; version 0 is the first release's.
  */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const answersTable = (name: string) => `
 CREATE TABLE IF NOT EXISTS ${name} (
@@ -110,6 +112,7 @@ CREATE TABLE IF NOT EXISTS tier_prices (
   tier TEXT NOT NULL,
   usd_per_mtok_in REAL NOT NULL,
   usd_per_mtok_out REAL NOT NULL,
+  model TEXT,
   PRIMARY KEY (run_id, tier)
 );
 ${answersTable('answers')}`;
@@ -127,8 +130,10 @@ function migrate(db: Database.Database, path: string): void {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new UnsupportedVersionError(`the run store has schema version ${version}; this cascade-lab reads up to ${SCHEMA_VERSION}`, path);
     if (version === SCHEMA_VERSION) return;
-    const hasAnswers = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'answers'").get() !== undefined;
-    if (hasAnswers) {
+    const hasTable = (name: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    // A tier recorded before version 2 has no model: it is taken on trust when the run resumes.
+    if (hasTable('tier_prices')) db.exec('ALTER TABLE tier_prices ADD COLUMN model TEXT');
+    if (version === 0 && hasTable('answers')) {
       db.exec(answersTable('answers_v1'));
       db.exec(`INSERT INTO answers_v1 (${V0_ANSWER_COLUMNS}) SELECT ${V0_ANSWER_COLUMNS} FROM answers`);
       db.exec('DROP TABLE answers');
@@ -250,11 +255,19 @@ export class RunStore {
     return row.first && row.last ? Math.max(0, (Date.parse(row.last) - Date.parse(row.first)) / 1000) : 0;
   }
 
-  /** Records a tier's list price for the run (the exported prices.json). */
-  setPrice(runId: string, tier: string, price: ModelPrice): void {
+  /**
+   * Records a tier of the run: its list price (the exported prices.json) and what model it is. A
+   * tier the run already has must be the same model (a resume with a pool that renamed another
+   * model to this tier's name would mix two models' answers); its price may change.
+   */
+  recordTier(runId: string, tier: string, price: ModelPrice, model: string): void {
     this.#check();
-    this.#db.prepare('INSERT INTO tier_prices (run_id, tier, usd_per_mtok_in, usd_per_mtok_out) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, tier) DO UPDATE SET usd_per_mtok_in = excluded.usd_per_mtok_in, usd_per_mtok_out = excluded.usd_per_mtok_out')
-      .run(runId, tier, price.usdPerMtokIn, price.usdPerMtokOut);
+    const known = this.#db.prepare('SELECT model FROM tier_prices WHERE run_id = ? AND tier = ?').get(runId, tier) as { model: string | null } | undefined;
+    if (known?.model && known.model !== model) {
+      throw new ConflictError(`tier "${tier}" of run "${runId}" was ${known.model}; the pool's tier "${tier}" is ${model}: give it another name, or start a new run`, this.path);
+    }
+    this.#db.prepare('INSERT INTO tier_prices (run_id, tier, usd_per_mtok_in, usd_per_mtok_out, model) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, tier) DO UPDATE SET usd_per_mtok_in = excluded.usd_per_mtok_in, usd_per_mtok_out = excluded.usd_per_mtok_out, model = excluded.model')
+      .run(runId, tier, price.usdPerMtokIn, price.usdPerMtokOut, model);
   }
 
   queries(runId: string): Query[] {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppEvent, RunInfo, RunRequest } from '../../core/app-api.js';
 import { InvalidInputError } from '../../core/errors.js';
-import { findTierSpec } from '../../core/pool.js';
+import { findTierSpec, tierIdentity } from '../../core/pool.js';
 import type { Tier } from '../../core/tier.js';
 import { BenchmarkRun } from '../../native-models/runs/benchmark-runner.js';
 import { loadBenchmark } from '../../native-models/runs/benchmark.js';
@@ -119,7 +119,7 @@ export class RunManager {
     // Tiers first: a model that fails to load leaves no run row behind.
     const loaded = await o.pool.acquire(names);
     store.ensureRun(runId, { path: bench.path, sha256: bench.sha256, queries });
-    for (const spec of specs) store.setPrice(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut });
+    for (const spec of specs) store.recordTier(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut }, tierIdentity(spec));
     const info: RunInfo = {
       runId, dataSet: o.dataSet, state: 'running', total: queries.length,
       tiers: specs.map((s) => ({ tier: s.name, done: 0, errors: 0, lastError: null, unanswered: {}, summary: null })),
@@ -134,7 +134,8 @@ export class RunManager {
       const info = this.#stored.get(o.runId);
       if (!info || !this.#store) throw new InvalidInputError(`no run "${o.runId}"`, 'resumeRun');
       const names = info.tiers.map((t) => t.tier);
-      for (const name of names) findTierSpec(o.pool.loaded.pool, name, 'resumeRun');
+      const specs = names.map((name) => findTierSpec(o.pool.loaded.pool, name, 'resumeRun'));
+      for (const spec of specs) this.#store.recordTier(o.runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut }, tierIdentity(spec));
       const loaded = await o.pool.acquire(names);
       // Acquiring waited: a second resume of the same run may have won the race.
       if (!this.#stored.has(o.runId)) throw new InvalidInputError(`run "${o.runId}" is already running`, 'resumeRun');

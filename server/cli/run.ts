@@ -2,7 +2,7 @@ import { basename, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GRADERS, type GraderName } from '../../core/graders.js';
-import { findTierSpec } from '../../core/pool.js';
+import { findTierSpec, tierIdentity } from '../../core/pool.js';
 import { formatReasons } from '../../core/unanswered.js';
 import { loadBenchmark } from '../../native-models/runs/benchmark.js';
 import type { BenchmarkRun, RunSummary } from '../../native-models/runs/benchmark-runner.js';
@@ -67,7 +67,7 @@ export async function runBenchmarkCommand(options: RunCommandOptions, signal?: A
   const runId = options.runId ?? defaultRunId(options.bench);
   try {
     store.ensureRun(runId, bench);
-    store.setPrice(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut });
+    store.recordTier(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut }, tierIdentity(spec));
     // Clipping is the local tier's own contextOverflow; a cloud endpoint decides for itself.
     const clip = options.contextOverflow === 'clip' && spec.kind === 'local';
     const tiers = clip ? loaded.pool.tiers.map((t) => (t === spec ? { ...spec, contextOverflow: 'clip' as const } : t)) : loaded.pool.tiers;

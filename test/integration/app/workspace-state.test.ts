@@ -264,6 +264,9 @@ describe('runs of earlier launches', () => {
     expect((await failure(second.api.resumeRun({ runId: cut.runId }))).message).toBe('resumeRun: resuming a run needs a live pool with a tier of each of its tier names: set the pool first');
     await second.api.setPool({ version: 1, tiers: [cloud('other', upstream.url)] });
     expect((await failure(second.api.resumeRun({ runId: cut.runId }))).message).toBe('resumeRun: no tier "run-a" in the pool (it has: other)');
+    // Another model under the run's tier name would mix two models' answers in one column.
+    await second.api.setPool({ version: 1, tiers: [{ ...cloud('run-a', upstream.url), model: 'other' }] });
+    expect((await failure(second.api.resumeRun({ runId: cut.runId }))).message).toContain(`tier "run-a" of run "${cut.runId}" was model "m" at ${upstream.url}; the pool's tier "run-a" is model "other" at ${upstream.url}`);
     await second.api.setPool(pool);
     const resuming = progressOf(second.api, (r) => r.runId === cut.runId && (r.state === 'done' || r.state === 'failed'));
     expect((await second.api.resumeRun({ runId: cut.runId })).state).toBe('running');

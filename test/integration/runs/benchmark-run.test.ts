@@ -64,7 +64,7 @@ describe('benchmark runs over a tier', () => {
     const bench = await loadBenchmark(benchPath());
     const store = RunStore.open(join(dir, 'a', 'runs.sqlite'));
     store.ensureRun('bench', bench);
-    store.setPrice('bench', 'up', { usdPerMtokIn: 1, usdPerMtokOut: 2 });
+    store.recordTier('bench', 'up', { usdPerMtokIn: 1, usdPerMtokOut: 2 }, 'model "m" at the test upstream');
     const run = BenchmarkRun.start({ store, runId: 'bench', tier, concurrency: 3 });
     const events: RunEvent[] = [];
     const iterated = (async () => {
@@ -164,7 +164,7 @@ describe('benchmark runs over a tier', () => {
     const bench = await loadBenchmark(benchPath());
     const store = RunStore.open(join(dir, 'f', 'runs.sqlite'));
     store.ensureRun('bench', bench);
-    store.setPrice('bench', 'up', { usdPerMtokIn: 1, usdPerMtokOut: 2 });
+    store.recordTier('bench', 'up', { usdPerMtokIn: 1, usdPerMtokOut: 2 }, 'model "m" at the test upstream');
     // Every 2xx answer is followed by one refusal of the next request: five of the ten queries are refused.
     const refusals: { status: number; message?: string }[] = [
       { status: 400, message: "This model's maximum context length is 512 tokens. However, your messages resulted in 530 tokens." },

@@ -96,6 +96,10 @@ describe('a run store written by the first release (schema version 0)', () => {
       expect(store.tierTotals('r', 't')).toEqual({
         done: 3, answered: 2, correct: 1, unanswered: { context_length: 1 }, inputTokens: 21, outputTokens: 11, costUsd: 0.00005, ttftMsMedian: 13.25, tpotMsMedian: 3.625,
       });
+      // A tier recorded before version 2 has no model: taken on trust once, then held to it.
+      store.recordTier('r', 't', { usdPerMtokIn: 1, usdPerMtokOut: 2 }, 'model "m" at http://127.0.0.1:9/v1');
+      expect(() => store.recordTier('r', 't', { usdPerMtokIn: 1, usdPerMtokOut: 2 }, 'model "other" at http://127.0.0.1:9/v1'))
+        .toThrow(`tier "t" of run "r" was model "m" at http://127.0.0.1:9/v1; the pool's tier "t" is model "other" at http://127.0.0.1:9/v1: give it another name, or start a new run`);
       const log = store.toRunLog('r');
       expect(log.models).toEqual(['t']);
       expect(log.responses).toHaveLength(2);
@@ -114,7 +118,7 @@ describe('a run store written by the first release (schema version 0)', () => {
     }
     const raw = new Database(path, { readonly: true });
     try {
-      expect(raw.pragma('user_version', { simple: true })).toBe(1);
+      expect(raw.pragma('user_version', { simple: true })).toBe(2);
       expect(raw.pragma('foreign_key_check')).toEqual([]);
       expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
       // An answer row is either graded or unanswered with a reason, never neither.
@@ -130,6 +134,6 @@ describe('a run store written by the first release (schema version 0)', () => {
     db.pragma('user_version = 7');
     db.close();
     expect(() => RunStore.open(path)).toThrow(UnsupportedVersionError);
-    expect(() => RunStore.open(path)).toThrow(/newer\.sqlite: the run store has schema version 7; this cascade-lab reads up to 1/);
+    expect(() => RunStore.open(path)).toThrow(/newer\.sqlite: the run store has schema version 7; this cascade-lab reads up to 2/);
   });
 });
