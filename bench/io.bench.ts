@@ -13,7 +13,7 @@ import { gradeExactMatch, gradeNumeric, gradePythonLiteral } from '../core/grade
 import { createEmbedder } from '../native-models/embedders/index.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
 import { o200kCounter } from '../native-models/tokenizer.js';
-import { median } from './stats.js';
+import { median } from '../core/stats.js';
 
 const here = fileURLToPath(import.meta.url);
 const repoRoot = path.resolve(path.dirname(here), '..');

@@ -25,7 +25,8 @@ import { CloudTier } from '../native-models/tiers/cloud-tier.js';
 import { sharedLlama } from '../native-models/tiers/llama-instance.js';
 import { LocalTier } from '../native-models/tiers/local-tier.js';
 import { start } from '../test/helpers/openai-upstream.js';
-import { median, quantile } from './stats.js';
+import { median } from '../core/stats.js';
+import { quantile } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const modelPath = path.resolve(root, '../shared/models/stories260K.gguf');

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { sliceRunLog, type RunLogSlice } from '../core/runlog-slice.js';
 import { tune } from '../core/tune.js';
 import { loadRunLog } from '../native-models/runlog/load.js';
-import { median } from './stats.js';
+import { median } from '../core/stats.js';
 
 const here = fileURLToPath(import.meta.url);
 const dataDir = path.resolve(path.dirname(here), '../../shared/data/zeroeval-gsm8k-crux');

@@ -16,7 +16,7 @@ import { chromium, type Browser } from 'playwright-core';
 import WebSocket from 'ws';
 import { createHttpClient } from '../renderer/api/http-client.js';
 import { measureCliStartup } from './cli-startup.js';
-import { median } from './stats.js';
+import { median } from '../core/stats.js';
 
 const RUNS = Number(process.env.STARTUP_RUNS ?? 3);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -197,11 +197,6 @@ export function findTierSpec(pool: PoolFile, name: string, where: string): TierS
   return spec;
 }
 
-/** What model a tier is, in words: a run records it so that a resume cannot swap the model behind a tier's name. */
-export function tierIdentity(spec: TierSpec): string {
-  return spec.kind === 'local' ? `the GGUF model ${spec.model}` : `model "${spec.model}" at ${spec.baseUrl}`;
-}
-
 /** Dollar price of one call with these token counts. */
 export function callCostUsd(spec: Pick<TierSpec, 'usdPerMtokIn' | 'usdPerMtokOut'>, inputTokens: number, outputTokens: number): number {
   return (inputTokens * spec.usdPerMtokIn + outputTokens * spec.usdPerMtokOut) / 1e6;

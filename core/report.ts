@@ -225,7 +225,9 @@ export function buildReport(input: ReportInput): EngineReport {
 
   let qeReport: EngineReport['qe'] = null;
   if (qe && config.cascade) {
-    const answers = labelledAnswers(w, rows, clusterOf);
+    // The QE reads only the answers of the models it was trained on: a workload may hold others.
+    const known = new Set(config.cascade.qe.spec.models);
+    const answers = labelledAnswers(w, rows, clusterOf).filter((a) => known.has(a.input.model));
     const scores = answers.map((a) => qe.score(a.input));
     const labels = answers.map((a) => a.correct);
     const c = config.cascade.qe;

@@ -46,7 +46,7 @@ export function splitQueries(qids: readonly string[], tasks: readonly string[], 
   return { train: sorted(train), test: sorted(test) };
 }
 
-/** The split a config recorded: its train qids on one side, everything else on the other. */
+/** The split a config recorded: its train qids on one side; on the other its held-out qids when it lists them, else every other query. */
 export function splitByTrainQids(qids: readonly string[], trainQids: readonly string[], testQids?: readonly string[]): QuerySplit {
   const inTrain = new Set(trainQids);
   // A tune on a slice of the log (some tasks, say) held out only the slice's other queries.

@@ -67,7 +67,9 @@ export function tunedState(input: TunedStateInput): TunedState {
   checkConfigModels(config, w);
   const clusterOf = assignClusters({ centroids: flatCentroids(config), dimensions: config.embedder.dimensions }, input.embeddings);
   const train = new Set(config.split.trainQids);
-  const isTest = Uint8Array.from(w.qids, (q) => (train.has(q) ? 0 : 1));
+  // As eval reads it: the held-out qids the config records (a tune on a slice held out no others), else every other row.
+  const test = config.split.testQids && new Set(config.split.testQids);
+  const isTest = Uint8Array.from(w.qids, (q) => (train.has(q) || (test && !test.has(q)) ? 0 : 1));
   const region = config.operatingPoint.region;
   return {
     ...input, clusterOf, isTest, testRows: w.qids.flatMap((_, q) => (isTest[q] ? [q] : [])),

@@ -255,17 +255,22 @@ export class RunStore {
     return row.first && row.last ? Math.max(0, (Date.parse(row.last) - Date.parse(row.first)) / 1000) : 0;
   }
 
+  /** Throws a ConflictError naming both models when the run already has `tier` as another model than `model`. */
+  checkTier(runId: string, tier: string, model: string): void {
+    this.#check();
+    const known = this.#db.prepare('SELECT model FROM tier_prices WHERE run_id = ? AND tier = ?').get(runId, tier) as { model: string | null } | undefined;
+    if (known?.model && known.model !== model) {
+      throw new ConflictError(`tier "${tier}" of run "${runId}" was ${known.model}; the pool's tier "${tier}" is ${model}: give it another name, or start a new run`, this.path);
+    }
+  }
+
   /**
    * Records a tier of the run: its list price (the exported prices.json) and what model it is. A
    * tier the run already has must be the same model (a resume with a pool that renamed another
    * model to this tier's name would mix two models' answers); its price may change.
    */
   recordTier(runId: string, tier: string, price: ModelPrice, model: string): void {
-    this.#check();
-    const known = this.#db.prepare('SELECT model FROM tier_prices WHERE run_id = ? AND tier = ?').get(runId, tier) as { model: string | null } | undefined;
-    if (known?.model && known.model !== model) {
-      throw new ConflictError(`tier "${tier}" of run "${runId}" was ${known.model}; the pool's tier "${tier}" is ${model}: give it another name, or start a new run`, this.path);
-    }
+    this.checkTier(runId, tier, model);
     this.#db.prepare('INSERT INTO tier_prices (run_id, tier, usd_per_mtok_in, usd_per_mtok_out, model) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, tier) DO UPDATE SET usd_per_mtok_in = excluded.usd_per_mtok_in, usd_per_mtok_out = excluded.usd_per_mtok_out, model = excluded.model')
       .run(runId, tier, price.usdPerMtokIn, price.usdPerMtokOut, model);
   }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { resolveModelFile } from 'node-llama-cpp';
 import { ModelFileNotFoundError } from './errors.js';
+import { MODEL_URI } from './tier-identity.js';
 
 /** Where and how a local model (a tier's or the GGUF embedder's) is found. */
 export interface ModelResolveOptions {
@@ -26,8 +27,6 @@ export interface ModelResolveOptions {
   signal?: AbortSignal;
 }
 
-// A model URI that node-llama-cpp's resolver understands (hf:, https:, …), as opposed to a file path.
-const MODEL_URI = /^[a-z][a-z0-9+.-]+:(?!\\)/i;
 
 /**
  * The GGUF file a model spec names: a path (relative to `baseDir`) or a URI resolved by

@@ -3,12 +3,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppEvent, RunInfo, RunRequest } from '../../core/app-api.js';
 import { InvalidInputError } from '../../core/errors.js';
-import { findTierSpec, tierIdentity } from '../../core/pool.js';
+import { findTierSpec } from '../../core/pool.js';
 import type { Tier } from '../../core/tier.js';
 import { BenchmarkRun } from '../../native-models/runs/benchmark-runner.js';
 import { loadBenchmark } from '../../native-models/runs/benchmark.js';
 import { exportSharedFormat, hasExport } from '../../native-models/runs/export.js';
 import { RunStore, type RunInfo as StoredRun } from '../../native-models/runs/run-store.js';
+import { tierIdentity } from '../../native-models/tiers/tier-identity.js';
 import type { TierPool } from '../../native-models/tiers/pool.js';
 
 export interface RunManagerOptions {
@@ -119,7 +120,7 @@ export class RunManager {
     // Tiers first: a model that fails to load leaves no run row behind.
     const loaded = await o.pool.acquire(names);
     store.ensureRun(runId, { path: bench.path, sha256: bench.sha256, queries });
-    for (const spec of specs) store.recordTier(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut }, tierIdentity(spec));
+    for (const spec of specs) store.recordTier(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut }, tierIdentity(spec, o.pool.loaded.baseDir));
     const info: RunInfo = {
       runId, dataSet: o.dataSet, state: 'running', total: queries.length,
       tiers: specs.map((s) => ({ tier: s.name, done: 0, errors: 0, lastError: null, unanswered: {}, summary: null })),
@@ -135,12 +136,16 @@ export class RunManager {
       if (!info || !this.#store) throw new InvalidInputError(`no run "${o.runId}"`, 'resumeRun');
       const names = info.tiers.map((t) => t.tier);
       const specs = names.map((name) => findTierSpec(o.pool.loaded.pool, name, 'resumeRun'));
-      for (const spec of specs) this.#store.recordTier(o.runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut }, tierIdentity(spec));
+      const store = this.#store;
+      const identities = specs.map((spec) => tierIdentity(spec, o.pool.loaded.baseDir));
+      // Every tier is checked before any is loaded or recorded: a refused resume changes nothing.
+      specs.forEach((spec, i) => store.checkTier(o.runId, spec.name, identities[i]));
       const loaded = await o.pool.acquire(names);
       // Acquiring waited: a second resume of the same run may have won the race.
       if (!this.#stored.has(o.runId)) throw new InvalidInputError(`run "${o.runId}" is already running`, 'resumeRun');
       // The original concurrency is not stored: one query at a time per tier, as a new run's default.
-      const resumed = this.#launch({ ...info, state: 'running' }, names.map((n) => loaded.get(n)!), this.#store, 1, o.onSettled);
+      specs.forEach((spec, i) => store.recordTier(o.runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut }, identities[i]));
+      const resumed = this.#launch({ ...info, state: 'running' }, names.map((n) => loaded.get(n)!), store, 1, o.onSettled);
       this.#stored.delete(o.runId);
       return resumed;
     } catch (err) {

@@ -2,7 +2,8 @@ import { basename, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { GRADERS, type GraderName } from '../../core/graders.js';
-import { findTierSpec, tierIdentity } from '../../core/pool.js';
+import { findTierSpec } from '../../core/pool.js';
+import { tierIdentity } from '../../native-models/tiers/tier-identity.js';
 import { formatReasons } from '../../core/unanswered.js';
 import { loadBenchmark } from '../../native-models/runs/benchmark.js';
 import type { BenchmarkRun, RunSummary } from '../../native-models/runs/benchmark-runner.js';
@@ -67,13 +68,16 @@ export async function runBenchmarkCommand(options: RunCommandOptions, signal?: A
   const runId = options.runId ?? defaultRunId(options.bench);
   try {
     store.ensureRun(runId, bench);
-    store.recordTier(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut }, tierIdentity(spec));
+    const identity = tierIdentity(spec, loaded.baseDir);
+    store.checkTier(runId, spec.name, identity);
     // Clipping is the local tier's own contextOverflow; a cloud endpoint decides for itself.
     const clip = options.contextOverflow === 'clip' && spec.kind === 'local';
     const tiers = clip ? loaded.pool.tiers.map((t) => (t === spec ? { ...spec, contextOverflow: 'clip' as const } : t)) : loaded.pool.tiers;
     const pool = await TierPool.open({ ...loaded, pool: { ...loaded.pool, tiers } }, { only: [spec.name], ...(signal && { signal }) });
     const tier = pool.get(spec.name);
     try {
+      // Recorded once the model has loaded: a tier that never ran leaves no row behind.
+      store.recordTier(runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut }, identity);
       const run = BenchmarkRun.start({
         store, runId, tier,
         concurrency: options.concurrency ?? spec.concurrency,

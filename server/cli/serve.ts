@@ -101,6 +101,7 @@ function serveCommand(): Command {
         drainTimeoutMs: o.drainTimeout,
         logMaxBytes: o.logMaxBytes,
         onEvent: (message) => console.error(message),
+        settingNames: { port: '--port', host: '--host', tierTimeouts: '--tier-timeout-for' },
       });
       console.log(`cascade-lab serve: listening on ${server.url} (model "${o.routerModel}"; OpenAI base URL ${server.url}/v1)`);
       process.on('SIGHUP', () => void server.reload().catch(() => undefined));

@@ -64,6 +64,8 @@ export interface ServeOptions {
   logMaxQueued?: number;
   /** Receives one line per reload, rejected config and similar event. Defaults to none. */
   onEvent?: (message: string) => void;
+  /** What an error names as where the port, the host and a tier's deadline come from (the CLI: its flags). Defaults to `port`, `host` and `tierTimeouts`. */
+  settingNames?: { port: string; host: string; tierTimeouts: string };
 }
 
 type Optional = 'authToken' | 'logDir' | 'embedder' | 'maxOutputTokens' | 'configPath' | 'poolPath' | 'source';
@@ -97,5 +99,6 @@ export function resolveServeOptions(o: ServeOptions): ResolvedServeOptions {
     logMaxBytes: o.logMaxBytes ?? 64 * 1024 * 1024,
     logMaxQueued: o.logMaxQueued ?? 10_000,
     onEvent: o.onEvent ?? (() => undefined),
+    settingNames: o.settingNames ?? { port: 'port', host: 'host', tierTimeouts: 'tierTimeouts' },
   };
 }

@@ -76,15 +76,16 @@ function decodedPathPart(part: string): string {
 }
 
 /** A bind that fails for a reason the user can fix, as an error naming the address and the flag. */
-function listenError(err: unknown, host: string, port: number): unknown {
+function listenError(err: unknown, host: string, port: number, names: { port: string; host: string }): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   const why: Record<string, [string, string]> = {
-    EADDRINUSE: ['another process is listening there', '--port'],
-    EACCES: ['permission denied (ports below 1024 need privileges)', '--port'],
-    EADDRNOTAVAIL: ['no network interface of this machine has that address', '--host'],
+    EADDRINUSE: ['another process is listening there', names.port],
+    EACCES: ['permission denied (ports below 1024 need privileges)', names.port],
+    EADDRNOTAVAIL: ['no network interface of this machine has that address', names.host],
   };
   const known = code === undefined ? undefined : why[code];
-  return known ? new InvalidInputError(`cannot listen on ${host}:${port}: ${known[0]}`, known[1]) : err;
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return known ? new InvalidInputError(`cannot listen on ${address}: ${known[0]}`, known[1]) : err;
 }
 
 function tokenDigest(token: string): Buffer {
@@ -107,7 +108,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   try {
     // A deadline for a tier the pool lacks is a typo that would otherwise go unnoticed.
     const unknown = Object.keys(opts.tierTimeouts).filter((name) => !holder.current.tiers.has(name));
-    if (unknown.length) throw new UnknownTierError(`no tier ${unknown.map((n) => `"${n}"`).join(', ')} in the pool (it has: ${[...holder.current.tiers.keys()].join(', ')})`, '--tier-timeout-for');
+    if (unknown.length) throw new UnknownTierError(`no tier ${unknown.map((n) => `"${n}"`).join(', ')} in the pool (it has: ${[...holder.current.tiers.keys()].join(', ')})`, opts.settingNames.tierTimeouts);
     if (opts.logDir) {
       log = await DecisionLog.open({
         dir: opts.logDir,
@@ -346,7 +347,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     releaseGuard();
     await holder.close();
     await log?.close();
-    throw listenError(err, opts.host, opts.port);
+    throw listenError(err, opts.host, opts.port, opts.settingNames);
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -128,6 +128,34 @@ describe('a run store written by the first release (schema version 0)', () => {
     }
   });
 
+  it('a store of version 1 gains the tiers\' models in place, once, and keeps its answers', () => {
+    const path = join(dir, 'v1.sqlite');
+    // Version 1 is version 2 without tier_prices.model: made here from a v0 store migrated, then stripped.
+    writeV0Store(path);
+    RunStore.open(path).close();
+    const v1 = new Database(path);
+    v1.exec('ALTER TABLE tier_prices DROP COLUMN model');
+    v1.pragma('user_version = 1');
+    v1.close();
+    for (let open = 0; open < 2; open++) {
+      const store = RunStore.open(path);
+      try {
+        expect(store.countDone('r')).toBe(2);
+        expect(store.tiers('r')).toEqual(['t']);
+      } finally {
+        store.close();
+      }
+    }
+    const raw = new Database(path, { readonly: true });
+    try {
+      expect(raw.pragma('user_version', { simple: true })).toBe(2);
+      expect((raw.pragma('table_info(tier_prices)') as { name: string }[]).filter((c) => c.name === 'model')).toHaveLength(1);
+      expect(raw.prepare('SELECT model FROM tier_prices').pluck().get()).toBeNull();
+    } finally {
+      raw.close();
+    }
+  });
+
   it('a store from a newer cascade-lab is refused with UnsupportedVersionError naming the file', () => {
     const path = join(dir, 'newer.sqlite');
     const db = new Database(path);

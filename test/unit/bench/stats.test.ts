@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { median, quantile } from '../../../bench/stats.js';
+import { quantile } from '../../../bench/stats.js';
+import { median } from '../../../core/stats.js';
 
 describe('bench statistics', () => {
   it('reads a median of an even count as the mean of the two middle values, not the upper one', () => {
