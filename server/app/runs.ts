@@ -143,8 +143,8 @@ export class RunManager {
       const loaded = await o.pool.acquire(names);
       // Acquiring waited: a second resume of the same run may have won the race.
       if (!this.#stored.has(o.runId)) throw new InvalidInputError(`run "${o.runId}" is already running`, 'resumeRun');
-      // The original concurrency is not stored: one query at a time per tier, as a new run's default.
       specs.forEach((spec, i) => store.recordTier(o.runId, spec.name, { usdPerMtokIn: spec.usdPerMtokIn, usdPerMtokOut: spec.usdPerMtokOut }, identities[i]));
+      // The original concurrency is not stored: one query at a time per tier, as a new run's default.
       const resumed = this.#launch({ ...info, state: 'running' }, names.map((n) => loaded.get(n)!), store, 1, o.onSettled);
       this.#stored.delete(o.runId);
       return resumed;
