@@ -29,6 +29,12 @@ export function sliceRunLog(log: RunLog, slice: RunLogSlice): RunLog {
   if (queries.length === 0) throw new InvalidInputError('the task slice leaves no queries', '--tasks');
   if (models.length === 0) throw new InvalidInputError('the model slice leaves no models', '--models');
   const qids = new Set(queries.map((q) => q.qid));
+  return withModels({ ...log, queries, responses: log.responses.filter((r) => qids.has(r.qid)) }, models);
+}
+
+/** The log with only `models` (in the log's order) and their answers; models the log lacks are ignored. */
+export function withModels(log: RunLog, models: readonly string[]): RunLog {
   const kept = new Set(models);
-  return { ...log, queries, models, responses: log.responses.filter((r) => qids.has(r.qid) && kept.has(r.model)) };
+  if (log.models.every((m) => kept.has(m))) return log;
+  return { ...log, models: log.models.filter((m) => kept.has(m)), responses: log.responses.filter((r) => kept.has(r.model)) };
 }

@@ -12,6 +12,7 @@ import type { OperatingCriterion } from './frontier/operating-point.js';
 import { singleModelRoutes, type SingleModelRoutes } from './frontier/single-model.js';
 import { mulberry32, permutation } from './rng.js';
 import type { RunLog } from './runlog.js';
+import { withModels } from './runlog-slice.js';
 import { checkTrainFraction, foldsOf, splitByTrainQids, splitQueries, SPLIT_DEFAULTS } from './split.js';
 import { clusterStats, globalModelStats, STATS_DEFAULTS } from './stats.js';
 import { topTask } from './tasks.js';
@@ -363,13 +364,6 @@ export interface EvaluateOptions {
   onProgress?: TuneProgress;
 }
 
-/** The log's answers by the config's pool: the models it was tuned on, whose answers its QE can read. */
-function poolOnly(log: RunLog, config: TunedConfig): RunLog {
-  const pool = new Set(config.pool.map((p) => p.model));
-  if (log.models.every((m) => pool.has(m))) return log;
-  return { ...log, models: log.models.filter((m) => pool.has(m)), responses: log.responses.filter((r) => pool.has(r.model)) };
-}
-
 /**
  * Evaluates a tuned config on a run log, over the models of its pool. When the log holds every
  * query the config was tuned on, only its held-out queries are evaluated (the config's own test
@@ -377,7 +371,8 @@ function poolOnly(log: RunLog, config: TunedConfig): RunLog {
  */
 export async function evaluateTunedConfig(config: TunedConfig, log: RunLog, options: EvaluateOptions = {}): Promise<TuneResult['report']> {
   const onProgress = options.onProgress ?? DEFAULTS.onProgress;
-  const w = buildWorkload(poolOnly(log, config));
+  // Only the pool's models: those the config was tuned on, whose answers its QE can read.
+  const w = buildWorkload(withModels(log, config.pool.map((p) => p.model)));
   const perModel = Object.fromEntries(config.pool.filter((p) => p.figures).map((p) => [p.model, p.figures!]));
   const cost = costMatrix(w, config.cost.metric, { prices: log.prices, perModel });
   const known = new Set(w.qids);

@@ -9,6 +9,7 @@ import { textDigest } from '../hash.js';
 import { qeScorer } from '../qe/dataset.js';
 import { LearnedQe } from '../qe/model.js';
 import { buildReport, type EngineReport } from '../report.js';
+import { splitByTrainQids } from '../split.js';
 import type { Workload } from '../workload.js';
 
 /** What one tune leaves behind for the views: the engine's output plus per-query labels. */
@@ -66,10 +67,10 @@ export function tunedState(input: TunedStateInput): TunedState {
   const { config, w } = input;
   checkConfigModels(config, w);
   const clusterOf = assignClusters({ centroids: flatCentroids(config), dimensions: config.embedder.dimensions }, input.embeddings);
-  const train = new Set(config.split.trainQids);
-  // As eval reads it: the held-out qids the config records (a tune on a slice held out no others), else every other row.
-  const test = config.split.testQids && new Set(config.split.testQids);
-  const isTest = Uint8Array.from(w.qids, (q) => (train.has(q) || (test && !test.has(q)) ? 0 : 1));
+  // The split as eval reads it: a tune on a slice held out only the slice's other queries.
+  const { test } = splitByTrainQids(w.qids, config.split.trainQids, config.split.testQids);
+  const isTest = new Uint8Array(w.qids.length);
+  for (const q of test) isTest[q] = 1;
   const region = config.operatingPoint.region;
   return {
     ...input, clusterOf, isTest, testRows: w.qids.flatMap((_, q) => (isTest[q] ? [q] : [])),

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppEvent, RunInfo, RunRequest } from '../../core/app-api.js';
+import type { AppEvent, RunInfo, RunRequest, RunTierSummary } from '../../core/app-api.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { findTierSpec } from '../../core/pool.js';
 import type { Tier } from '../../core/tier.js';
 import { BenchmarkRun } from '../../native-models/runs/benchmark-runner.js';
 import { loadBenchmark } from '../../native-models/runs/benchmark.js';
 import { exportSharedFormat, hasExport } from '../../native-models/runs/export.js';
-import { RunStore, type RunInfo as StoredRun } from '../../native-models/runs/run-store.js';
+import { RunStore, type RunInfo as StoredRun, type TierTotals } from '../../native-models/runs/run-store.js';
 import { tierIdentity } from '../../native-models/tiers/tier-identity.js';
 import type { TierPool } from '../../native-models/tiers/pool.js';
 
@@ -32,6 +32,14 @@ export interface StartRunOptions extends RunRequest {
 interface LiveRun {
   info: RunInfo;
   runs: BenchmarkRun[];
+}
+
+/** A tier's end-of-run summary from its stored totals; accuracy is over the answered queries (null for none). */
+function tierSummary(t: TierTotals, elapsedS: number): RunTierSummary {
+  return {
+    answered: t.answered, correct: t.correct, accuracy: t.answered ? t.correct / t.answered : null, inputTokens: t.inputTokens, outputTokens: t.outputTokens,
+    costUsd: t.costUsd, elapsedS, ttftMsMedian: t.ttftMsMedian, tpotMsMedian: t.tpotMsMedian,
+  };
 }
 
 export interface ResumeStoredOptions {
@@ -77,11 +85,7 @@ export class RunManager {
     const total = store.queryCount(run.id);
     const tiers = store.tiers(run.id).map((tier) => {
       const t = store.tierTotals(run.id, tier);
-      const summary = t.done < total ? null : {
-        answered: t.answered, correct: t.correct, accuracy: t.answered ? t.correct / t.answered : null, inputTokens: t.inputTokens, outputTokens: t.outputTokens,
-        costUsd: t.costUsd, elapsedS: store.answerSpanS(run.id, tier), ttftMsMedian: t.ttftMsMedian, tpotMsMedian: t.tpotMsMedian,
-      };
-      return { tier, done: t.done, errors: 0, lastError: null, unanswered: t.unanswered, summary };
+      return { tier, done: t.done, errors: 0, lastError: null, unanswered: t.unanswered, summary: t.done < total ? null : tierSummary(t, store.answerSpanS(run.id, tier)) };
     });
     const outDir = join(this.#options.dir, run.id);
     const finished = tiers.length > 0 && tiers.every((t) => t.summary !== null) && hasExport(outDir);
@@ -175,10 +179,7 @@ export class RunManager {
           const s = e.summary;
           row.done = s.done;
           row.unanswered = s.unanswered;
-          row.summary = {
-            answered: s.answered, correct: s.correct, accuracy: s.answered ? s.accuracy : null, inputTokens: s.inputTokens, outputTokens: s.outputTokens,
-            costUsd: s.costUsd, elapsedS: s.elapsedS, ttftMsMedian: s.ttftMsMedian, tpotMsMedian: s.tpotMsMedian,
-          };
+          row.summary = tierSummary(s, s.elapsedS);
         }
         this.#progress(live);
       });
